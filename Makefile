@@ -1,0 +1,48 @@
+# ordergate — make run starts the host; make test runs every test.
+GO        ?= go
+BIN       := bin
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X github.com/ordergate/ordergate/host/cli.Version=$(VERSION)
+BENCH_OUT ?= bench/latest.txt
+
+.PHONY: all build run test test-race bench fmt lint clean plugins
+
+all: build
+
+build: plugins
+	@mkdir -p $(BIN)
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ordergate ./host/cmd/ordergate
+
+# Connectors we ship, one binary each: bin/plugins/ordergate-connector-<name>.
+plugins:
+	@mkdir -p $(BIN)/plugins
+	@for dir in $$(find plugins -mindepth 1 -maxdepth 1 -type d 2>/dev/null); do \
+		name=$$(basename $$dir); \
+		echo "$(GO) build -o $(BIN)/plugins/ordergate-connector-$$name ./$$dir"; \
+		$(GO) build -o $(BIN)/plugins/ordergate-connector-$$name ./$$dir || exit 1; \
+	done
+
+run: build
+	$(BIN)/ordergate serve --addr 127.0.0.1:8080 --data ./data --policies ./policies --plugins ./$(BIN)/plugins
+
+# The whole suite with the race detector, the policy tests included, and
+# the lint checks.
+test: build lint
+	$(BIN)/ordergate policy test -v policies
+	$(GO) test -race -count=1 ./...
+
+bench:
+	@mkdir -p $(dir $(BENCH_OUT))
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee $(BENCH_OUT)
+	@echo "wrote $(BENCH_OUT); compare runs with: go run golang.org/x/perf/cmd/benchstat@latest OLD NEW"
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null; git ls-files --others --exclude-standard '*.go' 2>/dev/null)); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+clean:
+	rm -rf $(BIN)

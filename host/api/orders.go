@@ -1,0 +1,357 @@
+package api
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ordergate/ordergate/host"
+	"github.com/ordergate/ordergate/host/orders"
+	"github.com/ordergate/ordergate/sdk"
+)
+
+// MaxBatch is the most orders one batch request may carry.
+const MaxBatch = 1000
+
+// OrderList is one page of orders.
+type OrderList struct {
+	Orders     []*sdk.Order `json:"orders"`
+	NextCursor string       `json:"next_cursor,omitempty"`
+}
+
+// BatchRequest carries up to MaxBatch orders.
+type BatchRequest struct {
+	Orders []sdk.Order `json:"orders"`
+}
+
+// BatchResponse has one result per order, in request order.
+type BatchResponse struct {
+	Results  []BatchResult `json:"results"`
+	Created  int           `json:"created"`
+	Existing int           `json:"existing"`
+	Rejected int           `json:"rejected"`
+}
+
+// BatchResult is the outcome for one order of a batch.
+type BatchResult struct {
+	Index int `json:"index"`
+	// Outcome is created, existing or rejected.
+	Outcome    string     `json:"outcome"`
+	ID         string     `json:"id,omitempty"`
+	ExternalID string     `json:"external_id,omitempty"`
+	Status     sdk.Status `json:"status,omitempty"`
+	Problem    *Problem   `json:"problem,omitempty"`
+}
+
+// ReleaseRequest is the optional body of a release.
+type ReleaseRequest struct {
+	Note string `json:"note,omitempty"`
+}
+
+// CancelRequest is the optional body of a cancel.
+type CancelRequest struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// intakeChannel resolves the channel an order is posted to: a reseller
+// key's own channel, or the channel_id an admin names.
+func (s *Server) intakeChannel(c *gin.Context, key *host.APIKey, named, field string) (*host.Channel, error) {
+	id := named
+	if key.Role == host.RoleReseller {
+		if named != "" && named != key.ChannelID {
+			return nil, &host.Error{Code: host.EFORBIDDEN, Message: "a reseller key posts only to its own channel",
+				Fields: []sdk.FieldError{{Field: field, Detail: fmt.Sprintf("is %q but this key belongs to channel %q", named, key.ChannelID)}}}
+		}
+		id = key.ChannelID
+	}
+	if id == "" {
+		return nil, host.InvalidFields("an admin key must name the channel", []sdk.FieldError{{Field: field, Detail: "is required when posting with an admin key"}})
+	}
+	ch, err := s.cfg.Channels.Channel(c.Request.Context(), id)
+	if host.ErrorCode(err) == host.ENOTFOUND {
+		return nil, host.InvalidFields("no such channel", []sdk.FieldError{{Field: field, Detail: fmt.Sprintf("channel %q does not exist", id)}})
+	}
+	return ch, err
+}
+
+func requestHash(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:])
+}
+
+func (s *Server) postOrder(c *gin.Context) {
+	key := keyOf(c)
+	body, err := readBody(c, s.cfg.BodyLimit)
+	if err != nil {
+		s.abort(c, err)
+		return
+	}
+	var o sdk.Order
+	if err := decodeStrict(body, &o, ""); err != nil {
+		s.abort(c, err)
+		return
+	}
+	ch, err := s.intakeChannel(c, key, o.ChannelID, "channel_id")
+	if err != nil {
+		s.abort(c, err)
+		return
+	}
+	idem := c.GetHeader("Idempotency-Key")
+	if len(idem) > 255 {
+		s.abort(c, host.InvalidFields("the Idempotency-Key header is too long", []sdk.FieldError{{Field: "Idempotency-Key", Detail: "must be at most 255 characters"}}))
+		return
+	}
+	results, err := s.cfg.Orders.Import(c.Request.Context(), ch, []orders.Incoming{{Order: &o, IdempotencyKey: idem, RequestHash: requestHash(body)}})
+	if err != nil {
+		s.abort(c, err)
+		return
+	}
+	res := results[0]
+	if res.Err != nil {
+		s.abort(c, res.Err)
+		return
+	}
+	status := http.StatusOK
+	if res.Created {
+		status = http.StatusCreated
+		c.Header("Location", "/api/v1/orders/"+res.Record.ID)
+	}
+	respond(c, status, res.Record.View())
+}
+
+func (s *Server) postBatch(c *gin.Context) {
+	key := keyOf(c)
+	body, err := readBody(c, s.cfg.BatchBodyLimit)
+	if err != nil {
+		s.abort(c, err)
+		return
+	}
+	var env struct {
+		Orders []json.RawMessage `json:"orders"`
+	}
+	if err := decodeStrict(body, &env, ""); err != nil {
+		s.abort(c, err)
+		return
+	}
+	switch {
+	case env.Orders == nil:
+		s.abort(c, host.InvalidFields("the batch has no orders", []sdk.FieldError{{Field: "orders", Detail: "is required"}}))
+		return
+	case len(env.Orders) > MaxBatch:
+		s.abort(c, host.InvalidFields("the batch is too large", []sdk.FieldError{{Field: "orders", Detail: fmt.Sprintf("has %d orders; at most %d are accepted", len(env.Orders), MaxBatch)}}))
+		return
+	}
+	resp := BatchResponse{Results: make([]BatchResult, len(env.Orders))}
+	type group struct {
+		ch      *host.Channel
+		in      []orders.Incoming
+		indexes []int
+	}
+	groups := map[string]*group{}
+	var order []string
+	firstSeen := map[string]int{}
+	var dupes []sdk.FieldError
+	for i, raw := range env.Orders {
+		prefix := fmt.Sprintf("orders[%d]", i)
+		resp.Results[i].Index = i
+		o := new(sdk.Order)
+		err := decodeStrict(raw, o, prefix)
+		var ch *host.Channel
+		if err == nil {
+			ch, err = s.intakeChannel(c, key, o.ChannelID, prefix+".channel_id")
+		}
+		if err != nil {
+			resp.Results[i].Outcome = "rejected"
+			resp.Results[i].ExternalID = o.ExternalID
+			resp.Results[i].Problem = problemOf(err, c.Request.URL.Path)
+			continue
+		}
+		dk := ch.ID + "\x00" + o.ExternalID
+		if j, ok := firstSeen[dk]; ok && o.ExternalID != "" {
+			dupes = append(dupes, sdk.FieldError{Field: prefix + ".external_id", Detail: fmt.Sprintf("%q is also the external id of orders[%d]", o.ExternalID, j)})
+			continue
+		}
+		firstSeen[dk] = i
+		g := groups[ch.ID]
+		if g == nil {
+			g = &group{ch: ch}
+			groups[ch.ID] = g
+			order = append(order, ch.ID)
+		}
+		g.in = append(g.in, orders.Incoming{Order: o})
+		g.indexes = append(g.indexes, i)
+	}
+	if len(dupes) > 0 {
+		s.abort(c, host.InvalidFields("the batch names one external id more than once; nothing was imported", dupes))
+		return
+	}
+	for _, id := range order {
+		g := groups[id]
+		results, err := s.cfg.Orders.Import(c.Request.Context(), g.ch, g.in)
+		if err != nil {
+			s.abort(c, err)
+			return
+		}
+		for j, res := range results {
+			r := &resp.Results[g.indexes[j]]
+			switch {
+			case res.Err != nil:
+				r.Outcome, r.ExternalID, r.Problem = "rejected", g.in[j].Order.ExternalID, problemOf(res.Err, c.Request.URL.Path)
+			case res.Created:
+				r.Outcome = "created"
+			default:
+				r.Outcome = "existing"
+			}
+			if res.Record != nil {
+				r.ID, r.ExternalID, r.Status = res.Record.ID, res.Record.ExternalID, res.Record.Status
+			}
+		}
+	}
+	for _, r := range resp.Results {
+		switch r.Outcome {
+		case "created":
+			resp.Created++
+		case "existing":
+			resp.Existing++
+		default:
+			resp.Rejected++
+		}
+	}
+	respond(c, http.StatusOK, resp)
+}
+
+func (s *Server) listOrders(c *gin.Context) {
+	key := keyOf(c)
+	q := c.Request.URL.Query()
+	f := host.OrderFilter{
+		Status: q.Get("status"), Tag: q.Get("tag"), HoldReason: q.Get("hold_reason"), ChannelID: q.Get("channel_id"),
+		ExternalID: q.Get("external_id"), Number: q.Get("number"), After: q.Get("cursor"), Limit: 50,
+	}
+	var bad []sdk.FieldError
+	if f.Status != "" && !sdk.Status(f.Status).Valid() {
+		bad = append(bad, sdk.FieldError{Field: "status", Detail: "must be open, on_hold or canceled"})
+	}
+	for _, name := range []string{"imported_after", "imported_before"} {
+		if v := q.Get(name); v != "" {
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				bad = append(bad, sdk.FieldError{Field: name, Detail: "must be an RFC 3339 time"})
+			} else if name == "imported_after" {
+				f.ImportedAfter = t
+			} else {
+				f.ImportedBefore = t
+			}
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			bad = append(bad, sdk.FieldError{Field: "limit", Detail: "must be a whole number from 1 to 500"})
+		}
+		f.Limit = n
+	}
+	if len(bad) > 0 {
+		s.abort(c, host.InvalidFields("invalid query parameters", bad))
+		return
+	}
+	if key.Role == host.RoleReseller {
+		if f.ChannelID != "" && f.ChannelID != key.ChannelID {
+			s.abort(c, host.Errorf(host.EFORBIDDEN, "a reseller key reads only its own channel's orders"))
+			return
+		}
+		f.ChannelID = key.ChannelID
+	}
+	records, next, err := s.cfg.Store.ListOrders(c.Request.Context(), f)
+	if err != nil {
+		s.abort(c, err)
+		return
+	}
+	list := OrderList{Orders: make([]*sdk.Order, len(records)), NextCursor: next}
+	for i, r := range records {
+		list.Orders[i] = r.View()
+	}
+	respond(c, http.StatusOK, list)
+}
+
+// loadOrder reads the order named in the path, as the key may see it.
+func (s *Server) loadOrder(c *gin.Context) (*host.Record, error) {
+	r, err := s.cfg.Store.Order(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		return nil, err
+	}
+	if !keyOf(c).MayReadChannel(r.ChannelID) {
+		return nil, host.Errorf(host.ENOTFOUND, "order %s not found", c.Param("id"))
+	}
+	return r, nil
+}
+
+func (s *Server) getOrder(c *gin.Context) {
+	r, err := s.loadOrder(c)
+	if err != nil {
+		s.abort(c, err)
+		return
+	}
+	respond(c, http.StatusOK, r.View())
+}
+
+// optionalJSON decodes an optional body into v.
+func (s *Server) optionalJSON(c *gin.Context, v any) error {
+	body, err := readBody(c, s.cfg.BodyLimit)
+	if err != nil || len(body) == 0 {
+		return err
+	}
+	return decodeStrict(body, v, "")
+}
+
+func (s *Server) releaseOrder(c *gin.Context) {
+	var req ReleaseRequest
+	if err := s.optionalJSON(c, &req); err != nil {
+		s.abort(c, err)
+		return
+	}
+	r, err := s.cfg.Orders.Release(c.Request.Context(), c.Param("id"), keyOf(c).Actor(), req.Note)
+	if err != nil {
+		s.abort(c, err)
+		return
+	}
+	respond(c, http.StatusOK, r.View())
+}
+
+func (s *Server) cancelOrder(c *gin.Context) {
+	var req CancelRequest
+	if err := s.optionalJSON(c, &req); err != nil {
+		s.abort(c, err)
+		return
+	}
+	r, err := s.cfg.Orders.Cancel(c.Request.Context(), c.Param("id"), keyOf(c).Actor(), req.Reason)
+	if err != nil {
+		s.abort(c, err)
+		return
+	}
+	respond(c, http.StatusOK, r.View())
+}
+
+func (s *Server) reevaluateOrder(c *gin.Context) {
+	r, err := s.loadOrder(c)
+	if err != nil {
+		s.abort(c, err)
+		return
+	}
+	ch, err := s.cfg.Channels.Channel(c.Request.Context(), r.ChannelID)
+	if err != nil {
+		s.abort(c, err)
+		return
+	}
+	r, err = s.cfg.Orders.Reevaluate(c.Request.Context(), ch, r.ID, keyOf(c).Actor())
+	if err != nil {
+		s.abort(c, err)
+		return
+	}
+	respond(c, http.StatusOK, r.View())
+}

@@ -1,0 +1,106 @@
+package api
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ordergate/ordergate/host"
+	"github.com/ordergate/ordergate/host/policy"
+	"github.com/ordergate/ordergate/sdk"
+)
+
+// route declares one API route: how it is served and how it is documented.
+type route struct {
+	method  string
+	path    string // OpenAPI form: /api/v1/orders/{id}
+	summary string
+	role    string // "" (public), host.RoleReseller (any key) or host.RoleAdmin
+	query   []param
+	request any // body type, or nil
+	// responses by status; the body type, or nil for none.
+	responses map[int]any
+	handler   gin.HandlerFunc
+}
+
+// param is a documented query parameter.
+type param struct{ name, desc string }
+
+func (s *Server) routes() []route {
+	orderResp := map[int]any{200: sdk.Order{}, 201: sdk.Order{}}
+	one := func(v any) map[int]any { return map[int]any{200: v} }
+	return []route{
+		{method: "GET", path: "/healthz", summary: "Liveness: the process serves HTTP.", responses: one(Health{}), handler: s.healthz},
+		{method: "GET", path: "/readyz", summary: "Readiness: a policy revision is loaded and the store answers.", responses: one(Health{}), handler: s.readyz},
+		{method: "GET", path: "/openapi.json", summary: "This API's OpenAPI 3.1 document.", role: host.RoleReseller, responses: one(nil), handler: s.openAPI},
+
+		{method: "POST", path: "/api/v1/orders", summary: "Import one order. 201 when created, 200 when the channel's external id (or the Idempotency-Key) was already imported.",
+			role: host.RoleReseller, request: sdk.Order{}, responses: orderResp, handler: s.postOrder},
+		{method: "POST", path: "/api/v1/orders:batch", summary: "Import up to 1,000 orders with one result per order.",
+			role: host.RoleReseller, request: BatchRequest{}, responses: one(BatchResponse{}), handler: s.postBatch},
+		{method: "GET", path: "/api/v1/orders", summary: "List orders, newest first, with filters and cursor pagination.", role: host.RoleReseller,
+			query: []param{{"status", "open, on_hold or canceled"}, {"tag", "a tag"}, {"hold_reason", "a hold reason"}, {"channel_id", "a channel"},
+				{"external_id", "the channel's order id"}, {"number", "the order number"}, {"imported_after", "RFC 3339 time (inclusive)"},
+				{"imported_before", "RFC 3339 time (exclusive)"}, {"cursor", "next_cursor of the previous page"}, {"limit", "1 to 500, default 50"}},
+			responses: one(OrderList{}), handler: s.listOrders},
+		{method: "GET", path: "/api/v1/orders/{id}", summary: "One order with its timeline.", role: host.RoleReseller, responses: one(sdk.Order{}), handler: s.getOrder},
+		{method: "POST", path: "/api/v1/orders/{id}/release", summary: "Approve an order on hold: it becomes open.", role: host.RoleAdmin,
+			request: ReleaseRequest{}, responses: one(sdk.Order{}), handler: s.releaseOrder},
+		{method: "POST", path: "/api/v1/orders/{id}/cancel", summary: "Cancel an order by hand (final).", role: host.RoleAdmin,
+			request: CancelRequest{}, responses: one(sdk.Order{}), handler: s.cancelOrder},
+		{method: "POST", path: "/api/v1/orders/{id}/reevaluate", summary: "Run the live policies again on the order as received.", role: host.RoleAdmin,
+			responses: one(sdk.Order{}), handler: s.reevaluateOrder},
+
+		{method: "GET", path: "/api/v1/workflow", summary: "The policy revision in force, its modules and the last reload error.", role: host.RoleAdmin,
+			responses: one(policy.Status{}), handler: s.getWorkflow},
+		{method: "POST", path: "/api/v1/workflow/reload", summary: "Load the policy directory again; a revision that fails to compile or test is refused.", role: host.RoleAdmin,
+			responses: one(policy.Status{}), handler: s.reloadWorkflow},
+		{method: "POST", path: "/api/v1/workflow/evaluate", summary: "Dry run: the decision the live policies make for an order; nothing is stored.", role: host.RoleAdmin,
+			request: EvaluateRequest{}, responses: one(EvaluateResponse{}), handler: s.evaluateWorkflow},
+
+		{method: "POST", path: "/api/v1/channels", summary: "Create a channel (b2b: orders posted to the API; b2c: imported by a connector).", role: host.RoleAdmin,
+			request: ChannelRequest{}, responses: map[int]any{201: host.Channel{}}, handler: s.createChannel},
+		{method: "GET", path: "/api/v1/channels", summary: "List channels.", role: host.RoleAdmin, responses: one(ChannelList{}), handler: s.listChannels},
+		{method: "GET", path: "/api/v1/channels/{id}", summary: "One channel.", role: host.RoleAdmin, responses: one(host.Channel{}), handler: s.getChannel},
+
+		{method: "POST", path: "/api/v1/keys", summary: "Create an API key; its secret is shown in this response only.", role: host.RoleAdmin,
+			request: KeyRequest{}, responses: map[int]any{201: KeyCreated{}}, handler: s.createKey},
+		{method: "GET", path: "/api/v1/keys", summary: "List API keys (never their secrets).", role: host.RoleAdmin, responses: one(KeyList{}), handler: s.listKeys},
+		{method: "DELETE", path: "/api/v1/keys/{id}", summary: "Revoke an API key; it stops working at once.", role: host.RoleAdmin, responses: map[int]any{204: nil}, handler: s.deleteKey},
+	}
+}
+
+var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
+
+// ginPath turns an OpenAPI path into gin's form: {id} becomes :id and a
+// literal colon (as in /orders:batch) is escaped.
+func ginPath(p string) string {
+	p = strings.ReplaceAll(p, ":", `\:`)
+	return pathParam.ReplaceAllString(p, ":$1")
+}
+
+// Health is the body of /healthz and /readyz.
+type Health struct {
+	Status   string `json:"status"`
+	Version  string `json:"version,omitempty"`
+	Revision string `json:"revision,omitempty"`
+	Error    string `json:"error,omitempty"`
+}
+
+func (s *Server) healthz(c *gin.Context) {
+	respond(c, http.StatusOK, Health{Status: "ok", Version: s.cfg.Version})
+}
+
+func (s *Server) readyz(c *gin.Context) {
+	if err := s.readyErr(c.Request.Context()); err != nil {
+		respond(c, http.StatusServiceUnavailable, Health{Status: "unavailable", Error: err.Error()})
+		return
+	}
+	respond(c, http.StatusOK, Health{Status: "ready", Revision: s.cfg.Engine.Revision().ID})
+}
+
+func (s *Server) openAPI(c *gin.Context) {
+	c.Data(http.StatusOK, "application/json", s.openapi)
+}

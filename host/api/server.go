@@ -1,0 +1,139 @@
+// Package api is ordergate's HTTP API, served with gin. Every route is
+// declared once in a table (routes.go) that both registers it and generates
+// the OpenAPI document, so the document cannot drift from the code.
+package api
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/ordergate/ordergate/host"
+	"github.com/ordergate/ordergate/host/orders"
+	"github.com/ordergate/ordergate/host/policy"
+)
+
+// Config holds what the API is built from.
+type Config struct {
+	Orders   *orders.Service
+	Store    host.OrderStore
+	Channels host.ChannelStore
+	Keys     host.KeyStore
+	Engine   *policy.Engine
+	Log      hclog.Logger
+	// BodyLimit bounds a single-order request body (default 1 MiB);
+	// BatchBodyLimit a batch request (default 16 MiB).
+	BodyLimit      int64
+	BatchBodyLimit int64
+	// Version is reported by /healthz.
+	Version string
+}
+
+// Server serves the API.
+type Server struct {
+	cfg     Config
+	log     hclog.Logger
+	router  *gin.Engine
+	openapi []byte
+	ready   func() error
+}
+
+var setGinMode sync.Once
+
+// New builds the API's handler.
+func New(cfg Config) *Server {
+	setGinMode.Do(func() { gin.SetMode(gin.ReleaseMode) })
+	if cfg.BodyLimit <= 0 {
+		cfg.BodyLimit = 1 << 20
+	}
+	if cfg.BatchBodyLimit <= 0 {
+		cfg.BatchBodyLimit = 16 << 20
+	}
+	if cfg.Log == nil {
+		cfg.Log = hclog.NewNullLogger()
+	}
+	s := &Server{cfg: cfg, log: cfg.Log.Named("http")}
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(s.recoverer, s.requestLog)
+	r.NoRoute(func(c *gin.Context) {
+		s.abort(c, host.Errorf(host.ENOTFOUND, "no route %s %s", c.Request.Method, c.Request.URL.Path))
+	})
+	r.NoMethod(func(c *gin.Context) {
+		s.abort(c, &host.Error{Code: host.EINVALID, Message: "method not allowed"})
+	})
+	table := s.routes()
+	for _, rt := range table {
+		handlers := []gin.HandlerFunc{}
+		if rt.role != "" {
+			handlers = append(handlers, s.authenticate(rt.role))
+		}
+		r.Handle(rt.method, ginPath(rt.path), append(handlers, rt.handler)...)
+	}
+	s.openapi = openAPIDocument(table, cfg.Version)
+	s.router = r
+	return s
+}
+
+// Handler returns the http.Handler of the API.
+func (s *Server) Handler() http.Handler { return s.router }
+
+// NewHTTPServer wraps the API in an http.Server with timeouts that protect
+// against slow clients.
+func (s *Server) NewHTTPServer(addr string) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           s.router,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          s.log.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
+	}
+}
+
+func (s *Server) recoverer(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("panic serving request", "method", c.Request.Method, "path", c.Request.URL.Path, "panic", v)
+			s.abort(c, host.Errorf(host.EINTERNAL, "internal error"))
+		}
+	}()
+	c.Next()
+}
+
+// requestLog writes one structured line per request. It never logs headers
+// or bodies, so keys and order data stay out of the log.
+func (s *Server) requestLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	args := []any{"method", c.Request.Method, "path", c.Request.URL.Path, "status", c.Writer.Status(),
+		"duration", time.Since(start).String(), "bytes", c.Writer.Size(), "remote", c.ClientIP()}
+	if k, ok := c.Get(ctxKey); ok {
+		args = append(args, "key", k.(*host.APIKey).ID)
+	}
+	if c.Writer.Status() >= 500 {
+		s.log.Warn("request", args...)
+	} else {
+		s.log.Debug("request", args...)
+	}
+}
+
+// ready reports whether the host can serve orders.
+func (s *Server) readyErr(ctx context.Context) error {
+	if s.cfg.Engine.Revision() == nil {
+		return host.Errorf(host.EUNAVAILABLE, "no policy revision is loaded")
+	}
+	if _, err := s.cfg.Keys.Keys(ctx); err != nil {
+		return host.Errorf(host.EUNAVAILABLE, "the store does not answer: %v", err)
+	}
+	return nil
+}

@@ -1,0 +1,164 @@
+// Package bolt is ordergate's embedded store on bbolt. Every write goes
+// through one committer goroutine that commits whatever writes are queued
+// in a single transaction as soon as the previous commit ends (group
+// commit): an idle writer waits on no timer, and concurrent writers share
+// one fsync.
+package bolt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	bolt "go.etcd.io/bbolt"
+)
+
+// FileName is the database file inside the data directory.
+const FileName = "ordergate.db"
+
+var (
+	bucketOrders    = []byte("orders")         // id -> record JSON
+	bucketExternal  = []byte("order_external") // channel \x00 external id -> id
+	bucketIndex     = []byte("order_index")    // kind \x00 value \x00 id -> nil
+	bucketIdem      = []byte("idempotency")    // channel \x00 key -> id \x00 request hash
+	bucketChannels  = []byte("channels")       // id -> channel JSON
+	bucketKeys      = []byte("api_keys")       // hash -> key JSON
+	bucketKeyIDs    = []byte("api_key_ids")    // key id -> hash
+	allBuckets      = [][]byte{bucketOrders, bucketExternal, bucketIndex, bucketIdem, bucketChannels, bucketKeys, bucketKeyIDs}
+	errStoreClosing = errors.New("store is closing")
+)
+
+// maxGroup bounds how many queued writes share one transaction.
+const maxGroup = 1024
+
+// DB is the bbolt-backed store. It implements host.OrderStore,
+// host.ChannelStore and host.KeyStore.
+type DB struct {
+	db     *bolt.DB
+	log    hclog.Logger
+	writes chan *write
+	done   chan struct{}
+}
+
+// write is one queued write: fn runs inside the group's transaction. A
+// failing fn rolls the group back, and every write of the group is then
+// retried in a transaction of its own, so one bad write fails alone.
+type write struct {
+	fn   func(*bolt.Tx) error
+	errc chan error
+}
+
+// Open opens (or creates) the database in dir and starts the committer.
+func Open(dir string, log hclog.Logger) (*DB, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating data directory: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("opening %s: the database is locked by another process (is a host running?)", path)
+		}
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	err = bdb.Update(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		bdb.Close()
+		return nil, fmt.Errorf("creating buckets in %s: %w", path, err)
+	}
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	d := &DB{db: bdb, log: log.Named("store"), writes: make(chan *write, maxGroup), done: make(chan struct{})}
+	go d.commitLoop()
+	return d, nil
+}
+
+// Path returns the database file's path.
+func (d *DB) Path() string { return d.db.Path() }
+
+// Close stops the committer once queued writes are committed, then closes
+// the file.
+func (d *DB) Close() error {
+	close(d.writes)
+	<-d.done
+	return d.db.Close()
+}
+
+// update queues fn and waits until the transaction it ran in is committed.
+func (d *DB) update(ctx context.Context, fn func(*bolt.Tx) error) (err error) {
+	w := &write{fn: fn, errc: make(chan error, 1)}
+	defer func() {
+		if recover() != nil { // send on closed channel: Close has begun
+			err = errStoreClosing
+		}
+	}()
+	select {
+	case d.writes <- w:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once queued, the write is committed or failed; wait for the outcome
+	// even if ctx ends, so the caller never reports a write it cannot vouch for.
+	return <-w.errc
+}
+
+func (d *DB) commitLoop() {
+	defer close(d.done)
+	group := make([]*write, 0, maxGroup)
+	for w := range d.writes {
+		group = append(group[:0], w)
+	drain:
+		for len(group) < maxGroup {
+			select {
+			case w, ok := <-d.writes:
+				if !ok {
+					break drain
+				}
+				group = append(group, w)
+			default:
+				break drain
+			}
+		}
+		d.commit(group)
+	}
+}
+
+func (d *DB) commit(group []*write) {
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		for _, w := range group {
+			if err := w.fn(tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil || len(group) == 1 {
+		for _, w := range group {
+			w.errc <- err
+		}
+		return
+	}
+	for _, w := range group {
+		w.errc <- d.db.Update(w.fn)
+	}
+}
+
+// view runs fn in a read-only transaction.
+func (d *DB) view(fn func(*bolt.Tx) error) error { return d.db.View(fn) }
+
+// Backup writes a consistent copy of the database to w while it serves.
+func (d *DB) Backup(path string) error {
+	return d.db.View(func(tx *bolt.Tx) error { return tx.CopyFile(path, 0o600) })
+}

@@ -1,0 +1,290 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/ordergate/ordergate/host"
+	"github.com/ordergate/ordergate/sdk"
+)
+
+// Index kinds (first byte of an order_index key).
+const (
+	idxStatus   = 's'
+	idxTag      = 't'
+	idxHold     = 'h'
+	idxChannel  = 'c'
+	idxExternal = 'x'
+	idxNumber   = 'n'
+)
+
+func indexKey(kind byte, value, id string) []byte {
+	k := make([]byte, 0, 2+len(value)+1+len(id))
+	k = append(k, kind, 0)
+	k = append(k, value...)
+	k = append(k, 0)
+	return append(k, id...)
+}
+
+func indexPrefix(kind byte, value string) []byte { return indexKey(kind, value, "") }
+
+// indexKeys lists the index entries of a record: what the list filters need.
+func indexKeys(r *host.Record) [][]byte {
+	keys := [][]byte{
+		indexKey(idxStatus, string(r.Status), r.ID),
+		indexKey(idxChannel, r.ChannelID, r.ID),
+		indexKey(idxExternal, r.ExternalID, r.ID),
+		indexKey(idxNumber, r.Number, r.ID),
+	}
+	for _, t := range r.View().Tags {
+		keys = append(keys, indexKey(idxTag, t, r.ID))
+	}
+	for _, h := range r.Holds {
+		k := indexKey(idxHold, h.Reason, r.ID)
+		if !slices.ContainsFunc(keys, func(x []byte) bool { return bytes.Equal(x, k) }) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+func externalKey(channel, external string) []byte {
+	return append(append([]byte(channel), 0), external...)
+}
+
+func putRecord(tx *bolt.Tx, r *host.Record, old *host.Record) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encoding order %s: %w", r.ID, err)
+	}
+	if err := tx.Bucket(bucketOrders).Put([]byte(r.ID), data); err != nil {
+		return fmt.Errorf("storing order %s: %w", r.ID, err)
+	}
+	idx := tx.Bucket(bucketIndex)
+	newKeys := indexKeys(r)
+	if old != nil {
+		for _, k := range indexKeys(old) {
+			if !slices.ContainsFunc(newKeys, func(x []byte) bool { return bytes.Equal(x, k) }) {
+				if err := idx.Delete(k); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, k := range newKeys {
+		if err := idx.Put(k, nil); err != nil {
+			return fmt.Errorf("indexing order %s: %w", r.ID, err)
+		}
+	}
+	return nil
+}
+
+func getRecord(tx *bolt.Tx, id string) (*host.Record, error) {
+	data := tx.Bucket(bucketOrders).Get([]byte(id))
+	if data == nil {
+		return nil, host.Errorf(host.ENOTFOUND, "order %s not found", id)
+	}
+	var r host.Record
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("decoding order %s: %w", id, err)
+	}
+	return &r, nil
+}
+
+// CreateOrders implements host.OrderStore.
+func (d *DB) CreateOrders(ctx context.Context, orders []host.NewOrder) ([]host.CreateResult, error) {
+	results := make([]host.CreateResult, len(orders))
+	err := d.update(ctx, func(tx *bolt.Tx) error {
+		for i, no := range orders {
+			res, err := createOrder(tx, no)
+			if err != nil {
+				return err
+			}
+			results[i] = res
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storing orders: %w", err)
+	}
+	return results, nil
+}
+
+func createOrder(tx *bolt.Tx, no host.NewOrder) (host.CreateResult, error) {
+	r := no.Record
+	idem := tx.Bucket(bucketIdem)
+	var idemKey []byte
+	if no.IdempotencyKey != "" {
+		idemKey = externalKey(r.ChannelID, no.IdempotencyKey)
+		if v := idem.Get(idemKey); v != nil {
+			id, hash, _ := bytes.Cut(v, []byte{0})
+			if string(hash) != no.RequestHash {
+				return host.CreateResult{Err: host.Errorf(host.ECONFLICT,
+					"Idempotency-Key %q was already used with a different request body (order %s)", no.IdempotencyKey, id)}, nil
+			}
+			existing, err := getRecord(tx, string(id))
+			return host.CreateResult{Record: existing}, err
+		}
+	}
+	ext := tx.Bucket(bucketExternal)
+	ek := externalKey(r.ChannelID, r.ExternalID)
+	if id := ext.Get(ek); id != nil {
+		existing, err := getRecord(tx, string(id))
+		return host.CreateResult{Record: existing}, err
+	}
+	if err := ext.Put(ek, []byte(r.ID)); err != nil {
+		return host.CreateResult{}, err
+	}
+	if idemKey != nil {
+		if err := idem.Put(idemKey, append(append([]byte(r.ID), 0), no.RequestHash...)); err != nil {
+			return host.CreateResult{}, err
+		}
+	}
+	if err := putRecord(tx, r, nil); err != nil {
+		return host.CreateResult{}, err
+	}
+	return host.CreateResult{Record: r, Created: true}, nil
+}
+
+// Order implements host.OrderStore.
+func (d *DB) Order(_ context.Context, id string) (r *host.Record, err error) {
+	err = d.view(func(tx *bolt.Tx) error {
+		r, err = getRecord(tx, id)
+		return err
+	})
+	return r, err
+}
+
+// UpdateOrder implements host.OrderStore.
+func (d *DB) UpdateOrder(ctx context.Context, id string, fn func(*host.Record) error) (*host.Record, error) {
+	var updated *host.Record
+	var fnErr error
+	err := d.update(ctx, func(tx *bolt.Tx) error {
+		old, err := getRecord(tx, id)
+		if err != nil {
+			fnErr = err
+			return nil
+		}
+		r, _ := getRecord(tx, id)
+		if fnErr = fn(r); fnErr != nil {
+			return nil
+		}
+		updated = r
+		return putRecord(tx, r, old)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("updating order %s: %w", id, err)
+	}
+	return updated, fnErr
+}
+
+// ListOrders implements host.OrderStore. It walks the most selective index
+// the filter allows, newest first, and checks the other filters on each
+// record it reads.
+func (d *DB) ListOrders(_ context.Context, f host.OrderFilter) ([]*host.Record, string, error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	var prefix []byte
+	var bucket []byte = bucketIndex
+	switch {
+	case f.ExternalID != "":
+		prefix = indexPrefix(idxExternal, f.ExternalID)
+	case f.Number != "":
+		prefix = indexPrefix(idxNumber, f.Number)
+	case f.HoldReason != "":
+		prefix = indexPrefix(idxHold, f.HoldReason)
+	case f.Tag != "":
+		prefix = indexPrefix(idxTag, f.Tag)
+	case f.Status != "":
+		prefix = indexPrefix(idxStatus, f.Status)
+	case f.ChannelID != "":
+		prefix = indexPrefix(idxChannel, f.ChannelID)
+	default:
+		bucket = bucketOrders
+	}
+	// Ids sort by import time, so the time range bounds the id range.
+	upper := "\xff"
+	if !f.ImportedBefore.IsZero() {
+		upper = timeBound(f.ImportedBefore)
+	}
+	if f.After != "" && f.After < upper {
+		upper = f.After
+	}
+	lower := ""
+	if !f.ImportedAfter.IsZero() {
+		lower = timeBound(f.ImportedAfter)
+	}
+
+	var out []*host.Record
+	next := ""
+	err := d.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucket).Cursor()
+		seek := append(slices.Clone(prefix), upper...)
+		k, _ := c.Seek(seek)
+		if k == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev() // Seek lands on the first key >= seek; ids below are wanted
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
+			id := string(k[len(prefix):])
+			if id < lower {
+				break
+			}
+			if id >= upper {
+				continue
+			}
+			r, err := getRecord(tx, id)
+			if err != nil {
+				return err
+			}
+			if !matches(r, &f) {
+				continue
+			}
+			if len(out) == f.Limit {
+				next = out[len(out)-1].ID
+				break
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, next, err
+}
+
+// timeBound is the smallest id of an order imported at t.
+func timeBound(t time.Time) string {
+	var u ulid.ULID
+	_ = u.SetTime(ulid.Timestamp(t))
+	return u.String()
+}
+
+func matches(r *host.Record, f *host.OrderFilter) bool {
+	if f.Status != "" && string(r.Status) != f.Status {
+		return false
+	}
+	if f.ChannelID != "" && r.ChannelID != f.ChannelID {
+		return false
+	}
+	if f.ExternalID != "" && r.ExternalID != f.ExternalID {
+		return false
+	}
+	if f.Number != "" && r.Number != f.Number {
+		return false
+	}
+	if f.HoldReason != "" && !slices.ContainsFunc(r.Holds, func(h sdk.Hold) bool { return h.Reason == f.HoldReason }) {
+		return false
+	}
+	if f.Tag != "" && !slices.Contains(r.View().Tags, f.Tag) {
+		return false
+	}
+	return true
+}

@@ -1,0 +1,135 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/ordergate/ordergate/host"
+	"github.com/ordergate/ordergate/host/bolt"
+	"github.com/ordergate/ordergate/host/keys"
+	"github.com/ordergate/ordergate/host/policy"
+	"github.com/ordergate/ordergate/sdk"
+)
+
+func keysCommand(ctx context.Context, env Env, args []string) error {
+	if len(args) == 0 || args[0] != "create" {
+		return fmt.Errorf("usage: ordergate keys create --role admin|reseller [--channel ID] [--name NAME] [--data DIR]")
+	}
+	fs := flagSet("keys create", env)
+	role := fs.String("role", "", "admin or reseller")
+	channel := fs.String("channel", "", "the B2B channel a reseller key posts to (created if new)")
+	name := fs.String("name", "", "a name to recognise the key by")
+	data := fs.String("data", "./data", "data directory of a stopped host")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if err := fromEnv(fs, env); err != nil {
+		return err
+	}
+	db, err := bolt.Open(*data, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	k, secret, err := keys.Create(ctx, db, db, *role, *channel, *name)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "created %s key %s", k.Role, k.ID)
+	if k.ChannelID != "" {
+		fmt.Fprintf(env.Stdout, " for channel %s", k.ChannelID)
+	}
+	fmt.Fprintf(env.Stdout, "; the secret below is shown this once:\n%s\n", secret)
+	return nil
+}
+
+func policyCommand(ctx context.Context, env Env, args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("usage: ordergate policy test [dir] | policy eval --order FILE [--policies DIR]")
+	}
+	switch args[0] {
+	case "test":
+		return policyTest(ctx, env, args[1:])
+	case "eval":
+		return policyEval(ctx, env, args[1:])
+	}
+	return fmt.Errorf("unknown policy command %q (test or eval)", args[0])
+}
+
+func policyTest(ctx context.Context, env Env, args []string) error {
+	fs := flagSet("policy test", env)
+	verbose := fs.Bool("v", false, "print every test, not only failures")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	dir := "./policies"
+	if fs.NArg() > 0 {
+		dir = fs.Arg(0)
+	}
+	results, err := policy.RunTests(ctx, dir)
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for _, t := range results {
+		if !t.Pass && !t.Skip {
+			failed++
+		}
+		if *verbose || (!t.Pass && !t.Skip) {
+			fmt.Fprintln(env.Stdout, t)
+		}
+	}
+	fmt.Fprintln(env.Stdout, "--------------------------------------------------------------------------------")
+	if failed > 0 {
+		fmt.Fprintf(env.Stdout, "FAIL: %d/%d\n", failed, len(results))
+		return fmt.Errorf("%d policy test(s) failed", failed)
+	}
+	fmt.Fprintf(env.Stdout, "PASS: %d/%d\n", len(results), len(results))
+	return nil
+}
+
+func policyEval(ctx context.Context, env Env, args []string) error {
+	fs := flagSet("policy eval", env)
+	orderFile := fs.String("order", "", "JSON file with one canonical order")
+	dir := fs.String("policies", "./policies", "policy directory")
+	channel := fs.String("channel", "", "channel id for input.channel.id (default: the order's channel_id)")
+	kind := fs.String("channel-kind", host.ChannelB2C, "channel kind for input.channel.kind: b2c or b2b")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *orderFile == "" {
+		return fmt.Errorf("--order FILE is required")
+	}
+	data, err := os.ReadFile(*orderFile)
+	if err != nil {
+		return err
+	}
+	var o sdk.Order
+	if err := json.Unmarshal(data, &o); err != nil {
+		return fmt.Errorf("reading %s: %w", *orderFile, err)
+	}
+	if err := o.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", *orderFile, err)
+	}
+	rev, err := policy.LoadRevision(ctx, *dir)
+	if err != nil {
+		return err
+	}
+	in := &policy.Input{Order: &o, Channel: policy.ChannelInput{ID: *channel, Kind: *kind}, Now: time.Now().UTC()}
+	if in.Channel.ID == "" {
+		in.Channel.ID = o.ChannelID
+	}
+	d, err := rev.Evaluate(ctx, in, policy.DefaultEvalTimeout)
+	if err != nil {
+		return err
+	}
+	out, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(env.Stdout, string(out))
+	return nil
+}

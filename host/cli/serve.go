@@ -1,0 +1,155 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/ordergate/ordergate/host/api"
+	"github.com/ordergate/ordergate/host/bolt"
+	"github.com/ordergate/ordergate/host/keys"
+	"github.com/ordergate/ordergate/host/orders"
+	"github.com/ordergate/ordergate/host/policy"
+)
+
+// serveConfig is the configuration of `ordergate serve`.
+type serveConfig struct {
+	addr, data, policies, plugins string
+	logFormat, logLevel           string
+	evalTimeout                   time.Duration
+	bodyLimit, batchBodyLimit     int64
+	shutdownTimeout               time.Duration
+	watch                         bool
+}
+
+func serve(ctx context.Context, env Env, args []string) error {
+	var cfg serveConfig
+	fs := flagSet("serve", env)
+	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "address to serve HTTP on")
+	fs.StringVar(&cfg.data, "data", "./data", "data directory (the bbolt database)")
+	fs.StringVar(&cfg.policies, "policies", "./policies", "policy directory (Rego and data files)")
+	fs.StringVar(&cfg.plugins, "plugins", "./bin/plugins", "connector plugin directory")
+	fs.StringVar(&cfg.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&cfg.logLevel, "log-level", "info", "log level: trace, debug, info, warn, error")
+	fs.DurationVar(&cfg.evalTimeout, "eval-timeout", policy.DefaultEvalTimeout, "deadline of one workflow evaluation")
+	fs.Int64Var(&cfg.bodyLimit, "body-limit", 1<<20, "largest single-order request body, in bytes")
+	fs.Int64Var(&cfg.batchBodyLimit, "batch-body-limit", 16<<20, "largest batch request body, in bytes")
+	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")
+	fs.BoolVar(&cfg.watch, "watch", true, "reload the policies when their files change")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := fromEnv(fs, env); err != nil {
+		return err
+	}
+	if cfg.logFormat != "text" && cfg.logFormat != "json" {
+		return fmt.Errorf("--log-format must be text or json, not %q", cfg.logFormat)
+	}
+	log := hclog.New(&hclog.LoggerOptions{
+		Name:       "ordergate",
+		Level:      hclog.LevelFromString(cfg.logLevel),
+		Output:     env.Stderr,
+		JSONFormat: cfg.logFormat == "json",
+	})
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	db, err := bolt.Open(cfg.data, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	engine := policy.NewEngine(cfg.policies, log, cfg.evalTimeout)
+	if _, err := engine.Reload(ctx); err != nil {
+		return fmt.Errorf("the policies in %s cannot serve: %w", cfg.policies, err)
+	}
+
+	if err := firstAdminKey(ctx, env, db); err != nil {
+		return err
+	}
+
+	srv := api.New(api.Config{
+		Orders: orders.NewService(db, engine, log), Store: db, Channels: db, Keys: db, Engine: engine,
+		Log: log, BodyLimit: cfg.bodyLimit, BatchBodyLimit: cfg.batchBodyLimit, Version: Version,
+	})
+	httpServer := srv.NewHTTPServer(cfg.addr)
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.addr, err)
+	}
+
+	go reloadOnHangup(ctx, engine, log)
+	if cfg.watch {
+		go func() {
+			if err := engine.Watch(ctx); err != nil {
+				log.Warn("policy files are not watched; reload with SIGHUP or the API", "error", err)
+			}
+		}()
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- httpServer.Serve(ln) }()
+	log.Info("ordergate serving", "addr", ln.Addr().String(), "data", db.Path(), "policies", cfg.policies,
+		"revision", engine.Revision().ID, "version", Version)
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving HTTP: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down; finishing in-flight requests", "timeout", cfg.shutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
+	defer cancel()
+	if err := httpServer.Shutdown(shutdownCtx); err != nil {
+		log.Warn("shutdown did not finish cleanly", "error", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// firstAdminKey creates and prints an admin key when the store has no key
+// at all, so a new installation can be used at once. The secret goes to
+// stdout only, never to the log.
+func firstAdminKey(ctx context.Context, env Env, db *bolt.DB) error {
+	existing, err := db.Keys(ctx)
+	if err != nil {
+		return err
+	}
+	if len(existing) > 0 {
+		return nil
+	}
+	k, secret, err := keys.Create(ctx, db, db, "admin", "", "first admin key")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "No API key existed, so an admin key (%s) was created. It is shown this once; keep it:\n%s\n", k.ID, secret)
+	return nil
+}
+
+func reloadOnHangup(ctx context.Context, engine *policy.Engine, log hclog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			log.Info("SIGHUP: reloading policies")
+			_, _ = engine.Reload(ctx)
+		}
+	}
+}

@@ -1,0 +1,58 @@
+package host
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/ordergate/ordergate/sdk"
+)
+
+// Error codes. The API maps each to an HTTP status.
+const (
+	ECONFLICT     = "conflict"     // the request conflicts with stored state
+	EINTERNAL     = "internal"     // a fault of ours
+	EINVALID      = "invalid"      // the input is not acceptable
+	ENOTFOUND     = "not_found"    // the thing does not exist (or is not yours)
+	EUNAUTHORIZED = "unauthorized" // no valid credentials
+	EFORBIDDEN    = "forbidden"    // valid credentials, not allowed
+	ETOOLARGE     = "too_large"    // the request body is over the limit
+	EUNAVAILABLE  = "unavailable"  // not ready (no policy loaded, shutting down)
+)
+
+// Error is the error type of the host's domain: a code the API maps to an
+// HTTP status, a message safe to show to the caller, and the fields at fault.
+type Error struct {
+	Code    string
+	Message string
+	Fields  []sdk.FieldError
+}
+
+func (e *Error) Error() string {
+	if len(e.Fields) > 0 {
+		return fmt.Sprintf("%s: %s (%s)", e.Code, e.Message, sdk.ValidationError(e.Fields).Error())
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+// Errorf returns an *Error with the code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of err if it is (or wraps) an *Error, and
+// EINTERNAL otherwise.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	if err == nil {
+		return ""
+	}
+	return EINTERNAL
+}
+
+// InvalidFields turns a validation error into an EINVALID *Error.
+func InvalidFields(message string, fields []sdk.FieldError) *Error {
+	return &Error{Code: EINVALID, Message: message, Fields: fields}
+}

@@ -1,0 +1,151 @@
+// Package policy is the OPA engine of ordergate: it loads the workflow
+// policies from a directory, refuses a revision that does not compile or
+// whose Rego tests fail, and evaluates orders against the revision in
+// force with one query prepared per revision.
+package policy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/ordergate/ordergate/sdk"
+)
+
+// DefaultEvalTimeout bounds one evaluation; a rule that runs longer makes
+// the order a policy_error hold instead of blocking intake.
+const DefaultEvalTimeout = 500 * time.Millisecond
+
+// Engine serves workflow decisions from the latest good revision of a
+// policy directory. It is safe for concurrent use.
+type Engine struct {
+	dir         string
+	log         hclog.Logger
+	evalTimeout time.Duration
+
+	current atomic.Pointer[Revision]
+
+	mu        sync.Mutex // serialises reloads and guards the fields below
+	lastError string
+	lastLoad  time.Time
+}
+
+// Status is what GET /api/v1/workflow reports.
+type Status struct {
+	*Revision
+	Dir        string    `json:"dir"`
+	LoadedAt   time.Time `json:"loaded_at"`
+	LastError  string    `json:"last_reload_error,omitempty"`
+	EvalBudget string    `json:"evaluation_timeout"`
+}
+
+// NewEngine returns an engine for the policies in dir. Call Reload to load
+// the first revision.
+func NewEngine(dir string, log hclog.Logger, evalTimeout time.Duration) *Engine {
+	if evalTimeout <= 0 {
+		evalTimeout = DefaultEvalTimeout
+	}
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	return &Engine{dir: dir, log: log.Named("policy"), evalTimeout: evalTimeout}
+}
+
+// ErrNoRevision is returned by Evaluate before any revision loaded.
+var ErrNoRevision = errors.New("no policy revision is loaded")
+
+// Reload loads the policy directory again. If the new revision fails to
+// load, compile or pass its tests, it is refused: the error is returned and
+// kept for Status, and the previous revision keeps serving.
+func (e *Engine) Reload(ctx context.Context) (*Revision, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	rev, err := LoadRevision(ctx, e.dir)
+	if err != nil {
+		e.lastError = err.Error()
+		if prev := e.current.Load(); prev != nil {
+			e.log.Error("policy reload refused; previous revision keeps serving", "revision", prev.ID, "error", err)
+		}
+		return nil, err
+	}
+	prev := e.current.Swap(rev)
+	e.lastError = ""
+	e.lastLoad = time.Now().UTC()
+	if prev == nil || prev.ID != rev.ID {
+		e.log.Info("policy revision loaded", "revision", rev.ID, "modules", len(rev.Modules), "packages", len(rev.Packages), "tests_passed", rev.Tests)
+	}
+	return rev, nil
+}
+
+// Revision returns the revision in force, or nil.
+func (e *Engine) Revision() *Revision { return e.current.Load() }
+
+// Status reports the revision in force and the last reload error.
+func (e *Engine) Status() Status {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return Status{Revision: e.current.Load(), Dir: e.dir, LoadedAt: e.lastLoad, LastError: e.lastError, EvalBudget: e.evalTimeout.String()}
+}
+
+// Evaluate runs the workflow for one order. It never fails: when the
+// workflow cannot decide (no revision, runtime error, conflict, deadline)
+// the decision carries the error and holds the order with reason
+// policy_error, so the order is kept and a person can see why.
+func (e *Engine) Evaluate(ctx context.Context, in *Input) *sdk.Decision {
+	rev := e.current.Load()
+	if rev == nil {
+		return errorDecision("", in.Now, ErrNoRevision)
+	}
+	d, err := rev.Evaluate(ctx, in, e.evalTimeout)
+	if err != nil {
+		return errorDecision(rev.ID, in.Now, err)
+	}
+	return d
+}
+
+func errorDecision(revision string, now time.Time, err error) *sdk.Decision {
+	return &sdk.Decision{
+		Revision:    revision,
+		EvaluatedAt: now,
+		Status:      sdk.StatusOnHold,
+		Holds:       []sdk.Hold{{Reason: sdk.HoldPolicyError, Rule: "workflow", Message: err.Error()}},
+		Error:       err.Error(),
+	}
+}
+
+// Evaluate runs this revision's prepared query for one order within the
+// timeout and merges every package's outputs into one decision.
+func (r *Revision) Evaluate(ctx context.Context, in *Input, timeout time.Duration) (*sdk.Decision, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	rs, err := r.query.Eval(ctx, regoInput(in))
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("evaluation exceeded its %s deadline: %w", timeout, err)
+		}
+		return nil, fmt.Errorf("evaluating the workflow: %w", err)
+	}
+	d := &sdk.Decision{Revision: r.ID, EvaluatedAt: in.Now}
+	if len(r.outputs) > 0 {
+		if len(rs) != 1 {
+			return nil, fmt.Errorf("evaluating the workflow: expected one result, got %d", len(rs))
+		}
+		if err := mergeOutputs(d, r.outputs, rs[0].Bindings); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case len(d.Cancels) > 0:
+		d.Status = sdk.StatusCanceled
+	case len(d.Holds) > 0:
+		d.Status = sdk.StatusOnHold
+	default:
+		d.Status = sdk.StatusOpen
+	}
+	return d, nil
+}

@@ -1,0 +1,173 @@
+package policy
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+
+	"github.com/ordergate/ordergate/host"
+	"github.com/ordergate/ordergate/sdk"
+)
+
+func regoInput(in *Input) rego.EvalOption { return rego.EvalParsedInput(in.Value()) }
+
+// holdReasons are the reasons a policy may give; policy_error is the host's.
+var holdReasons = []string{
+	sdk.HoldCustomRule, sdk.HoldDuplicateOrder, sdk.HoldNotManagedItem,
+	sdk.HoldInsufficientQuantity, sdk.HoldDisabledSource, sdk.HoldUnmappedShippingPolicy,
+}
+
+// alertSeverities are the severities an alert may have; info is the default.
+var alertSeverities = []string{"info", "warning", "critical"}
+
+// mergeOutputs folds every package's outputs into d. Sets are unions; the
+// order of items is deterministic (package name, then Rego's own order).
+func mergeOutputs(d *sdk.Decision, outs []output, bindings rego.Vars) error {
+	fieldOwner := map[string]string{}
+	for _, o := range outs {
+		raw, ok := bindings[string(o.vr)]
+		if !ok {
+			continue
+		}
+		v, ok := raw.(ast.Value)
+		if !ok {
+			return fmt.Errorf("package %s: %s: unexpected result type %T", displayPkg(o.pkg), o.rule, raw)
+		}
+		where := displayPkg(o.pkg) + "." + o.rule
+		var err error
+		switch o.rule {
+		case "tags":
+			err = eachString(v, where, func(s string) {
+				if !slices.ContainsFunc(d.Tags, func(t sdk.TagDecision) bool { return t.Tag == s }) {
+					d.Tags = append(d.Tags, sdk.TagDecision{Tag: s, Package: o.pkg})
+				}
+			})
+		case "notes":
+			err = eachString(v, where, func(s string) { d.Notes = append(d.Notes, sdk.NoteDecision{Note: s, Package: o.pkg}) })
+		case "holds":
+			err = eachObject(v, where, func(m map[string]string) error {
+				h := sdk.Hold{Reason: m["reason"], Rule: m["rule"], Message: m["message"], Package: o.pkg}
+				if h.Reason == "" {
+					h.Reason = sdk.HoldCustomRule
+				}
+				if !slices.Contains(holdReasons, h.Reason) {
+					return fmt.Errorf("%s: unknown hold reason %q (one of %s)", where, h.Reason, strings.Join(holdReasons, ", "))
+				}
+				d.Holds = append(d.Holds, h)
+				return nil
+			}, "reason", "rule", "message")
+		case "cancel":
+			err = eachObject(v, where, func(m map[string]string) error {
+				d.Cancels = append(d.Cancels, sdk.Cancellation{Rule: m["rule"], Message: m["message"], Package: o.pkg})
+				return nil
+			}, "rule", "message")
+		case "alerts":
+			err = eachObject(v, where, func(m map[string]string) error {
+				if m["to"] == "" || m["message"] == "" {
+					return fmt.Errorf("%s: an alert needs \"to\" and \"message\"", where)
+				}
+				if m["severity"] == "" {
+					m["severity"] = "info"
+				}
+				if !slices.Contains(alertSeverities, m["severity"]) {
+					return fmt.Errorf("%s: unknown alert severity %q (one of %s)", where, m["severity"], strings.Join(alertSeverities, ", "))
+				}
+				d.Alerts = append(d.Alerts, sdk.Alert{To: m["to"], Severity: m["severity"], Message: m["message"], Rule: m["rule"], Package: o.pkg})
+				return nil
+			}, "to", "severity", "message", "rule")
+		case "fields":
+			err = mergeFields(d, v, o.pkg, where, fieldOwner)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func mergeFields(d *sdk.Decision, v ast.Value, pkg, where string, owner map[string]string) error {
+	obj, ok := v.(ast.Object)
+	if !ok {
+		return fmt.Errorf("%s: must be an object of path to value, got %s", where, ast.ValueName(v))
+	}
+	return obj.Iter(func(k, val *ast.Term) error {
+		path, ok := k.Value.(ast.String)
+		if !ok || !host.EditablePath(string(path)) {
+			return fmt.Errorf("%s: %s is not an editable field (note, shipping_method, custom_fields.<key>)", where, k)
+		}
+		s, ok := val.Value.(ast.String)
+		if !ok {
+			return fmt.Errorf("%s[%s]: value must be a string, got %s", where, k, ast.ValueName(val.Value))
+		}
+		for _, f := range d.Fields {
+			if f.Path != string(path) {
+				continue
+			}
+			if f.Value != string(s) {
+				return fmt.Errorf("policy conflict: %s sets %s to %q but %s sets it to %q",
+					displayPkg(owner[f.Path])+".fields", f.Path, f.Value, where, string(s))
+			}
+			return nil
+		}
+		owner[string(path)] = pkg
+		d.Fields = append(d.Fields, sdk.FieldEdit{Path: string(path), Value: string(s), Package: pkg})
+		return nil
+	})
+}
+
+func eachString(v ast.Value, where string, f func(string)) error {
+	set, ok := v.(ast.Set)
+	if !ok {
+		return fmt.Errorf("%s: must be a set (use `%s contains ...`), got %s", where, where[strings.LastIndex(where, ".")+1:], ast.ValueName(v))
+	}
+	return set.Iter(func(t *ast.Term) error {
+		s, ok := t.Value.(ast.String)
+		if !ok {
+			return fmt.Errorf("%s: items must be strings, got %s", where, t)
+		}
+		f(string(s))
+		return nil
+	})
+}
+
+// eachObject calls f for every object of a set, with its string fields;
+// keys outside allowed and non-string values are errors.
+func eachObject(v ast.Value, where string, f func(map[string]string) error, allowed ...string) error {
+	set, ok := v.(ast.Set)
+	if !ok {
+		return fmt.Errorf("%s: must be a set of objects (use `%s contains {...}`), got %s", where, where[strings.LastIndex(where, ".")+1:], ast.ValueName(v))
+	}
+	return set.Iter(func(t *ast.Term) error {
+		obj, ok := t.Value.(ast.Object)
+		if !ok {
+			return fmt.Errorf("%s: items must be objects, got %s", where, t)
+		}
+		m := make(map[string]string, obj.Len())
+		err := obj.Iter(func(k, val *ast.Term) error {
+			key, ok := k.Value.(ast.String)
+			if !ok || !slices.Contains(allowed, string(key)) {
+				return fmt.Errorf("%s: unknown key %s (allowed: %s)", where, k, strings.Join(allowed, ", "))
+			}
+			s, ok := val.Value.(ast.String)
+			if !ok {
+				return fmt.Errorf("%s: %s must be a string, got %s", where, k, val)
+			}
+			m[string(key)] = string(s)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return f(m)
+	})
+}
+
+func displayPkg(pkg string) string {
+	if pkg == "" {
+		return WorkflowRoot
+	}
+	return WorkflowRoot + "." + pkg
+}

@@ -1,0 +1,270 @@
+package policy
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/loader"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/tester"
+)
+
+// WorkflowRoot is the package every workflow package lives under.
+const WorkflowRoot = "ordergate.workflow"
+
+// outputRules are the rule names a workflow package may define, in the
+// order they are merged.
+var outputRules = []string{"tags", "holds", "cancel", "notes", "fields", "alerts"}
+
+// Revision is one compiled, tested and prepared version of the policy
+// directory. It is immutable and safe for concurrent use; the engine swaps
+// revisions atomically on reload.
+type Revision struct {
+	// ID is the content hash of every loaded file (path and bytes).
+	ID string `json:"revision"`
+	// Modules are the Rego files that serve decisions (tests excluded).
+	Modules []string `json:"modules"`
+	// Packages are the workflow packages that define at least one output.
+	Packages []string `json:"packages"`
+	// Tests is how many Rego tests passed when the revision was loaded.
+	Tests int `json:"tests"`
+
+	query   rego.PreparedEvalQuery
+	outputs []output
+}
+
+// output is one (package, rule) pair the prepared query binds to a variable.
+type output struct {
+	pkg  string // e.g. "review" for data.ordergate.workflow.review
+	rule string
+	vr   ast.Var
+}
+
+// loadFilter keeps fixtures and hidden files out of the policy set.
+func loadFilter(_ string, info fs.FileInfo, _ int) bool {
+	name := info.Name()
+	if info.IsDir() {
+		return name == "testdata" || strings.HasPrefix(name, ".")
+	}
+	ext := filepath.Ext(name)
+	return strings.HasPrefix(name, ".") || (ext != ".rego" && ext != ".json" && ext != ".yaml" && ext != ".yml")
+}
+
+func loadDir(dir string) (*loader.Result, error) {
+	loaded, err := loader.NewFileLoader().WithRegoVersion(ast.RegoV1).Filtered([]string{dir}, loadFilter)
+	if err != nil {
+		return nil, fmt.Errorf("loading policies from %s: %w", dir, err)
+	}
+	return loaded, nil
+}
+
+// LoadRevision loads every Rego and data file under dir, compiles the
+// policies, runs their Rego tests and prepares the workflow query. Any
+// failure is returned with the file and line at fault; nothing is
+// returned half-built.
+func LoadRevision(ctx context.Context, dir string) (*Revision, error) {
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("loading policies: %w", err)
+	}
+	loaded, err := loadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	rev := &Revision{ID: contentHash(loaded)}
+
+	serving := make(map[string]*ast.Module)
+	all := make(map[string]*ast.Module)
+	for _, f := range loaded.Modules {
+		all[f.Name] = f.Parsed
+		if !strings.HasSuffix(f.Name, "_test.rego") {
+			serving[f.Name] = f.Parsed
+			rev.Modules = append(rev.Modules, f.Name)
+		}
+	}
+	sort.Strings(rev.Modules)
+
+	compiler := ast.NewCompiler().WithEnablePrintStatements(false)
+	compiler.Compile(serving)
+	if compiler.Failed() {
+		return nil, fmt.Errorf("compiling policies: %w", compiler.Errors)
+	}
+	store := inmem.NewFromObject(loaded.Documents)
+
+	if rev.Tests, err = runTests(ctx, all, store); err != nil {
+		return nil, err
+	}
+
+	rev.outputs = findOutputs(compiler)
+	for _, o := range rev.outputs {
+		if !slices.Contains(rev.Packages, o.pkg) {
+			rev.Packages = append(rev.Packages, o.pkg)
+		}
+	}
+	rev.query, err = rego.New(
+		rego.ParsedQuery(outputQuery(rev.outputs)),
+		rego.Compiler(compiler),
+		rego.Store(store),
+		// Keep results as ast values: merging walks them directly.
+		rego.GenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) { return t.Value, nil }),
+	).PrepareForEval(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("preparing the workflow query: %w", err)
+	}
+	return rev, nil
+}
+
+// TestResult is the outcome of one Rego test.
+type TestResult struct {
+	Name     string `json:"name"` // package.rule
+	Location string `json:"location"`
+	Pass     bool   `json:"pass"`
+	Skip     bool   `json:"skip,omitempty"`
+	Error    string `json:"error,omitempty"`
+}
+
+func (t TestResult) String() string {
+	switch {
+	case t.Skip:
+		return fmt.Sprintf("%s: %s: SKIPPED", t.Location, t.Name)
+	case t.Error != "":
+		return fmt.Sprintf("%s: %s: ERROR: %s", t.Location, t.Name, t.Error)
+	case !t.Pass:
+		return fmt.Sprintf("%s: %s: FAIL", t.Location, t.Name)
+	}
+	return fmt.Sprintf("%s: %s: PASS", t.Location, t.Name)
+}
+
+// RunTests loads dir and runs its Rego tests, as `opa test dir` would.
+func RunTests(ctx context.Context, dir string) ([]TestResult, error) {
+	loaded, err := loadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	all := make(map[string]*ast.Module)
+	for _, f := range loaded.Modules {
+		all[f.Name] = f.Parsed
+	}
+	return testModules(ctx, all, inmem.NewFromObject(loaded.Documents))
+}
+
+func testModules(ctx context.Context, modules map[string]*ast.Module, store storage.Store) ([]TestResult, error) {
+	ch, err := tester.NewRunner().SetStore(store).Run(ctx, modules)
+	if err != nil {
+		return nil, fmt.Errorf("compiling policies with their tests: %w", err)
+	}
+	var out []TestResult
+	for r := range ch {
+		t := TestResult{Name: r.Package + "." + r.Name, Location: r.Location.String(), Pass: r.Pass() && !r.Skip, Skip: r.Skip}
+		if r.Error != nil {
+			t.Error = r.Error.Error()
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// runTests runs the Rego tests and fails with every failing test named by
+// file and line.
+func runTests(ctx context.Context, modules map[string]*ast.Module, store storage.Store) (int, error) {
+	results, err := testModules(ctx, modules, store)
+	if err != nil {
+		return 0, err
+	}
+	var failed []string
+	passed := 0
+	for _, t := range results {
+		switch {
+		case t.Pass:
+			passed++
+		case !t.Skip:
+			failed = append(failed, t.String())
+		}
+	}
+	if len(failed) > 0 {
+		return passed, fmt.Errorf("policy tests failed (%d of %d):\n  %s", len(failed), len(failed)+passed, strings.Join(failed, "\n  "))
+	}
+	return passed, nil
+}
+
+// findOutputs lists, in a stable order, every output rule defined by a
+// package under data.ordergate.workflow.
+func findOutputs(c *ast.Compiler) []output {
+	root := ast.MustParseRef("data." + WorkflowRoot)
+	seen := map[string]bool{}
+	var outs []output
+	for _, m := range c.Modules {
+		path := m.Package.Path
+		if !path.HasPrefix(root) {
+			continue
+		}
+		pkg := strings.TrimPrefix(strings.TrimPrefix(path.String(), root.String()), ".")
+		for _, r := range m.Rules {
+			name := r.Head.Name.String()
+			if len(r.Head.Reference) > 0 {
+				name = r.Head.Reference[0].Value.(ast.Var).String()
+			}
+			if !slices.Contains(outputRules, name) || seen[pkg+"\x00"+name] {
+				continue
+			}
+			seen[pkg+"\x00"+name] = true
+			outs = append(outs, output{pkg: pkg, rule: name})
+		}
+	}
+	sort.Slice(outs, func(i, j int) bool {
+		if outs[i].pkg != outs[j].pkg {
+			return outs[i].pkg < outs[j].pkg
+		}
+		return slices.Index(outputRules, outs[i].rule) < slices.Index(outputRules, outs[j].rule)
+	})
+	for i := range outs {
+		outs[i].vr = ast.Var(fmt.Sprintf("out%d", i))
+	}
+	return outs
+}
+
+// outputQuery binds each output rule to its own variable in one query, so
+// one evaluation reads every package's outputs and nothing else (helper and
+// test rules are never evaluated).
+func outputQuery(outs []output) ast.Body {
+	if len(outs) == 0 {
+		return ast.NewBody(ast.NewExpr(ast.BooleanTerm(true)))
+	}
+	body := make(ast.Body, 0, len(outs))
+	for _, o := range outs {
+		ref := ast.MustParseRef("data." + WorkflowRoot)
+		if o.pkg != "" {
+			ref = ast.MustParseRef("data." + WorkflowRoot + "." + o.pkg)
+		}
+		ref = ref.Append(ast.StringTerm(o.rule))
+		body = append(body, ast.Equality.Expr(ast.VarTerm(string(o.vr)), ast.NewTerm(ref)))
+	}
+	return body
+}
+
+// contentHash hashes every loaded file's path and content in path order.
+func contentHash(l *loader.Result) string {
+	h := sha256.New()
+	names := make([]string, 0, len(l.Modules))
+	for name := range l.Modules {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(l.Modules[name].Raw))
+		h.Write(l.Modules[name].Raw)
+	}
+	// Data documents are hashed in their canonical JSON form.
+	fmt.Fprintf(h, "data\x00%s", ast.MustInterfaceToValue(l.Documents).String())
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}

@@ -1,0 +1,78 @@
+package host
+
+import (
+	"context"
+	"time"
+)
+
+// OrderFilter selects orders for listing. Empty fields do not filter.
+// Results come newest first; After is the cursor (the last id of the
+// previous page).
+type OrderFilter struct {
+	Status         string
+	Tag            string
+	HoldReason     string
+	ChannelID      string
+	ExternalID     string
+	Number         string
+	ImportedAfter  time.Time // inclusive
+	ImportedBefore time.Time // exclusive
+	After          string
+	Limit          int
+}
+
+// NewOrder is one order to store.
+type NewOrder struct {
+	Record *Record
+	// IdempotencyKey, if set, is the client's Idempotency-Key, scoped to the
+	// order's channel; RequestHash is the hash of the request body it came
+	// with. The same key with a different body is a conflict.
+	IdempotencyKey string
+	RequestHash    string
+}
+
+// CreateResult is the outcome of storing one NewOrder.
+type CreateResult struct {
+	// Record is the stored order: the new one, or the one that already
+	// existed for the same channel and external id (or idempotency key).
+	Record *Record
+	// Created is false when an existing order was returned.
+	Created bool
+	// Err is a per-order error (an idempotency key conflict).
+	Err error
+}
+
+// OrderStore keeps orders durably. Every write is committed (fsynced)
+// before the call returns.
+type OrderStore interface {
+	// CreateOrders stores new orders, each unless its channel already has an
+	// order with the same external id. Concurrent calls are committed
+	// together (group commit). The error is for failures of the store.
+	CreateOrders(ctx context.Context, orders []NewOrder) ([]CreateResult, error)
+	// Order returns one order, or an ENOTFOUND error.
+	Order(ctx context.Context, id string) (*Record, error)
+	// UpdateOrder applies fn to the stored order in a write transaction and
+	// stores the result unless fn returns an error.
+	UpdateOrder(ctx context.Context, id string, fn func(*Record) error) (*Record, error)
+	// ListOrders returns one page of orders and the cursor of the next page
+	// ("" when there is none).
+	ListOrders(ctx context.Context, f OrderFilter) ([]*Record, string, error)
+}
+
+// ChannelStore keeps channels.
+type ChannelStore interface {
+	Channel(ctx context.Context, id string) (*Channel, error)
+	// EnsureChannel creates the channel unless one with its id exists, and
+	// returns the stored one.
+	EnsureChannel(ctx context.Context, ch *Channel) (*Channel, error)
+	Channels(ctx context.Context) ([]*Channel, error)
+}
+
+// KeyStore keeps API keys (hashes only).
+type KeyStore interface {
+	CreateKey(ctx context.Context, k *APIKey) error
+	// KeyByHash returns the key with the hash, or an EUNAUTHORIZED error.
+	KeyByHash(ctx context.Context, hash string) (*APIKey, error)
+	Keys(ctx context.Context) ([]*APIKey, error)
+	DeleteKey(ctx context.Context, id string) error
+}

@@ -1,0 +1,81 @@
+# Shared fixtures for the workflow tests. This file only holds test data: it
+# is named *_test.rego so the host never serves it, and it lives outside
+# ordergate.workflow so it adds no outputs. (Do not move fixtures under a
+# folder named testdata: the host skips such folders when it loads policies,
+# while stock `opa test` does not, so the tests would pass in one and fail in
+# the other.)
+package ordergate.testing
+
+# order_1203 is the reference scenario: order #1203 from Shopify, one line of
+# SKU V789 with quantity 5, shipped to the US. Every field is present, as the
+# host guarantees; billing_address is optional.
+order_1203 := {
+	"id": "01JD5X3V8W4ZQ2M7N9P6R1T0SA",
+	"channel_id": "shopify",
+	"external_id": "5521873649901",
+	"number": "#1203",
+	"placed_at": "2025-11-27T14:02:11Z",
+	"currency": "USD",
+	"customer": {
+		"name": "Dana Whitfield",
+		"email": "dana@example.com",
+		"phone": "+1 555 0100",
+	},
+	"shipping_address": {
+		"name": "Dana Whitfield",
+		"company": "",
+		"address1": "12 Harbor Lane",
+		"address2": "",
+		"city": "Portland",
+		"region": "OR",
+		"postal_code": "97201",
+		"country": "US",
+	},
+	"billing_address": {
+		"name": "Dana Whitfield",
+		"company": "",
+		"address1": "12 Harbor Lane",
+		"address2": "",
+		"city": "Portland",
+		"region": "OR",
+		"postal_code": "97201",
+		"country": "US",
+	},
+	"shipping_method": "Standard",
+	"line_items": [{
+		"sku": "V789",
+		"title": "Ceramic pour-over kettle",
+		"quantity": 5,
+		"unit_price": "24.00",
+	}],
+	"totals": {
+		"subtotal": "120.00",
+		"shipping": "8.50",
+		"tax": "10.62",
+		"total": "139.12",
+	},
+	"note": "",
+	"tags": ["web"],
+	"custom_fields": {},
+}
+
+# shopify is input.channel for the reference scenario.
+shopify := {"id": "shopify", "kind": "b2c"}
+
+# now is input.now in every test.
+now := "2025-11-27T14:02:12.5Z"
+
+# input_for(order) is the workflow input for order, from Shopify.
+input_for(order) := {"order": order, "channel": shopify, "now": now}
+
+# order_with(fields) is order_1203 with the given top-level fields replaced.
+order_with(fields) := object.union(order_1203, fields)
+
+# line(sku, quantity) is a line item.
+line(sku, quantity) := {"sku": sku, "title": sprintf("Item %s", [sku]), "quantity": quantity, "unit_price": "10.00"}
+
+# shipped_to(country) is order_1203 shipped to country.
+shipped_to(country) := order_with({"shipping_address": object.union(order_1203.shipping_address, {"country": country})})
+
+# with_total(total) is order_1203 with totals.total set to total.
+with_total(total) := order_with({"totals": object.union(order_1203.totals, {"total": total})})
