@@ -12,6 +12,7 @@ const (
 	ECONFLICT     = "conflict"     // the request conflicts with stored state
 	EINTERNAL     = "internal"     // a fault of ours
 	EINVALID      = "invalid"      // the input is not acceptable
+	EMALFORMED    = "malformed"    // the input cannot be read (bad JSON, bad UTF-8)
 	ENOTFOUND     = "not_found"    // the thing does not exist (or is not yours)
 	EUNAUTHORIZED = "unauthorized" // no valid credentials
 	EFORBIDDEN    = "forbidden"    // valid credentials, not allowed

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"unicode/utf8"
@@ -32,7 +31,7 @@ func readBody(c *gin.Context, limit int64) ([]byte, error) {
 		return nil, host.Errorf(host.EINVALID, "reading the request body: %v", err)
 	}
 	if !utf8.Valid(body) {
-		return nil, decodeError(fmt.Errorf("the body is not valid UTF-8"), "")
+		return nil, malformed("the body is not valid UTF-8", []sdk.FieldError{{Field: "$", Detail: "contains bytes that are not UTF-8"}})
 	}
 	return body, nil
 }
@@ -47,7 +46,7 @@ func decodeStrict(data []byte, v any, prefix string) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return host.InvalidFields("the body is truncated JSON", []sdk.FieldError{{Field: rootOr(prefix), Detail: "unexpected end of JSON input"}})
+			return malformed("the body is truncated JSON", []sdk.FieldError{{Field: rootOr(prefix), Detail: "unexpected end of JSON input"}})
 		}
 		return decodeError(err, prefix)
 	}

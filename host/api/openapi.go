@@ -36,12 +36,16 @@ func openAPIDocument(table []route, version string) []byte {
 			"summary":     rt.summary,
 			"operationId": operationID(rt),
 		}
-		if rt.role == "" {
+		switch rt.role {
+		case "":
 			op["security"] = []any{}
-		} else if rt.role == host.RoleAdmin {
+			op["x-ordergate-role"] = "public"
+		case host.RoleAdmin:
 			op["description"] = "Needs an admin key."
-		} else {
+			op["x-ordergate-role"] = host.RoleAdmin
+		default:
 			op["description"] = "Needs an admin key or a reseller key (limited to its own channel)."
+			op["x-ordergate-role"] = host.RoleReseller
 		}
 		var params []any
 		for _, m := range pathParam.FindAllStringSubmatch(rt.path, -1) {

@@ -27,6 +27,7 @@ type Problem struct {
 // statusOf maps the host's error codes to HTTP statuses.
 var statusOf = map[string]int{
 	host.EINVALID:      http.StatusUnprocessableEntity,
+	host.EMALFORMED:    http.StatusBadRequest,
 	host.ECONFLICT:     http.StatusConflict,
 	host.ENOTFOUND:     http.StatusNotFound,
 	host.EUNAUTHORIZED: http.StatusUnauthorized,
@@ -98,7 +99,7 @@ func decodeError(err error, prefix string) *host.Error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syntax):
-		return host.InvalidFields("the body is not well-formed JSON", []sdk.FieldError{{Field: path(""), Detail: fmt.Sprintf("malformed JSON at byte %d: %s", syntax.Offset, syntax.Error())}})
+		return malformed("the body is not well-formed JSON", []sdk.FieldError{{Field: path(""), Detail: fmt.Sprintf("malformed JSON at byte %d: %s", syntax.Offset, syntax.Error())}})
 	case errors.As(err, &typ):
 		want := typ.Type.String()
 		switch {
@@ -115,7 +116,7 @@ func decodeError(err error, prefix string) *host.Error {
 		}
 		return host.InvalidFields("a field has the wrong type", []sdk.FieldError{{Field: path(typ.Field), Detail: fmt.Sprintf("must be %s, not a JSON %s", want, typ.Value)}})
 	case errors.Is(err, errTrailingData):
-		return host.InvalidFields("the body has data after the JSON value", []sdk.FieldError{{Field: path(""), Detail: err.Error()}})
+		return malformed("the body has data after the JSON value", []sdk.FieldError{{Field: path(""), Detail: err.Error()}})
 	}
 	msg := err.Error()
 	if name, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
@@ -126,7 +127,11 @@ func decodeError(err error, prefix string) *host.Error {
 		return host.InvalidFields("a time is not in RFC 3339 form", []sdk.FieldError{{Field: path("placed_at"), Detail: "must be an RFC 3339 time such as \"2026-11-28T09:30:00Z\""}})
 	}
 	if errors.Is(err, errEmptyBody) {
-		return host.InvalidFields("the request needs a JSON body", []sdk.FieldError{{Field: path(""), Detail: "is empty"}})
+		return malformed("the request needs a JSON body", []sdk.FieldError{{Field: path(""), Detail: "is empty"}})
 	}
-	return host.InvalidFields("the body could not be decoded", []sdk.FieldError{{Field: path(""), Detail: strings.TrimPrefix(msg, "json: ")}})
+	return malformed("the body could not be decoded", []sdk.FieldError{{Field: path(""), Detail: strings.TrimPrefix(msg, "json: ")}})
+}
+
+func malformed(message string, fields []sdk.FieldError) *host.Error {
+	return &host.Error{Code: host.EMALFORMED, Message: message, Fields: fields}
 }

@@ -119,8 +119,8 @@ func TestReferenceScenario(t *testing.T) {
 // tag given by both shows once.
 func TestTagsAreAUnion(t *testing.T) {
 	dir := writePolicies(t, map[string]string{
-		"a.rego": "package ordergate.workflow.a\ntags contains \"Alpha\" if input.order.currency == \"USD\"\ntags contains \"Shared\" if true\n",
-		"b.rego": "package ordergate.workflow.b\ntags contains \"Beta\" if count(input.order.line_items) > 0\ntags contains \"Shared\" if true\n",
+		"a.rego":   "package ordergate.workflow.a\ntags contains \"Alpha\" if input.order.currency == \"USD\"\ntags contains \"Shared\" if true\n",
+		"b.rego":   "package ordergate.workflow.b\ntags contains \"Beta\" if count(input.order.line_items) > 0\ntags contains \"Shared\" if true\n",
 		"c/d.rego": "package ordergate.workflow.c.d\ntags contains \"Gamma\" if input.channel.kind == \"b2c\"\n",
 	})
 	d := mustEngine(t, dir).Evaluate(context.Background(), input(loadOrder(t, "order-1203.json"), "b2c"))

@@ -1,0 +1,120 @@
+package api_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestAccessMatrix checks every route of the OpenAPI document (which is
+// generated from the route table, so a new route is covered the moment it
+// exists) against every kind of caller.
+func TestAccessMatrix(t *testing.T) {
+	h := newTestHost(t, shippedPolicies)
+	reseller := h.resellerKey("acme")
+	revoked := h.resellerKey("acme")
+	// Keys list oldest first: the last one is the key to revoke.
+	list := h.expect(h.do("GET", "/api/v1/keys", h.admin, nil), http.StatusOK).json(t)["keys"].([]any)
+	revokedID := list[len(list)-1].(map[string]any)["id"].(string)
+	h.expect(h.do("DELETE", "/api/v1/keys/"+revokedID, h.admin, nil), http.StatusNoContent)
+
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Role string `json:"x-ordergate-role"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(h.expect(h.do("GET", "/openapi.json", h.admin, nil), http.StatusOK).body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Paths) < 10 {
+		t.Fatalf("only %d paths documented", len(doc.Paths))
+	}
+	callers := []struct{ name, key string }{
+		{"no key", ""}, {"malformed key", "not-a-key"}, {"unknown key", "ogk_0000000000000000000000000000000000000000"},
+		{"revoked key", revoked}, {"reseller", reseller}, {"admin", h.admin},
+	}
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			url := strings.ReplaceAll(strings.ReplaceAll(path, "{id}", "x"), "{", "")
+			for _, c := range callers {
+				t.Run(strings.ToUpper(method)+" "+path+" as "+c.name, func(t *testing.T) {
+					r := h.do(strings.ToUpper(method), url, c.key, "{}")
+					var want string
+					switch {
+					case op.Role == "public":
+						want = "allowed"
+					case c.name == "admin":
+						want = "allowed"
+					case c.name == "reseller" && op.Role == "reseller":
+						want = "allowed"
+					case c.name == "reseller":
+						want = "forbidden"
+					default:
+						want = "unauthorized"
+					}
+					switch want {
+					case "allowed":
+						if r.status == 401 || r.status == 403 || r.status >= 500 {
+							t.Errorf("status %d, want the route to serve: %s", r.status, r.body)
+						}
+					case "forbidden":
+						if r.status != 403 {
+							t.Errorf("status %d, want 403", r.status)
+						}
+					case "unauthorized":
+						if r.status != 401 || r.header.Get("WWW-Authenticate") == "" {
+							t.Errorf("status %d (WWW-Authenticate %q), want 401", r.status, r.header.Get("WWW-Authenticate"))
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestResellerSeesOnlyItsChannel: a reseller key reads its own channel's
+// orders and nothing else; another channel's order is "not found".
+func TestResellerSeesOnlyItsChannel(t *testing.T) {
+	h := newTestHost(t, shippedPolicies)
+	acme, globex := h.resellerKey("acme"), h.resellerKey("globex")
+	a := h.expect(h.do("POST", "/api/v1/orders", acme, order(t, map[string]any{"external_id": "a1"})), http.StatusCreated).json(t)
+	g := h.expect(h.do("POST", "/api/v1/orders", globex, order(t, map[string]any{"external_id": "g1"})), http.StatusCreated).json(t)
+
+	h.expect(h.do("GET", "/api/v1/orders/"+a["id"].(string), acme, nil), http.StatusOK)
+	h.expect(h.do("GET", "/api/v1/orders/"+g["id"].(string), acme, nil), http.StatusNotFound)
+	list := h.expect(h.do("GET", "/api/v1/orders", acme, nil), http.StatusOK).json(t)["orders"].([]any)
+	if len(list) != 1 || list[0].(map[string]any)["id"] != a["id"] {
+		t.Errorf("acme's list = %v", list)
+	}
+	h.expect(h.do("GET", "/api/v1/orders?channel_id=globex", acme, nil), http.StatusForbidden)
+	// The same external id on two channels is two orders.
+	h.expect(h.do("POST", "/api/v1/orders", globex, order(t, map[string]any{"external_id": "a1"})), http.StatusCreated)
+	// Admin sees all.
+	if all := h.expect(h.do("GET", "/api/v1/orders", h.admin, nil), http.StatusOK).json(t)["orders"].([]any); len(all) != 3 {
+		t.Errorf("admin sees %d orders, want 3", len(all))
+	}
+}
+
+// TestKeysAreShownOnce: the secret is in the create response only; the
+// list has ids and roles and no hash or secret.
+func TestKeysAreShownOnce(t *testing.T) {
+	h := newTestHost(t, shippedPolicies)
+	created := h.expect(h.do("POST", "/api/v1/keys", h.admin, map[string]any{"role": "reseller", "channel_id": "acme", "name": "Acme ERP"}), http.StatusCreated)
+	secret := created.json(t)["secret"].(string)
+	if !strings.HasPrefix(secret, "ogk_") || len(secret) != 44 {
+		t.Errorf("secret %q lacks the recognisable prefix or length", secret)
+	}
+	list := h.expect(h.do("GET", "/api/v1/keys", h.admin, nil), http.StatusOK)
+	if strings.Contains(string(list.body), secret) || strings.Contains(string(list.body), "hash") {
+		t.Errorf("key list leaks secrets: %s", list.body)
+	}
+	// Creating the reseller key created its B2B channel.
+	ch := h.expect(h.do("GET", "/api/v1/channels/acme", h.admin, nil), http.StatusOK).json(t)
+	if ch["kind"] != "b2b" {
+		t.Errorf("channel = %v", ch)
+	}
+	for _, bad := range []map[string]any{{"role": "root"}, {"role": "reseller"}, {"role": "admin", "channel_id": "acme"}, {"role": "reseller", "channel_id": "Bad Id"}} {
+		h.expect(h.do("POST", "/api/v1/keys", h.admin, bad), http.StatusUnprocessableEntity)
+	}
+}
