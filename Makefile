@@ -5,7 +5,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X github.com/ordergate/ordergate/host/cli.Version=$(VERSION)
 BENCH_OUT ?= bench/latest.txt
 
-.PHONY: all build run test test-race bench fmt lint clean plugins
+.PHONY: all build run test bench fmt lint clean plugins
 
 all: build
 
@@ -25,10 +25,22 @@ plugins:
 run: build
 	$(BIN)/ordergate serve --addr 127.0.0.1:8080 --data ./data --policies ./policies --plugins ./$(BIN)/plugins
 
-# The whole suite with the race detector, the policy tests included, and
-# the lint checks.
-test: build lint
+# OPA_VERSION is the OPA release the policies are checked with; keep it the
+# version of github.com/open-policy-agent/opa in go.mod.
+OPA_VERSION := $(shell $(GO) list -m -f '{{.Version}}' github.com/open-policy-agent/opa)
+
+# Stock opa, built from the module proxy, so the shipped policies are
+# checked to need nothing but OPA itself.
+$(BIN)/opa-$(OPA_VERSION):
+	@mkdir -p $(BIN)
+	GOBIN=$(abspath $(BIN))/.opa-$(OPA_VERSION) $(GO) install github.com/open-policy-agent/opa@$(OPA_VERSION)
+	mv $(BIN)/.opa-$(OPA_VERSION)/opa $@ && rmdir $(BIN)/.opa-$(OPA_VERSION)
+
+# The whole suite with the race detector, the policy tests (by the host and
+# by stock opa), and the lint checks.
+test: build lint $(BIN)/opa-$(OPA_VERSION)
 	$(BIN)/ordergate policy test -v policies
+	$(BIN)/opa-$(OPA_VERSION) test policies
 	$(GO) test -race -count=1 ./...
 
 bench:

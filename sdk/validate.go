@@ -38,7 +38,7 @@ func (v ValidationError) Error() string {
 	for i, e := range v {
 		parts[i] = e.Error()
 	}
-	return "invalid order: " + strings.Join(parts, "; ")
+	return strings.Join(parts, "; ")
 }
 
 // validator collects field errors.

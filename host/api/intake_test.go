@@ -128,7 +128,7 @@ func TestBatch(t *testing.T) {
 		t.Errorf("outcomes = %v", outcomes)
 	}
 	rejected := res["results"].([]any)[1].(map[string]any)["problem"].(map[string]any)
-	if rejected["errors"].([]any)[0].(map[string]any)["field"] != "currency" {
+	if rejected["errors"].([]any)[0].(map[string]any)["field"] != "orders[1].currency" {
 		t.Errorf("rejected item's problem = %v", rejected)
 	}
 	if third := res["results"].([]any)[3].(map[string]any); third["status"] != "open" {

@@ -54,7 +54,7 @@ func openAPIDocument(table []route, version string) []byte {
 		for _, q := range rt.query {
 			params = append(params, map[string]any{"name": q.name, "in": "query", "description": q.desc, "schema": map[string]string{"type": "string"}})
 		}
-		if rt.method == "POST" && strings.HasPrefix(rt.path, "/api/v1/orders") && !strings.Contains(rt.path, "{") {
+		if rt.method == "POST" && rt.path == "/api/v1/orders" {
 			params = append(params, map[string]any{"name": "Idempotency-Key", "in": "header", "description": "Replays of the same key and body return the first result; the same key with another body is a 409.", "schema": map[string]string{"type": "string"}})
 		}
 		if params != nil {

@@ -202,7 +202,7 @@ func (s *Server) postBatch(c *gin.Context) {
 			r := &resp.Results[g.indexes[j]]
 			switch {
 			case res.Err != nil:
-				r.Outcome, r.ExternalID, r.Problem = "rejected", g.in[j].Order.ExternalID, problemOf(res.Err, c.Request.URL.Path)
+				r.Outcome, r.ExternalID, r.Problem = "rejected", g.in[j].Order.ExternalID, problemOf(prefixFields(res.Err, fmt.Sprintf("orders[%d]", g.indexes[j])), c.Request.URL.Path)
 			case res.Created:
 				r.Outcome = "created"
 			default:

@@ -26,6 +26,7 @@ type Problem struct {
 
 // statusOf maps the host's error codes to HTTP statuses.
 var statusOf = map[string]int{
+	host.EMETHOD:       http.StatusMethodNotAllowed,
 	host.EINVALID:      http.StatusUnprocessableEntity,
 	host.EMALFORMED:    http.StatusBadRequest,
 	host.ECONFLICT:     http.StatusConflict,

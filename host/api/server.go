@@ -64,7 +64,7 @@ func New(cfg Config) *Server {
 		s.abort(c, host.Errorf(host.ENOTFOUND, "no route %s %s", c.Request.Method, c.Request.URL.Path))
 	})
 	r.NoMethod(func(c *gin.Context) {
-		s.abort(c, &host.Error{Code: host.EINVALID, Message: "method not allowed"})
+		s.abort(c, host.Errorf(host.EMETHOD, "%s is not allowed on %s", c.Request.Method, c.Request.URL.Path))
 	})
 	table := s.routes()
 	for _, rt := range table {

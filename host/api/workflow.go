@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -78,8 +79,8 @@ func (s *Server) evaluateWorkflow(c *gin.Context) {
 
 // prefixFields puts prefix before the field paths of a host error.
 func prefixFields(err error, prefix string) error {
-	e, ok := err.(*host.Error)
-	if !ok || len(e.Fields) == 0 {
+	var e *host.Error
+	if !errors.As(err, &e) || len(e.Fields) == 0 {
 		return err
 	}
 	out := *e

@@ -129,6 +129,10 @@ func TestCancel(t *testing.T) {
 func TestHealthAndOpenAPI(t *testing.T) {
 	h := newTestHost(t, shippedPolicies)
 	h.expect(h.do("GET", "/healthz", "", nil), http.StatusOK)
+	if p := h.expect(h.do("PUT", "/api/v1/orders", h.admin, nil), http.StatusMethodNotAllowed).json(t); p["type"] != "urn:ordergate:problem:method_not_allowed" {
+		t.Errorf("wrong method: %v", p)
+	}
+	h.expect(h.do("GET", "/api/v1/nothing-here", h.admin, nil), http.StatusNotFound)
 	if r := h.expect(h.do("GET", "/readyz", "", nil), http.StatusOK).json(t); r["revision"] == "" {
 		t.Errorf("readyz = %v", r)
 	}

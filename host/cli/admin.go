@@ -100,6 +100,9 @@ func policyEval(ctx context.Context, env Env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := fromEnv(fs, env); err != nil {
+		return err
+	}
 	if *orderFile == "" {
 		return fmt.Errorf("--order FILE is required")
 	}

@@ -53,6 +53,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if cfg.logFormat != "text" && cfg.logFormat != "json" {
 		return fmt.Errorf("--log-format must be text or json, not %q", cfg.logFormat)
 	}
+	if hclog.LevelFromString(cfg.logLevel) == hclog.NoLevel {
+		return fmt.Errorf("--log-level must be trace, debug, info, warn or error, not %q", cfg.logLevel)
+	}
 	log := hclog.New(&hclog.LoggerOptions{
 		Name:       "ordergate",
 		Level:      hclog.LevelFromString(cfg.logLevel),
