@@ -9,16 +9,17 @@ import (
 
 // Error codes. The API maps each to an HTTP status.
 const (
-	ECONFLICT     = "conflict"           // the request conflicts with stored state
-	EINTERNAL     = "internal"           // a fault of ours
-	EINVALID      = "invalid"            // the input is not acceptable
-	EMETHOD       = "method_not_allowed" // the route exists, not with this method
-	EMALFORMED    = "malformed"          // the input cannot be read (bad JSON, bad UTF-8)
-	ENOTFOUND     = "not_found"          // the thing does not exist (or is not yours)
-	EUNAUTHORIZED = "unauthorized"       // no valid credentials
-	EFORBIDDEN    = "forbidden"          // valid credentials, not allowed
-	ETOOLARGE     = "too_large"          // the request body is over the limit
-	EUNAVAILABLE  = "unavailable"        // not ready (no policy loaded, shutting down)
+	ECONFLICT     = "conflict"               // the request conflicts with stored state
+	EINTERNAL     = "internal"               // a fault of ours
+	EINVALID      = "invalid"                // the input is not acceptable
+	EMETHOD       = "method_not_allowed"     // the route exists, not with this method
+	EUNSUPPORTED  = "unsupported_media_type" // the body's Content-Type is not accepted
+	EMALFORMED    = "malformed"              // the input cannot be read (bad JSON, bad UTF-8)
+	ENOTFOUND     = "not_found"              // the thing does not exist (or is not yours)
+	EUNAUTHORIZED = "unauthorized"           // no valid credentials
+	EFORBIDDEN    = "forbidden"              // valid credentials, not allowed
+	ETOOLARGE     = "too_large"              // the request body is over the limit
+	EUNAVAILABLE  = "unavailable"            // not ready (no policy loaded, shutting down)
 )
 
 // Error is the error type of the host's domain: a code the API maps to an

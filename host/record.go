@@ -1,10 +1,13 @@
 package host
 
 import (
+	"fmt"
 	"maps"
 	"slices"
+	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ordergate/ordergate/sdk"
 )
@@ -20,6 +23,8 @@ type Record struct {
 	// Released lists Hold.Key values an operator approved; a later
 	// re-evaluation does not put those holds back.
 	Released []string `json:"released,omitempty"`
+	// Manual is the sum of the edits operators made by hand.
+	Manual *sdk.Edit `json:"manual,omitempty"`
 }
 
 // LatestDecision returns the decision of the newest decision event, or nil.
@@ -41,15 +46,46 @@ func (r *Record) Received() *sdk.Order {
 	return &o
 }
 
+// Input returns the order the workflow evaluates: the received order with
+// the operators' field edits, so a fixed shipping method is what rules see.
+func (r *Record) Input() *sdk.Order {
+	o := r.Received()
+	o.CustomFields = maps.Clone(o.CustomFields)
+	if r.Manual != nil {
+		setFields(o, r.Manual.Fields)
+	}
+	return o
+}
+
 // View returns the order as people and the API see it: the received order
-// with the latest decision's tags, field edits and notes applied. Nothing
-// of r is modified.
+// with the operators' field edits, the latest decision's tags, field edits
+// and notes, and the operators' tags. An operator's field edit wins over a
+// rule's. Nothing of r is modified.
 func (r *Record) View() *sdk.Order {
 	o := r.Order
 	o.Tags = slices.Clone(o.Tags)
 	o.CustomFields = maps.Clone(o.CustomFields)
+	var manual sdk.Edit
+	if r.Manual != nil {
+		manual = *r.Manual
+	}
+	setFields(&o, manual.Fields)
 	if d := r.LatestDecision(); d != nil {
-		ApplyDecision(&o, d)
+		applyTags(&o, d)
+		for _, f := range d.Fields {
+			if _, byHand := manual.Fields[f.Path]; !byHand {
+				setField(&o, f.Path, f.Value)
+			}
+		}
+		applyNotes(&o, d)
+	}
+	for _, t := range manual.AddTags {
+		if !slices.Contains(o.Tags, t) {
+			o.Tags = append(o.Tags, t)
+		}
+	}
+	if len(manual.RemoveTags) > 0 {
+		o.Tags = slices.DeleteFunc(o.Tags, func(t string) bool { return slices.Contains(manual.RemoveTags, t) })
 	}
 	return &o
 }
@@ -59,24 +95,43 @@ func (r *Record) View() *sdk.Order {
 // rule's (never "last rule wins"); field edits come before notes, which are
 // appended one per line in the decision's order.
 func ApplyDecision(o *sdk.Order, d *sdk.Decision) {
+	applyTags(o, d)
+	for _, f := range d.Fields {
+		setField(o, f.Path, f.Value)
+	}
+	applyNotes(o, d)
+}
+
+func applyTags(o *sdk.Order, d *sdk.Decision) {
 	for _, t := range d.Tags {
 		if !slices.Contains(o.Tags, t.Tag) {
 			o.Tags = append(o.Tags, t.Tag)
 		}
 	}
-	for _, f := range d.Fields {
-		switch {
-		case f.Path == "note":
-			o.Note = f.Value
-		case f.Path == "shipping_method":
-			o.ShippingMethod = f.Value
-		case strings.HasPrefix(f.Path, "custom_fields."):
-			if o.CustomFields == nil {
-				o.CustomFields = make(map[string]string)
-			}
-			o.CustomFields[strings.TrimPrefix(f.Path, "custom_fields.")] = f.Value
-		}
+}
+
+func setFields(o *sdk.Order, fields map[string]string) {
+	for path, v := range fields {
+		setField(o, path, v)
 	}
+}
+
+// setField sets the field at an EditablePath.
+func setField(o *sdk.Order, path, value string) {
+	switch {
+	case path == "note":
+		o.Note = value
+	case path == "shipping_method":
+		o.ShippingMethod = value
+	case strings.HasPrefix(path, "custom_fields."):
+		if o.CustomFields == nil {
+			o.CustomFields = make(map[string]string)
+		}
+		o.CustomFields[strings.TrimPrefix(path, "custom_fields.")] = value
+	}
+}
+
+func applyNotes(o *sdk.Order, d *sdk.Decision) {
 	if len(d.Notes) > 0 {
 		lines := make([]string, 0, len(d.Notes)+1)
 		if o.Note != "" {
@@ -158,6 +213,74 @@ func (r *Record) Release(actor, note string, now time.Time) error {
 	r.Events = append(r.Events, sdk.Event{At: now, Type: sdk.EventReleased, Actor: actor, Message: note, Holds: r.Holds})
 	r.Holds = nil
 	r.Status = sdk.StatusOpen
+	r.touch(now)
+	return nil
+}
+
+// ValidateEdit checks an operator's edit.
+func ValidateEdit(e *sdk.Edit) []sdk.FieldError {
+	var errs []sdk.FieldError
+	if len(e.AddTags) == 0 && len(e.RemoveTags) == 0 && len(e.Fields) == 0 {
+		return []sdk.FieldError{{Field: "$", Detail: "the edit changes nothing: give add_tags, remove_tags or fields"}}
+	}
+	for name, tags := range map[string][]string{"add_tags": e.AddTags, "remove_tags": e.RemoveTags} {
+		if len(tags) > sdk.MaxTags {
+			errs = append(errs, sdk.FieldError{Field: name, Detail: fmt.Sprintf("has %d tags; at most %d are accepted", len(tags), sdk.MaxTags)})
+			continue
+		}
+		for i, t := range tags {
+			if d := checkName(t, true); d != "" || len(t) > sdk.MaxTextLength {
+				errs = append(errs, sdk.FieldError{Field: fmt.Sprintf("%s[%d]", name, i), Detail: "must be 1-200 bytes of UTF-8"})
+			}
+		}
+	}
+	for path, v := range e.Fields {
+		field := "fields." + path
+		limit := sdk.MaxTextLength
+		if path == "note" {
+			limit = sdk.MaxNoteLength
+		}
+		switch {
+		case !EditablePath(path):
+			errs = append(errs, sdk.FieldError{Field: field, Detail: "is not editable; the editable fields are note, shipping_method and custom_fields.<key>"})
+		case len(v) > limit || !utf8.ValidString(v):
+			errs = append(errs, sdk.FieldError{Field: field, Detail: fmt.Sprintf("must be valid UTF-8 of at most %d bytes", limit)})
+		}
+	}
+	sort.Slice(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
+	return errs
+}
+
+// Edit records an operator's edit: tags added or removed by hand and field
+// values set by hand, kept across re-evaluations.
+func (r *Record) Edit(actor string, e *sdk.Edit, note string, now time.Time) error {
+	if r.Status == sdk.StatusCanceled {
+		return Errorf(ECONFLICT, "order %s is canceled; it cannot be edited", r.ID)
+	}
+	m := r.Manual
+	if m == nil {
+		m = &sdk.Edit{}
+	}
+	for _, t := range e.AddTags {
+		m.RemoveTags = slices.DeleteFunc(m.RemoveTags, func(x string) bool { return x == t })
+		if !slices.Contains(m.AddTags, t) {
+			m.AddTags = append(m.AddTags, t)
+		}
+	}
+	for _, t := range e.RemoveTags {
+		m.AddTags = slices.DeleteFunc(m.AddTags, func(x string) bool { return x == t })
+		if !slices.Contains(m.RemoveTags, t) {
+			m.RemoveTags = append(m.RemoveTags, t)
+		}
+	}
+	for path, v := range e.Fields {
+		if m.Fields == nil {
+			m.Fields = map[string]string{}
+		}
+		m.Fields[path] = v
+	}
+	r.Manual = m
+	r.Events = append(r.Events, sdk.Event{At: now, Type: sdk.EventEdited, Actor: actor, Message: note, Edit: e})
 	r.touch(now)
 	return nil
 }

@@ -15,6 +15,7 @@ type OrderFilter struct {
 	ChannelID      string
 	ExternalID     string
 	Number         string
+	SKU            string
 	ImportedAfter  time.Time // inclusive
 	ImportedBefore time.Time // exclusive
 	After          string

@@ -157,6 +157,19 @@ type Event struct {
 	// Decision is set on decision events: everything the workflow returned,
 	// each item with the package that produced it.
 	Decision *Decision `json:"decision,omitempty"`
+	// Edit is set on edited events: what the operator changed.
+	Edit *Edit `json:"edit,omitempty"`
+}
+
+// Edit is a change an operator makes to an order by hand. Manual edits
+// outlast re-evaluation: rules see the edited fields, rule edits do not
+// overwrite them, and manual tags stay added or removed.
+type Edit struct {
+	AddTags    []string `json:"add_tags,omitempty"`
+	RemoveTags []string `json:"remove_tags,omitempty"`
+	// Fields sets fields by path: note, shipping_method or
+	// custom_fields.<key> (the paths rules may edit too).
+	Fields map[string]string `json:"fields,omitempty"`
 }
 
 // Timeline event types.
@@ -166,4 +179,5 @@ const (
 	EventReleased   = "released"
 	EventCanceled   = "canceled"
 	EventReevaluate = "reevaluated"
+	EventEdited     = "edited"
 )

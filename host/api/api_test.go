@@ -44,7 +44,7 @@ func newTestHost(t *testing.T, policies string) *testHost {
 		t.Fatal(err)
 	}
 	srv := api.New(api.Config{
-		Orders: orders.NewService(db, engine, nil), Store: db, Channels: db, Keys: db, Engine: engine,
+		Orders: orders.NewService(db, engine, nil), Store: db, Channels: db, Keys: db, Catalog: db, Engine: engine,
 		BodyLimit: 64 << 10, BatchBodyLimit: 4 << 20, Version: "test",
 	})
 	ts := httptest.NewServer(srv.Handler())

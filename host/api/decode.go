@@ -48,7 +48,7 @@ func decodeStrict(data []byte, v any, prefix string) error {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return malformed("the body is truncated JSON", []sdk.FieldError{{Field: rootOr(prefix), Detail: "unexpected end of JSON input"}})
 		}
-		return decodeError(err, prefix)
+		return decodeError(err, prefix, data)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return decodeError(errTrailingData, prefix)

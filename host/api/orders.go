@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -228,9 +229,39 @@ func (s *Server) postBatch(c *gin.Context) {
 
 func (s *Server) listOrders(c *gin.Context) {
 	key := keyOf(c)
-	q := c.Request.URL.Query()
+	f, bad := orderFilter(c.Request.URL.Query())
+	if len(bad) > 0 {
+		s.abort(c, host.InvalidFields("invalid query parameters", bad))
+		return
+	}
+	if key.Role == host.RoleReseller {
+		if f.ChannelID != "" && f.ChannelID != key.ChannelID {
+			s.abort(c, host.Errorf(host.EFORBIDDEN, "a reseller key reads only its own channel's orders"))
+			return
+		}
+		f.ChannelID = key.ChannelID
+	}
+	records, next, err := s.cfg.Store.ListOrders(c.Request.Context(), f)
+	if err != nil {
+		s.abort(c, err)
+		return
+	}
+	list := OrderList{Orders: make([]*sdk.Order, len(records)), NextCursor: next}
+	for i, r := range records {
+		list.Orders[i] = r.View()
+	}
+	respond(c, http.StatusOK, list)
+}
+
+// orderQuery documents the order filter's query parameters.
+var orderQuery = []param{{"status", "open, on_hold or canceled"}, {"tag", "a tag"}, {"hold_reason", "a hold reason"}, {"channel_id", "a channel"},
+	{"sku", "orders with a line of this SKU"}, {"external_id", "the channel's order id"}, {"number", "the order number"},
+	{"imported_after", "RFC 3339 time (inclusive)"}, {"imported_before", "RFC 3339 time (exclusive)"}}
+
+// orderFilter reads an order filter from query parameters.
+func orderFilter(q url.Values) (host.OrderFilter, []sdk.FieldError) {
 	f := host.OrderFilter{
-		Status: q.Get("status"), Tag: q.Get("tag"), HoldReason: q.Get("hold_reason"), ChannelID: q.Get("channel_id"),
+		Status: q.Get("status"), Tag: q.Get("tag"), HoldReason: q.Get("hold_reason"), ChannelID: q.Get("channel_id"), SKU: q.Get("sku"),
 		ExternalID: q.Get("external_id"), Number: q.Get("number"), After: q.Get("cursor"), Limit: 50,
 	}
 	var bad []sdk.FieldError
@@ -256,27 +287,7 @@ func (s *Server) listOrders(c *gin.Context) {
 		}
 		f.Limit = n
 	}
-	if len(bad) > 0 {
-		s.abort(c, host.InvalidFields("invalid query parameters", bad))
-		return
-	}
-	if key.Role == host.RoleReseller {
-		if f.ChannelID != "" && f.ChannelID != key.ChannelID {
-			s.abort(c, host.Errorf(host.EFORBIDDEN, "a reseller key reads only its own channel's orders"))
-			return
-		}
-		f.ChannelID = key.ChannelID
-	}
-	records, next, err := s.cfg.Store.ListOrders(c.Request.Context(), f)
-	if err != nil {
-		s.abort(c, err)
-		return
-	}
-	list := OrderList{Orders: make([]*sdk.Order, len(records)), NextCursor: next}
-	for i, r := range records {
-		list.Orders[i] = r.View()
-	}
-	respond(c, http.StatusOK, list)
+	return f, bad
 }
 
 // loadOrder reads the order named in the path, as the key may see it.
@@ -343,12 +354,7 @@ func (s *Server) reevaluateOrder(c *gin.Context) {
 		s.abort(c, err)
 		return
 	}
-	ch, err := s.cfg.Channels.Channel(c.Request.Context(), r.ChannelID)
-	if err != nil {
-		s.abort(c, err)
-		return
-	}
-	r, err = s.cfg.Orders.Reevaluate(c.Request.Context(), ch, r.ID, keyOf(c).Actor())
+	r, err = s.cfg.Orders.Reevaluate(c.Request.Context(), r.ID, keyOf(c).Actor())
 	if err != nil {
 		s.abort(c, err)
 		return

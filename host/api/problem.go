@@ -26,6 +26,7 @@ type Problem struct {
 
 // statusOf maps the host's error codes to HTTP statuses.
 var statusOf = map[string]int{
+	host.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
 	host.EMETHOD:       http.StatusMethodNotAllowed,
 	host.EINVALID:      http.StatusUnprocessableEntity,
 	host.EMALFORMED:    http.StatusBadRequest,
@@ -79,14 +80,15 @@ func writeJSON(c *gin.Context, status int, contentType string, v any) {
 		status = http.StatusInternalServerError
 		contentType = "application/problem+json"
 	}
-	c.Data(status, contentType, data)
+	c.Data(status, contentType, append(data, '\n'))
 }
 
 func respond(c *gin.Context, status int, v any) { writeJSON(c, status, "application/json", v) }
 
 // decodeError turns an encoding/json error into a host error naming the
-// field at fault, with prefix (e.g. "orders[3]") before field paths.
-func decodeError(err error, prefix string) *host.Error {
+// field at fault, with prefix (e.g. "orders[3]") before field paths. data,
+// when given, is the document, to name array elements exactly.
+func decodeError(err error, prefix string, data ...[]byte) *host.Error {
 	path := func(field string) string {
 		switch {
 		case field == "":
@@ -115,7 +117,13 @@ func decodeError(err error, prefix string) *host.Error {
 		case strings.HasPrefix(want, "map") || strings.Contains(want, "."):
 			want = "an object"
 		}
-		return host.InvalidFields("a field has the wrong type", []sdk.FieldError{{Field: path(typ.Field), Detail: fmt.Sprintf("must be %s, not a JSON %s", want, typ.Value)}})
+		field := typ.Field
+		if len(data) > 0 {
+			if exact := jsonPathAt(data[0], typ.Offset); exact != "" {
+				field = exact
+			}
+		}
+		return host.InvalidFields("a field has the wrong type", []sdk.FieldError{{Field: path(field), Detail: fmt.Sprintf("must be %s, not a JSON %s", want, typ.Value)}})
 	case errors.Is(err, errTrailingData):
 		return malformed("the body has data after the JSON value", []sdk.FieldError{{Field: path(""), Detail: err.Error()}})
 	}

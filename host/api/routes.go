@@ -3,11 +3,13 @@ package api
 import (
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/ordergate/ordergate/host"
+	"github.com/ordergate/ordergate/host/orders"
 	"github.com/ordergate/ordergate/host/policy"
 	"github.com/ordergate/ordergate/sdk"
 )
@@ -41,17 +43,59 @@ func (s *Server) routes() []route {
 		{method: "POST", path: "/api/v1/orders:batch", summary: "Import up to 1,000 orders with one result per order.",
 			role: host.RoleReseller, request: BatchRequest{}, responses: one(BatchResponse{}), handler: s.postBatch},
 		{method: "GET", path: "/api/v1/orders", summary: "List orders, newest first, with filters and cursor pagination.", role: host.RoleReseller,
-			query: []param{{"status", "open, on_hold or canceled"}, {"tag", "a tag"}, {"hold_reason", "a hold reason"}, {"channel_id", "a channel"},
-				{"external_id", "the channel's order id"}, {"number", "the order number"}, {"imported_after", "RFC 3339 time (inclusive)"},
-				{"imported_before", "RFC 3339 time (exclusive)"}, {"cursor", "next_cursor of the previous page"}, {"limit", "1 to 500, default 50"}},
+			query:     append(slices.Clone(orderQuery), param{"cursor", "next_cursor of the previous page"}, param{"limit", "1 to 500, default 50"}),
 			responses: one(OrderList{}), handler: s.listOrders},
+		{method: "POST", path: "/api/v1/orders:reevaluate", summary: "Re-evaluate every order the filter selects (status defaults to on_hold), e.g. after fixing a hold's cause.",
+			role: host.RoleAdmin, query: orderQuery, responses: one(orders.Summary{}), handler: s.reevaluateMatching},
 		{method: "GET", path: "/api/v1/orders/{id}", summary: "One order with its timeline.", role: host.RoleReseller, responses: one(sdk.Order{}), handler: s.getOrder},
 		{method: "POST", path: "/api/v1/orders/{id}/release", summary: "Approve an order on hold: it becomes open.", role: host.RoleAdmin,
 			request: ReleaseRequest{}, responses: one(sdk.Order{}), handler: s.releaseOrder},
 		{method: "POST", path: "/api/v1/orders/{id}/cancel", summary: "Cancel an order by hand (final).", role: host.RoleAdmin,
 			request: CancelRequest{}, responses: one(sdk.Order{}), handler: s.cancelOrder},
+		{method: "PATCH", path: "/api/v1/orders/{id}", summary: "Edit an order by hand: add or remove tags, set note, shipping_method or custom_fields.<key>. Kept across re-evaluations; a field edit re-evaluates the order.",
+			role: host.RoleAdmin, request: EditRequest{}, responses: one(sdk.Order{}), handler: s.editOrder},
 		{method: "POST", path: "/api/v1/orders/{id}/reevaluate", summary: "Run the live policies again on the order as received.", role: host.RoleAdmin,
 			responses: one(sdk.Order{}), handler: s.reevaluateOrder},
+
+		{method: "GET", path: "/api/v1/catalog", summary: "List catalog items by SKU.", role: host.RoleAdmin,
+			query: []param{{"cursor", "next_cursor of the previous page"}, {"limit", "1 to 1000, default 100"}}, responses: one(CatalogList{}), handler: s.listCatalog},
+		{method: "POST", path: "/api/v1/catalog", summary: "Create or replace catalog items (up to 10,000 per request); managed defaults to true.", role: host.RoleAdmin,
+			request: CatalogRequest{}, responses: one(CatalogList{}), handler: s.putCatalog},
+		{method: "GET", path: "/api/v1/catalog/{sku}", summary: "One catalog item (escape / in a SKU as %2F).", role: host.RoleAdmin, responses: one(host.CatalogItem{}), handler: s.getCatalogItem},
+		{method: "DELETE", path: "/api/v1/catalog/{sku}", summary: "Remove a catalog item.", role: host.RoleAdmin, responses: map[int]any{204: nil}, handler: s.deleteCatalogItem},
+
+		{method: "GET", path: "/api/v1/sources", summary: "List sources.", role: host.RoleAdmin, responses: one(SourceList{}), handler: s.listSources},
+		{method: "POST", path: "/api/v1/sources", summary: "Create a source (a warehouse or supplier); enabled defaults to true.", role: host.RoleAdmin,
+			request: SourceRequest{}, responses: map[int]any{201: host.Source{}}, handler: s.createSource},
+		{method: "GET", path: "/api/v1/sources/{id}", summary: "One source.", role: host.RoleAdmin, responses: one(host.Source{}), handler: s.getSource},
+		{method: "PATCH", path: "/api/v1/sources/{id}", summary: "Rename, enable or disable a source.", role: host.RoleAdmin,
+			request: SourcePatch{}, responses: one(host.Source{}), handler: s.patchSource},
+		{method: "DELETE", path: "/api/v1/sources/{id}", summary: "Delete a source and its stock; refused while a routing group lists it.", role: host.RoleAdmin,
+			responses: map[int]any{204: nil}, handler: s.deleteSource},
+
+		{method: "POST", path: "/api/v1/inventory", summary: "Upload stock levels as CSV (text/csv: source_id,sku,available) or JSON ({\"levels\": [...]}); applied atomically, a bad row rejects the file. Held orders with a changed SKU are re-evaluated.",
+			role: host.RoleAdmin, query: []param{{"mode", "merge (default: listed levels only) or replace (other levels of the named sources become 0)"}, {"source_id", "the source of every row, when the file has no source_id column"}},
+			request: InventoryJSON{}, responses: one(InventoryResponse{}), handler: s.uploadInventory},
+		{method: "GET", path: "/api/v1/inventory", summary: "Stock levels of one source or of one SKU.", role: host.RoleAdmin,
+			query:     []param{{"source_id", "a source"}, {"sku", "a SKU"}, {"cursor", "next_cursor of the previous page"}, {"limit", "1 to 1000, default 100"}},
+			responses: one(InventoryList{}), handler: s.listInventory},
+
+		{method: "GET", path: "/api/v1/routing-groups", summary: "List routing groups.", role: host.RoleAdmin, responses: one(RoutingGroupList{}), handler: s.listRoutingGroups},
+		{method: "POST", path: "/api/v1/routing-groups", summary: "Create a routing group: ordered sources, each enabled or not, and the channels it serves.", role: host.RoleAdmin,
+			request: RoutingGroupRequest{}, responses: map[int]any{201: host.RoutingGroup{}}, handler: s.createRoutingGroup},
+		{method: "GET", path: "/api/v1/routing-groups/{id}", summary: "One routing group.", role: host.RoleAdmin, responses: one(host.RoutingGroup{}), handler: s.getRoutingGroup},
+		{method: "PUT", path: "/api/v1/routing-groups/{id}", summary: "Replace a routing group.", role: host.RoleAdmin,
+			request: RoutingGroupRequest{}, responses: one(host.RoutingGroup{}), handler: s.putRoutingGroup},
+		{method: "DELETE", path: "/api/v1/routing-groups/{id}", summary: "Delete a routing group.", role: host.RoleAdmin, responses: map[int]any{204: nil}, handler: s.deleteRoutingGroup},
+
+		{method: "GET", path: "/api/v1/channels/{id}/shipping-mappings", summary: "A channel's shipping method to shipping policy mappings.", role: host.RoleAdmin,
+			responses: one(host.ShippingMappings{}), handler: s.getShippingMappings},
+		{method: "PUT", path: "/api/v1/channels/{id}/shipping-mappings", summary: "Replace a channel's shipping mappings.", role: host.RoleAdmin,
+			request: ShippingMappingsRequest{}, responses: one(host.ShippingMappings{}), handler: s.putShippingMappings},
+
+		{method: "GET", path: "/api/v1/settings", summary: "Duplicate protection and automatic re-evaluation settings.", role: host.RoleAdmin, responses: one(host.Settings{}), handler: s.getSettings},
+		{method: "PATCH", path: "/api/v1/settings", summary: "Change settings; fields left out stay as they are.", role: host.RoleAdmin,
+			request: SettingsPatch{}, responses: one(host.Settings{}), handler: s.patchSettings},
 
 		{method: "GET", path: "/api/v1/workflow", summary: "The policy revision in force, its modules and the last reload error.", role: host.RoleAdmin,
 			responses: one(policy.Status{}), handler: s.getWorkflow},

@@ -23,12 +23,15 @@ type Config struct {
 	Store    host.OrderStore
 	Channels host.ChannelStore
 	Keys     host.KeyStore
+	Catalog  host.CatalogStore
 	Engine   *policy.Engine
 	Log      hclog.Logger
 	// BodyLimit bounds a single-order request body (default 1 MiB);
 	// BatchBodyLimit a batch request (default 16 MiB).
 	BodyLimit      int64
 	BatchBodyLimit int64
+	// InventoryBodyLimit bounds an inventory upload (default 64 MiB).
+	InventoryBodyLimit int64
 	// Version is reported by /healthz.
 	Version string
 }
@@ -53,12 +56,19 @@ func New(cfg Config) *Server {
 	if cfg.BatchBodyLimit <= 0 {
 		cfg.BatchBodyLimit = 16 << 20
 	}
+	if cfg.InventoryBodyLimit <= 0 {
+		cfg.InventoryBodyLimit = 64 << 20
+	}
 	if cfg.Log == nil {
 		cfg.Log = hclog.NewNullLogger()
 	}
 	s := &Server{cfg: cfg, log: cfg.Log.Named("http")}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	// SKUs may contain '/': match on the escaped path (%2F) and unescape
+	// the parameters.
+	r.UseRawPath = true
+	r.UnescapePathValues = true
 	r.Use(s.recoverer, s.requestLog)
 	r.NoRoute(func(c *gin.Context) {
 		s.abort(c, host.Errorf(host.ENOTFOUND, "no route %s %s", c.Request.Method, c.Request.URL.Path))

@@ -21,14 +21,15 @@ import (
 const FileName = "ordergate.db"
 
 var (
-	bucketOrders    = []byte("orders")         // id -> record JSON
-	bucketExternal  = []byte("order_external") // channel \x00 external id -> id
-	bucketIndex     = []byte("order_index")    // kind \x00 value \x00 id -> nil
-	bucketIdem      = []byte("idempotency")    // channel \x00 key -> id \x00 request hash
-	bucketChannels  = []byte("channels")       // id -> channel JSON
-	bucketKeys      = []byte("api_keys")       // hash -> key JSON
-	bucketKeyIDs    = []byte("api_key_ids")    // key id -> hash
-	allBuckets      = [][]byte{bucketOrders, bucketExternal, bucketIndex, bucketIdem, bucketChannels, bucketKeys, bucketKeyIDs}
+	bucketOrders   = []byte("orders")         // id -> record JSON
+	bucketExternal = []byte("order_external") // channel \x00 external id -> id
+	bucketIndex    = []byte("order_index")    // kind \x00 value \x00 id -> nil
+	bucketIdem     = []byte("idempotency")    // channel \x00 key -> id \x00 request hash
+	bucketChannels = []byte("channels")       // id -> channel JSON
+	bucketKeys     = []byte("api_keys")       // hash -> key JSON
+	bucketKeyIDs   = []byte("api_key_ids")    // key id -> hash
+	allBuckets     = [][]byte{bucketOrders, bucketExternal, bucketIndex, bucketIdem, bucketChannels, bucketKeys, bucketKeyIDs,
+		bucketCatalog, bucketSources, bucketStock, bucketStockBySource, bucketRoutingGroups, bucketRoutingChannels, bucketShipping, bucketSettings}
 	errStoreClosing = errors.New("store is closing")
 )
 
@@ -71,7 +72,7 @@ func Open(dir string, log hclog.Logger) (*DB, error) {
 				return err
 			}
 		}
-		return nil
+		return migrate(tx)
 	})
 	if err != nil {
 		bdb.Close()
@@ -83,6 +84,39 @@ func Open(dir string, log hclog.Logger) (*DB, error) {
 	d := &DB{db: bdb, log: log.Named("store"), writes: make(chan *write, maxGroup), done: make(chan struct{})}
 	go d.commitLoop()
 	return d, nil
+}
+
+// schemaVersion is the layout of the buckets; Open upgrades older files.
+// 2 added the SKU and fingerprint order indexes.
+const schemaVersion = 2
+
+var keySchema = []byte("schema_version")
+
+// migrate brings a database written by an older version up to
+// schemaVersion, in the transaction that opens it.
+func migrate(tx *bolt.Tx) error {
+	meta := tx.Bucket(bucketSettings)
+	version := 1
+	if v := meta.Get(keySchema); v != nil {
+		fmt.Sscan(string(v), &version)
+	} else if k, _ := tx.Bucket(bucketOrders).Cursor().First(); k == nil {
+		version = schemaVersion // a new database
+	}
+	if version > schemaVersion {
+		return fmt.Errorf("the database has schema version %d; this ordergate knows up to %d (downgrades are not supported)", version, schemaVersion)
+	}
+	if version < 2 {
+		if err := tx.Bucket(bucketOrders).ForEach(func(k, _ []byte) error {
+			r, err := getRecord(tx, string(k))
+			if err != nil {
+				return err
+			}
+			return putIndexes(tx, r, nil)
+		}); err != nil {
+			return fmt.Errorf("indexing orders for schema 2: %w", err)
+		}
+	}
+	return meta.Put(keySchema, []byte(fmt.Sprint(schemaVersion)))
 }
 
 // Path returns the database file's path.

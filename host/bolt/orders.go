@@ -23,6 +23,11 @@ const (
 	idxChannel  = 'c'
 	idxExternal = 'x'
 	idxNumber   = 'n'
+	// idxSKU lists the orders with a line of the SKU.
+	idxSKU = 'k'
+	// idxFingerprint finds look-alike orders for duplicate protection; it
+	// holds orders that are not canceled.
+	idxFingerprint = 'f'
 )
 
 func indexKey(kind byte, value, id string) []byte {
@@ -46,11 +51,21 @@ func indexKeys(r *host.Record) [][]byte {
 	for _, t := range r.View().Tags {
 		keys = append(keys, indexKey(idxTag, t, r.ID))
 	}
-	for _, h := range r.Holds {
-		k := indexKey(idxHold, h.Reason, r.ID)
+	add := func(k []byte) {
 		if !slices.ContainsFunc(keys, func(x []byte) bool { return bytes.Equal(x, k) }) {
 			keys = append(keys, k)
 		}
+	}
+	for _, h := range r.Holds {
+		add(indexKey(idxHold, h.Reason, r.ID))
+	}
+	for _, li := range r.LineItems {
+		if li.SKU != "" {
+			add(indexKey(idxSKU, li.SKU, r.ID))
+		}
+	}
+	if r.Status != sdk.StatusCanceled {
+		keys = append(keys, indexKey(idxFingerprint, fingerprintValue(host.Fingerprint(&r.Order), r.PlacedAt), r.ID))
 	}
 	return keys
 }
@@ -67,6 +82,12 @@ func putRecord(tx *bolt.Tx, r *host.Record, old *host.Record) error {
 	if err := tx.Bucket(bucketOrders).Put([]byte(r.ID), data); err != nil {
 		return fmt.Errorf("storing order %s: %w", r.ID, err)
 	}
+	return putIndexes(tx, r, old)
+}
+
+// putIndexes writes the index entries of r and removes those of old that r
+// no longer has.
+func putIndexes(tx *bolt.Tx, r *host.Record, old *host.Record) error {
 	idx := tx.Bucket(bucketIndex)
 	newKeys := indexKeys(r)
 	if old != nil {
@@ -199,6 +220,8 @@ func (d *DB) ListOrders(_ context.Context, f host.OrderFilter) ([]*host.Record, 
 		prefix = indexPrefix(idxExternal, f.ExternalID)
 	case f.Number != "":
 		prefix = indexPrefix(idxNumber, f.Number)
+	case f.SKU != "":
+		prefix = indexPrefix(idxSKU, f.SKU)
 	case f.HoldReason != "":
 		prefix = indexPrefix(idxHold, f.HoldReason)
 	case f.Tag != "":
@@ -281,6 +304,9 @@ func matches(r *host.Record, f *host.OrderFilter) bool {
 		return false
 	}
 	if f.HoldReason != "" && !slices.ContainsFunc(r.Holds, func(h sdk.Hold) bool { return h.Reason == f.HoldReason }) {
+		return false
+	}
+	if f.SKU != "" && !slices.ContainsFunc(r.LineItems, func(li sdk.LineItem) bool { return li.SKU == f.SKU }) {
 		return false
 	}
 	if f.Tag != "" && !slices.Contains(r.View().Tags, f.Tag) {

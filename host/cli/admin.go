@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -97,6 +98,7 @@ func policyEval(ctx context.Context, env Env, args []string) error {
 	dir := fs.String("policies", "./policies", "policy directory")
 	channel := fs.String("channel", "", "channel id for input.channel.id (default: the order's channel_id)")
 	kind := fs.String("channel-kind", host.ChannelB2C, "channel kind for input.channel.kind: b2c or b2b")
+	contextFile := fs.String("context", "", "JSON file with input.context (default: no catalog, routing or shipping data)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -122,6 +124,18 @@ func policyEval(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	in := &policy.Input{Order: &o, Channel: policy.ChannelInput{ID: *channel, Kind: *kind}, Now: time.Now().UTC()}
+	if *contextFile != "" {
+		data, err := os.ReadFile(*contextFile)
+		if err != nil {
+			return err
+		}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		in.Context = new(host.OrderContext)
+		if err := dec.Decode(in.Context); err != nil {
+			return fmt.Errorf("reading %s: %w", *contextFile, err)
+		}
+	}
 	if in.Channel.ID == "" {
 		in.Channel.ID = o.ChannelID
 	}

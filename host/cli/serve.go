@@ -82,7 +82,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	}
 
 	srv := api.New(api.Config{
-		Orders: orders.NewService(db, engine, log), Store: db, Channels: db, Keys: db, Engine: engine,
+		Orders: orders.NewService(db, engine, log), Store: db, Channels: db, Keys: db, Catalog: db, Engine: engine,
 		Log: log, BodyLimit: cfg.bodyLimit, BatchBodyLimit: cfg.batchBodyLimit, Version: Version,
 	})
 	httpServer := srv.NewHTTPServer(cfg.addr)

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -24,16 +25,24 @@ type Workflow interface {
 	Evaluate(ctx context.Context, in *policy.Input) *sdk.Decision
 }
 
+// Store is what the workflow reads and writes: orders, the channels they
+// come from, and the catalog data the built-in hold reasons decide on.
+type Store interface {
+	host.OrderStore
+	host.ChannelStore
+	host.CatalogStore
+}
+
 // Service is the import workflow.
 type Service struct {
-	store    host.OrderStore
+	store    Store
 	workflow Workflow
 	log      hclog.Logger
 	now      func() time.Time
 }
 
 // NewService returns a Service storing into store and deciding with workflow.
-func NewService(store host.OrderStore, workflow Workflow, log hclog.Logger) *Service {
+func NewService(store Store, workflow Workflow, log hclog.Logger) *Service {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
@@ -61,12 +70,14 @@ func (s *Service) Import(ctx context.Context, ch *host.Channel, incoming []Incom
 	results := make([]Result, len(incoming))
 	batch := make([]host.NewOrder, 0, len(incoming))
 	index := make([]int, 0, len(incoming))
+	var earlier []*host.Record // this call's orders so far, for duplicate protection
 	for i, in := range incoming {
-		r, err := s.prepare(ctx, ch, in.Order)
+		r, err := s.prepare(ctx, ch, in.Order, earlier)
 		if err != nil {
 			results[i].Err = err
 			continue
 		}
+		earlier = append(earlier, r)
 		batch = append(batch, host.NewOrder{Record: r, IdempotencyKey: in.IdempotencyKey, RequestHash: in.RequestHash})
 		index = append(index, i)
 	}
@@ -86,8 +97,10 @@ func (s *Service) Import(ctx context.Context, ch *host.Channel, incoming []Incom
 	return results, nil
 }
 
-// prepare validates one order and turns it into a record with its decision.
-func (s *Service) prepare(ctx context.Context, ch *host.Channel, o *sdk.Order) (*host.Record, error) {
+// prepare validates one order and turns it into a record with its
+// decision. earlier are orders of the same import not stored yet: a look-
+// alike among them is a duplicate as much as a stored one.
+func (s *Service) prepare(ctx context.Context, ch *host.Channel, o *sdk.Order, earlier []*host.Record) (*host.Record, error) {
 	if o.ChannelID != "" && o.ChannelID != ch.ID {
 		return nil, host.InvalidFields("the order names another channel than the one it is imported into",
 			[]sdk.FieldError{{Field: "channel_id", Detail: fmt.Sprintf("is %q but the order is imported into channel %q", o.ChannelID, ch.ID)}})
@@ -106,7 +119,10 @@ func (s *Service) prepare(ctx context.Context, ch *host.Channel, o *sdk.Order) (
 	r.ChannelID = ch.ID
 	r.ImportedAt = &now
 	r.Events = []sdk.Event{{At: now, Type: sdk.EventImported, Actor: "channel:" + ch.ID}}
-	d := s.workflow.Evaluate(ctx, &policy.Input{Order: r.Received(), Channel: policy.ChannelInput{ID: ch.ID, Kind: ch.Kind}, Now: now})
+	d, err := s.decide(ctx, ch, r, earlier, now)
+	if err != nil {
+		return nil, err
+	}
 	r.Decide(d, "workflow", sdk.EventDecision)
 	if d.Error != "" {
 		s.log.Warn("workflow could not decide; order held with policy_error", "order", r.ID, "channel", ch.ID, "error", d.Error)
@@ -117,11 +133,43 @@ func (s *Service) prepare(ctx context.Context, ch *host.Channel, o *sdk.Order) (
 // Evaluate is a dry run: the decision the live policies would make for the
 // order, with nothing stored.
 func (s *Service) Evaluate(ctx context.Context, ch *host.Channel, o *sdk.Order) (*sdk.Decision, *sdk.Order, error) {
-	r, err := s.prepare(ctx, ch, o)
+	r, err := s.prepare(ctx, ch, o, nil)
 	if err != nil {
 		return nil, nil, err
 	}
 	return r.LatestDecision(), r.View(), nil
+}
+
+// decide computes the facts of record r (input.context) and evaluates the
+// workflow on it. Only orders imported before r count as its duplicates.
+func (s *Service) decide(ctx context.Context, ch *host.Channel, r *host.Record, earlier []*host.Record, now time.Time) (*sdk.Decision, error) {
+	o := r.Input()
+	q := host.FactsQuery{ChannelID: ch.ID, Fingerprint: host.Fingerprint(o), PlacedAt: o.PlacedAt, Before: r.ID}
+	for _, li := range o.LineItems {
+		if li.SKU != "" && !slices.Contains(q.SKUs, li.SKU) {
+			q.SKUs = append(q.SKUs, li.SKU)
+		}
+	}
+	facts, err := s.store.Facts(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if dp := facts.Settings.DuplicateProtection; dp.Enabled {
+		for _, e := range earlier {
+			if e.Status != sdk.StatusCanceled && host.Fingerprint(&e.Order) == q.Fingerprint && within(e.PlacedAt, o.PlacedAt, dp.WindowDuration()) {
+				facts.Duplicates = append(facts.Duplicates, host.DuplicateCandidate{
+					ID: e.ID, ChannelID: e.ChannelID, ExternalID: e.ExternalID, Number: e.Number, PlacedAt: e.PlacedAt, Status: e.Status,
+				})
+			}
+		}
+	}
+	in := &policy.Input{Order: o, Channel: policy.ChannelInput{ID: ch.ID, Kind: ch.Kind}, Now: now, Context: host.BuildContext(o, facts)}
+	return s.workflow.Evaluate(ctx, in), nil
+}
+
+func within(a, b time.Time, window time.Duration) bool {
+	d := a.Sub(b)
+	return d <= window && d >= -window
 }
 
 // Release approves an order on hold.
@@ -137,10 +185,25 @@ func (s *Service) Cancel(ctx context.Context, id, actor, reason string) (*host.R
 // errChanged signals that the order changed between evaluation and write.
 var errChanged = errors.New("order changed during re-evaluation")
 
+// Edit records an operator's edit of an order. When it changes fields the
+// rules read and the order is not canceled, the order is re-evaluated, so
+// fixing a shipping method clears its hold at once.
+func (s *Service) Edit(ctx context.Context, id, actor string, e *sdk.Edit, note string) (*host.Record, error) {
+	if errs := host.ValidateEdit(e); len(errs) > 0 {
+		return nil, host.InvalidFields("the edit is not valid", errs)
+	}
+	r, err := s.store.UpdateOrder(ctx, id, func(r *host.Record) error { return r.Edit(actor, e, note, s.now()) })
+	if err != nil || len(e.Fields) == 0 {
+		return r, err
+	}
+	return s.Reevaluate(ctx, id, actor)
+}
+
 // Reevaluate runs the live policies again on the order as it was received
-// and records the new decision. The evaluation runs outside the write
+// (with the operators' field edits) and the facts as they are now, and
+// records the new decision. The evaluation runs outside the write
 // transaction; if the order changed meanwhile it is evaluated again.
-func (s *Service) Reevaluate(ctx context.Context, ch *host.Channel, id, actor string) (*host.Record, error) {
+func (s *Service) Reevaluate(ctx context.Context, id, actor string) (*host.Record, error) {
 	for attempt := 0; ; attempt++ {
 		r, err := s.store.Order(ctx, id)
 		if err != nil {
@@ -149,9 +212,15 @@ func (s *Service) Reevaluate(ctx context.Context, ch *host.Channel, id, actor st
 		if r.Status == sdk.StatusCanceled && r.Cancellation != nil && r.Cancellation.By != "workflow" {
 			return nil, host.Errorf(host.ECONFLICT, "order %s was canceled by an operator; cancellation is final", id)
 		}
+		ch, err := s.store.Channel(ctx, r.ChannelID)
+		if err != nil {
+			return nil, fmt.Errorf("the channel of order %s: %w", id, err)
+		}
 		seen := r.UpdatedAt
-		now := s.now()
-		d := s.workflow.Evaluate(ctx, &policy.Input{Order: r.Received(), Channel: policy.ChannelInput{ID: ch.ID, Kind: ch.Kind}, Now: now})
+		d, err := s.decide(ctx, ch, r, nil, s.now())
+		if err != nil {
+			return nil, err
+		}
 		updated, err := s.store.UpdateOrder(ctx, id, func(cur *host.Record) error {
 			if !sameTime(cur.UpdatedAt, seen) {
 				return errChanged
@@ -171,4 +240,82 @@ func sameTime(a, b *time.Time) bool {
 		return a == b
 	}
 	return a.Equal(*b)
+}
+
+// Summary counts what a bulk re-evaluation did.
+type Summary struct {
+	// Matched orders were re-evaluated.
+	Matched int `json:"matched"`
+	// Opened orders were on hold before and are open now.
+	Opened int `json:"opened"`
+	// StillHeld orders are on hold after re-evaluation.
+	StillHeld int `json:"still_held"`
+	// Failed orders could not be re-evaluated (e.g. canceled meanwhile).
+	Failed int `json:"failed"`
+}
+
+// ReevaluateMatching re-evaluates every order the filter selects (the
+// filter's cursor and limit are ignored: all pages are walked), e.g. all
+// orders on hold for insufficient_quantity after a stock delivery.
+func (s *Service) ReevaluateMatching(ctx context.Context, f host.OrderFilter, actor string) (Summary, error) {
+	var sum Summary
+	err := s.reevaluateAll(ctx, f, actor, map[string]bool{}, &sum)
+	return sum, err
+}
+
+// reevaluateAll re-evaluates the orders f selects that are not in seen,
+// page by page, and counts the outcomes in sum.
+func (s *Service) reevaluateAll(ctx context.Context, f host.OrderFilter, actor string, seen map[string]bool, sum *Summary) error {
+	f.After, f.Limit = "", 200
+	for {
+		page, next, err := s.store.ListOrders(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, r := range page {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if seen[r.ID] {
+				continue
+			}
+			seen[r.ID] = true
+			updated, err := s.Reevaluate(ctx, r.ID, actor)
+			sum.Matched++
+			switch {
+			case err != nil:
+				sum.Failed++
+				s.log.Warn("re-evaluation failed", "order", r.ID, "actor", actor, "error", err)
+			case updated.Status == sdk.StatusOnHold:
+				sum.StillHeld++
+			case r.Status == sdk.StatusOnHold && updated.Status == sdk.StatusOpen:
+				sum.Opened++
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		f.After = next
+	}
+}
+
+// InventoryChanged re-evaluates the held orders with a line of one of the
+// SKUs, when the settings ask for it, so holds whose cause a stock update
+// removed clear by themselves.
+func (s *Service) InventoryChanged(ctx context.Context, skus []string) (Summary, error) {
+	var sum Summary
+	settings, err := s.store.Settings(ctx)
+	if err != nil || !settings.ReevaluateOnInventoryChange {
+		return sum, err
+	}
+	seen := map[string]bool{}
+	for _, sku := range skus {
+		if err := s.reevaluateAll(ctx, host.OrderFilter{Status: string(sdk.StatusOnHold), SKU: sku}, "system:inventory", seen, &sum); err != nil {
+			return sum, err
+		}
+	}
+	if sum.Matched > 0 {
+		s.log.Info("held orders re-evaluated after an inventory change", "orders", sum.Matched, "opened", sum.Opened, "still_held", sum.StillHeld)
+	}
+	return sum, nil
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/host/policy"
 	"github.com/ordergate/ordergate/sdk"
 )
@@ -65,8 +66,9 @@ func mustEngine(t *testing.T, dir string) *policy.Engine {
 }
 
 // TestShippedPoliciesGolden runs every fixture order through the shipped
-// policies and compares the decision with its golden file. Run with
-// -update after an intended change of the policies.
+// policies and compares the decision with its golden file. An order with a
+// file of the same name in testdata/contexts is evaluated with that
+// input.context. Run with -update after an intended change of the policies.
 func TestShippedPoliciesGolden(t *testing.T) {
 	e := mustEngine(t, shippedPolicies)
 	names, err := filepath.Glob(filepath.Join("testdata", "orders", "*.json"))
@@ -76,7 +78,14 @@ func TestShippedPoliciesGolden(t *testing.T) {
 	for _, path := range names {
 		name := filepath.Base(path)
 		t.Run(strings.TrimSuffix(name, ".json"), func(t *testing.T) {
-			d := e.Evaluate(context.Background(), input(loadOrder(t, name), "b2c"))
+			in := input(loadOrder(t, name), "b2c")
+			if data, err := os.ReadFile(filepath.Join("testdata", "contexts", name)); err == nil {
+				in.Context = new(host.OrderContext)
+				if err := json.Unmarshal(data, in.Context); err != nil {
+					t.Fatal(err)
+				}
+			}
+			d := e.Evaluate(context.Background(), in)
 			if d.Error != "" {
 				t.Fatalf("decision error: %s", d.Error)
 			}

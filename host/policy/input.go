@@ -7,6 +7,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
+	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/sdk"
 )
 
@@ -18,6 +19,10 @@ type Input struct {
 	Channel ChannelInput
 	// Now is input.now, an RFC 3339 time with nanoseconds.
 	Now time.Time
+	// Context is input.context, the facts the built-in hold reasons decide
+	// on. When nil, the context of an installation without catalog,
+	// routing or shipping data is used.
+	Context *host.OrderContext
 }
 
 // ChannelInput is input.channel.
@@ -38,8 +43,83 @@ func (in *Input) Value() ast.Value {
 			item("kind", ast.String(in.Channel.Kind)),
 		)),
 		item("now", ast.String(in.Now.UTC().Format(time.RFC3339Nano))),
+		item("context", contextValue(in.context())),
 	)
 }
+
+func (in *Input) context() *host.OrderContext {
+	if in.Context != nil {
+		return in.Context
+	}
+	return host.BuildContext(in.Order, &host.Facts{Settings: host.DefaultSettings()})
+}
+
+func contextValue(c *host.OrderContext) ast.Value {
+	lines := make([]*ast.Term, len(c.LineItems))
+	for i := range c.LineItems {
+		lines[i] = ast.NewTerm(lineContextValue(&c.LineItems[i]))
+	}
+	group := ast.Value(ast.Null{})
+	if g := c.RoutingGroup; g != nil {
+		group = ast.NewObject(item("id", str(g.ID)), item("name", str(g.Name)), item("default", ast.Boolean(g.Default)))
+	}
+	dups := make([]*ast.Term, len(c.Duplicates.Orders))
+	for i, d := range c.Duplicates.Orders {
+		dups[i] = ast.NewTerm(ast.NewObject(
+			item("id", str(d.ID)),
+			item("channel_id", str(d.ChannelID)),
+			item("external_id", str(d.ExternalID)),
+			item("number", str(d.Number)),
+			item("placed_at", str(d.PlacedAt.UTC().Format(time.RFC3339Nano))),
+			item("status", str(string(d.Status))),
+		))
+	}
+	return ast.NewObject(
+		item("catalog", ast.NewObject(item("in_use", ast.Boolean(c.Catalog.InUse)))),
+		item("line_items", ast.NewArray(lines...)),
+		item("routing_group", group),
+		item("shipping", ast.NewObject(
+			item("method", str(c.Shipping.Method)),
+			item("channel_has_mappings", ast.Boolean(c.Shipping.ChannelHasMappings)),
+			item("mapped", ast.Boolean(c.Shipping.Mapped)),
+			item("policy", str(c.Shipping.Policy)),
+		)),
+		item("duplicates", ast.NewObject(
+			item("enabled", ast.Boolean(c.Duplicates.Enabled)),
+			item("window", str(c.Duplicates.Window)),
+			item("orders", ast.NewArray(dups...)),
+		)),
+	)
+}
+
+func lineContextValue(l *host.LineContext) ast.Value {
+	catalog := ast.Value(ast.Null{})
+	if e := l.Catalog; e != nil {
+		catalog = ast.NewObject(item("sku", str(e.SKU)), item("title", str(e.Title)), item("managed", ast.Boolean(e.Managed)))
+	}
+	sources := make([]*ast.Term, len(l.Sources))
+	for i, s := range l.Sources {
+		sources[i] = ast.NewTerm(ast.NewObject(
+			item("id", str(s.ID)),
+			item("name", str(s.Name)),
+			item("enabled", ast.Boolean(s.Enabled)),
+			item("disabled_by", str(s.DisabledBy)),
+			item("available", integer(s.Available)),
+		))
+	}
+	return ast.NewObject(
+		item("index", integer(int64(l.Index))),
+		item("sku", str(l.SKU)),
+		item("quantity", integer(l.Quantity)),
+		item("catalog", catalog),
+		item("managed", ast.Boolean(l.Managed)),
+		item("available", integer(l.Available)),
+		item("available_disabled", integer(l.AvailableDisabled)),
+		item("sources", ast.NewArray(sources...)),
+	)
+}
+
+func integer(n int64) ast.Value { return ast.Number(strconv.FormatInt(n, 10)) }
 
 func item(key string, v ast.Value) [2]*ast.Term {
 	return [2]*ast.Term{ast.StringTerm(key), ast.NewTerm(v)}
@@ -53,7 +133,7 @@ func orderValue(o *sdk.Order) ast.Value {
 		lines[i] = ast.NewTerm(ast.NewObject(
 			item("sku", str(li.SKU)),
 			item("title", str(li.Title)),
-			item("quantity", ast.Number(strconv.FormatInt(li.Quantity, 10))),
+			item("quantity", integer(li.Quantity)),
 			item("unit_price", str(string(li.UnitPrice))),
 		))
 	}

@@ -65,8 +65,55 @@ shopify := {"id": "shopify", "kind": "b2c"}
 # now is input.now in every test.
 now := "2025-11-27T14:02:12.5Z"
 
-# input_for(order) is the workflow input for order, from Shopify.
-input_for(order) := {"order": order, "channel": shopify, "now": now}
+# input_for(order) is the workflow input for order, from Shopify, with the
+# context of an installation that keeps no catalog, inventory or shipping
+# mappings (so no built-in hold applies).
+input_for(order) := {"order": order, "channel": shopify, "now": now, "context": context_for(order)}
+
+# context_for(order) is input.context with nothing known about the order.
+context_for(order) := {
+	"catalog": {"in_use": false},
+	"line_items": [line_context(i, line) | some i, line in order.line_items],
+	"routing_group": null,
+	"shipping": {"method": order.shipping_method, "channel_has_mappings": false, "mapped": false, "policy": ""},
+	"duplicates": {"enabled": true, "window": "24h", "orders": []},
+}
+
+# line_context(i, line) is the context of a line nothing is known about.
+line_context(i, line) := {
+	"index": i,
+	"sku": line.sku,
+	"quantity": line.quantity,
+	"catalog": null,
+	"managed": false,
+	"available": 0,
+	"available_disabled": 0,
+	"sources": [],
+}
+
+# with_context(inp, fields) is the input inp with top-level context fields
+# replaced.
+with_context(inp, fields) := object.union(inp, {"context": object.union(inp.context, fields)})
+
+# main_group is a routing group for the inventory tests.
+main_group := {"id": "main", "name": "Main", "default": true}
+
+# stocked(sources) is the context of line_items[0] of order_1203
+# (V789 x 5, managed) with the given sources, each
+# {"id", "enabled", "disabled_by", "available"}.
+stocked(sources) := {
+	"index": 0,
+	"sku": "V789",
+	"quantity": 5,
+	"catalog": {"sku": "V789", "title": "Kettle", "managed": true},
+	"managed": true,
+	"available": sum([s.available | some s in sources; s.enabled]),
+	"available_disabled": sum([s.available | some s in sources; not s.enabled]),
+	"sources": sources,
+}
+
+# source(id, enabled, disabled_by, available) is one source of a line.
+source(id, enabled, disabled_by, available) := {"id": id, "name": upper(id), "enabled": enabled, "disabled_by": disabled_by, "available": available}
 
 # order_with(fields) is order_1203 with the given top-level fields replaced.
 order_with(fields) := object.union(order_1203, fields)

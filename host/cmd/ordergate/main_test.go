@@ -273,6 +273,17 @@ func TestPolicyCommands(t *testing.T) {
 		t.Errorf("tags = %+v, want Review Needed with its package", d.Tags)
 	}
 
+	// --context gives input.context: here a catalog without V789.
+	ctxFile := filepath.Join(t.TempDir(), "context.json")
+	writeFile(t, ctxFile, `{"catalog": {"in_use": true}, "line_items": [{"index": 0, "sku": "V789", "quantity": 5, "catalog": null, "managed": false,
+		"available": 0, "available_disabled": 0, "sources": []}], "routing_group": null,
+		"shipping": {"method": "Standard", "channel_has_mappings": false, "mapped": false, "policy": ""},
+		"duplicates": {"enabled": true, "window": "24h", "orders": []}}`)
+	out = run(t, 0, "policy", "eval", "--order", orderFile, "--policies", policies, "--context", ctxFile)
+	if !strings.Contains(out, `"reason": "not_managed_item"`) || !strings.Contains(out, "V789 is not in the catalog") {
+		t.Errorf("policy eval --context: %s", out)
+	}
+
 	out = run(t, 1, "policy", "eval", "--policies", policies)
 	if !strings.Contains(out, "--order") {
 		t.Errorf("missing --order should be named: %s", out)

@@ -1,0 +1,220 @@
+package host
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ordergate/ordergate/sdk"
+)
+
+// FactsQuery asks the store what the built-in hold reasons need to know
+// about one order.
+type FactsQuery struct {
+	ChannelID string
+	SKUs      []string
+	// Fingerprint, when not empty and duplicate protection is on, asks for
+	// the orders with the same fingerprint placed within the settings'
+	// window of PlacedAt and imported before the order Before (all orders
+	// when Before is empty). Canceled orders are left out.
+	Fingerprint string
+	PlacedAt    time.Time
+	Before      string
+}
+
+// Facts is what the store knows about an order's SKUs, channel and look-
+// alikes, read from one snapshot.
+type Facts struct {
+	// CatalogInUse is true when the catalog has any item.
+	CatalogInUse bool
+	// Catalog has the catalog item of each queried SKU that has one.
+	Catalog map[string]*CatalogItem
+	// Group is the routing group of the channel (its own or the default),
+	// nil when none applies.
+	Group *RoutingGroup
+	// Sources are the sources the group lists.
+	Sources map[string]*Source
+	// Stock is the available quantity per SKU and source, for the queried
+	// SKUs at the group's sources.
+	Stock map[string]map[string]int64
+	// Shipping is the channel's shipping mappings, nil when it has none.
+	Shipping *ShippingMappings
+	// Duplicates are the look-alike orders, oldest first.
+	Duplicates []DuplicateCandidate
+	// Settings are the settings in force.
+	Settings Settings
+}
+
+// DuplicateCandidate is an earlier order that looks like the one being
+// evaluated.
+type DuplicateCandidate struct {
+	ID         string     `json:"id"`
+	ChannelID  string     `json:"channel_id"`
+	ExternalID string     `json:"external_id"`
+	Number     string     `json:"number"`
+	PlacedAt   time.Time  `json:"placed_at"`
+	Status     sdk.Status `json:"status"`
+}
+
+// Fingerprint identifies what makes two orders duplicates: the same
+// shipping address (compared without case and extra spaces) and the same
+// items in the same quantities, in any line order. Order numbers, channels,
+// customers and prices do not count.
+func Fingerprint(o *sdk.Order) string {
+	a := &o.ShippingAddress
+	h := sha256.New()
+	for _, part := range []string{a.Address1, a.Address2, a.City, a.Region, a.PostalCode, a.Country} {
+		h.Write([]byte(normalize(part)))
+		h.Write([]byte{0})
+	}
+	qty := map[string]int64{}
+	for _, li := range o.LineItems {
+		key := "sku:" + li.SKU
+		if li.SKU == "" {
+			key = "title:" + normalize(li.Title)
+		}
+		qty[key] += li.Quantity
+	}
+	keys := make([]string, 0, len(qty))
+	for k := range qty {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		h.Write([]byte(k))
+		h.Write([]byte{0})
+		h.Write(strconv.AppendInt(nil, qty[k], 10))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+func normalize(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
+
+// OrderContext is input.context: the facts the host computed for the
+// built-in hold reasons. policies/README.md documents it for rule authors.
+type OrderContext struct {
+	Catalog      CatalogContext    `json:"catalog"`
+	LineItems    []LineContext     `json:"line_items"`
+	RoutingGroup *GroupContext     `json:"routing_group"`
+	Shipping     ShippingContext   `json:"shipping"`
+	Duplicates   DuplicatesContext `json:"duplicates"`
+}
+
+// CatalogContext says whether the merchant keeps a catalog in ordergate.
+type CatalogContext struct {
+	InUse bool `json:"in_use"`
+}
+
+// LineContext is what the host knows about one line item, in line order.
+type LineContext struct {
+	Index    int    `json:"index"`
+	SKU      string `json:"sku"`
+	Quantity int64  `json:"quantity"`
+	// Catalog is the line's catalog item, nil when the SKU has none.
+	Catalog *CatalogEntry `json:"catalog"`
+	// Managed is true when the catalog has the SKU and it is managed.
+	Managed bool `json:"managed"`
+	// Available is the stock at the sources enabled in the routing group.
+	Available int64 `json:"available"`
+	// AvailableDisabled is the stock at the group's disabled sources.
+	AvailableDisabled int64 `json:"available_disabled"`
+	// Sources are the routing group's sources in routing order.
+	Sources []SourceContext `json:"sources"`
+}
+
+// CatalogEntry is a catalog item as rules see it.
+type CatalogEntry struct {
+	SKU     string `json:"sku"`
+	Title   string `json:"title"`
+	Managed bool   `json:"managed"`
+}
+
+// SourceContext is one source of the routing group for one line.
+type SourceContext struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Enabled bool   `json:"enabled"`
+	// DisabledBy is "group" when the routing group switches the source off,
+	// "source" when the source itself is disabled, "" when enabled.
+	DisabledBy string `json:"disabled_by"`
+	Available  int64  `json:"available"`
+}
+
+// GroupContext names the routing group that applies.
+type GroupContext struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Default bool   `json:"default"`
+}
+
+// ShippingContext is the order's shipping method and its mapping.
+type ShippingContext struct {
+	Method string `json:"method"`
+	// ChannelHasMappings is true when the channel maps any shipping method.
+	ChannelHasMappings bool   `json:"channel_has_mappings"`
+	Mapped             bool   `json:"mapped"`
+	Policy             string `json:"policy"`
+}
+
+// DuplicatesContext is the duplicate search and what it found.
+type DuplicatesContext struct {
+	Enabled bool                 `json:"enabled"`
+	Window  string               `json:"window"`
+	Orders  []DuplicateCandidate `json:"orders"`
+}
+
+// BuildContext computes input.context for order o from the facts.
+func BuildContext(o *sdk.Order, f *Facts) *OrderContext {
+	c := &OrderContext{
+		Catalog:    CatalogContext{InUse: f.CatalogInUse},
+		LineItems:  make([]LineContext, len(o.LineItems)),
+		Shipping:   ShippingContext{Method: o.ShippingMethod},
+		Duplicates: DuplicatesContext{Enabled: f.Settings.DuplicateProtection.Enabled, Window: f.Settings.DuplicateProtection.Window, Orders: f.Duplicates},
+	}
+	if c.Duplicates.Orders == nil {
+		c.Duplicates.Orders = []DuplicateCandidate{}
+	}
+	if g := f.Group; g != nil {
+		c.RoutingGroup = &GroupContext{ID: g.ID, Name: g.Name, Default: g.Default}
+	}
+	for i, li := range o.LineItems {
+		lc := LineContext{Index: i, SKU: li.SKU, Quantity: li.Quantity, Sources: []SourceContext{}}
+		if item := f.Catalog[li.SKU]; item != nil && li.SKU != "" {
+			lc.Catalog = &CatalogEntry{SKU: item.SKU, Title: item.Title, Managed: item.Managed}
+			lc.Managed = item.Managed
+		}
+		if f.Group != nil {
+			for _, gs := range f.Group.Sources {
+				src := f.Sources[gs.SourceID]
+				if src == nil {
+					continue
+				}
+				sc := SourceContext{ID: src.ID, Name: src.Name, Enabled: gs.Enabled && src.Enabled, Available: f.Stock[li.SKU][src.ID]}
+				switch {
+				case !src.Enabled:
+					sc.DisabledBy = "source"
+				case !gs.Enabled:
+					sc.DisabledBy = "group"
+				}
+				if sc.Enabled {
+					lc.Available += sc.Available
+				} else {
+					lc.AvailableDisabled += sc.Available
+				}
+				lc.Sources = append(lc.Sources, sc)
+			}
+		}
+		c.LineItems[i] = lc
+	}
+	if m := f.Shipping; m != nil && len(m.Methods) > 0 {
+		c.Shipping.ChannelHasMappings = true
+		if p, ok := m.Methods[o.ShippingMethod]; ok && o.ShippingMethod != "" {
+			c.Shipping.Mapped, c.Shipping.Policy = true, p
+		}
+	}
+	return c
+}
