@@ -52,6 +52,9 @@ type OrderStore interface {
 	CreateOrders(ctx context.Context, orders []NewOrder) ([]CreateResult, error)
 	// Order returns one order, or an ENOTFOUND error.
 	Order(ctx context.Context, id string) (*Record, error)
+	// OrdersByExternalID returns the stored orders of the channel with the
+	// external ids, by external id; ids not stored are absent.
+	OrdersByExternalID(ctx context.Context, channelID string, externalIDs []string) (map[string]*Record, error)
 	// UpdateOrder applies fn to the stored order in a write transaction and
 	// stores the result unless fn returns an error.
 	UpdateOrder(ctx context.Context, id string, fn func(*Record) error) (*Record, error)

@@ -183,6 +183,25 @@ func (d *DB) Order(_ context.Context, id string) (r *host.Record, err error) {
 	return r, err
 }
 
+// OrdersByExternalID implements host.OrderStore.
+func (d *DB) OrdersByExternalID(_ context.Context, channelID string, externalIDs []string) (map[string]*host.Record, error) {
+	out := map[string]*host.Record{}
+	err := d.view(func(tx *bolt.Tx) error {
+		ext := tx.Bucket(bucketExternal)
+		for _, e := range externalIDs {
+			if id := ext.Get(externalKey(channelID, e)); id != nil {
+				r, err := getRecord(tx, string(id))
+				if err != nil {
+					return err
+				}
+				out[e] = r
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
 // UpdateOrder implements host.OrderStore.
 func (d *DB) UpdateOrder(ctx context.Context, id string, fn func(*host.Record) error) (*host.Record, error) {
 	var updated *host.Record

@@ -70,8 +70,25 @@ func (s *Service) Import(ctx context.Context, ch *host.Channel, incoming []Incom
 	results := make([]Result, len(incoming))
 	batch := make([]host.NewOrder, 0, len(incoming))
 	index := make([]int, 0, len(incoming))
+	// Orders imported before are answered without evaluating them again
+	// (connectors re-read overlapping windows). With an Idempotency-Key
+	// the store must compare the request, so those go the whole way.
+	var known []string
+	for _, in := range incoming {
+		if in.IdempotencyKey == "" && in.Order.ExternalID != "" {
+			known = append(known, in.Order.ExternalID)
+		}
+	}
+	stored, err := s.store.OrdersByExternalID(ctx, ch.ID, known)
+	if err != nil {
+		return nil, err
+	}
 	var earlier []*host.Record // this call's orders so far, for duplicate protection
 	for i, in := range incoming {
+		if r := stored[in.Order.ExternalID]; r != nil && in.IdempotencyKey == "" {
+			results[i] = Result{Record: r}
+			continue
+		}
 		r, err := s.prepare(ctx, ch, in.Order, earlier)
 		if err != nil {
 			results[i].Err = err
@@ -84,11 +101,11 @@ func (s *Service) Import(ctx context.Context, ch *host.Channel, incoming []Incom
 	if len(batch) == 0 {
 		return results, nil
 	}
-	stored, err := s.store.CreateOrders(ctx, batch)
+	created, err := s.store.CreateOrders(ctx, batch)
 	if err != nil {
 		return nil, err
 	}
-	for j, res := range stored {
+	for j, res := range created {
 		results[index[j]] = Result{Record: res.Record, Created: res.Created, Err: res.Err}
 		if res.Created {
 			s.log.Debug("order imported", "order", res.Record.ID, "channel", ch.ID, "number", res.Record.Number, "status", res.Record.Status)
