@@ -26,20 +26,26 @@ const shippedPolicies = "../../policies"
 // testHost is a real host on loopback: the gin API over a bbolt file in a
 // temp dir, deciding with a real policy directory.
 type testHost struct {
-	t      *testing.T
+	t      testing.TB
 	url    string
 	db     *bolt.DB
 	engine *policy.Engine
 	admin  string
 }
 
-func newTestHost(t *testing.T, policies string) *testHost {
+func newTestHost(t testing.TB, policies string) *testHost {
+	t.Helper()
+	return newTestHostWith(t, policies, time.Second)
+}
+
+// newTestHostWith is newTestHost with an evaluation budget.
+func newTestHostWith(t testing.TB, policies string, evalTimeout time.Duration) *testHost {
 	t.Helper()
 	db, err := bolt.Open(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine := policy.NewEngine(policies, nil, time.Second)
+	engine := policy.NewEngine(policies, nil, evalTimeout)
 	if _, err := engine.Reload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +92,7 @@ type response struct {
 	body   []byte
 }
 
-func (r response) json(t *testing.T) map[string]any {
+func (r response) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.body, &m); err != nil {

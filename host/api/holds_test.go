@@ -24,7 +24,7 @@ func small(t *testing.T, changes map[string]any) map[string]any {
 }
 
 // holdsOf returns the order's holds as reason -> message.
-func holdsOf(t *testing.T, o map[string]any) map[string]string {
+func holdsOf(t testing.TB, o map[string]any) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	list, _ := o["holds"].([]any)

@@ -74,22 +74,46 @@ func externalKey(channel, external string) []byte {
 	return append(append([]byte(channel), 0), external...)
 }
 
-func putRecord(tx *bolt.Tx, r *host.Record, old *host.Record) error {
+// encodedRecord is a record ready to store: its JSON and its index keys.
+type encodedRecord struct {
+	id   string
+	data []byte
+	keys [][]byte
+}
+
+func encodeRecord(r *host.Record) (encodedRecord, error) {
 	data, err := json.Marshal(r)
 	if err != nil {
-		return fmt.Errorf("encoding order %s: %w", r.ID, err)
+		return encodedRecord{}, fmt.Errorf("encoding order %s: %w", r.ID, err)
 	}
-	if err := tx.Bucket(bucketOrders).Put([]byte(r.ID), data); err != nil {
-		return fmt.Errorf("storing order %s: %w", r.ID, err)
+	return encodedRecord{id: r.ID, data: data, keys: indexKeys(r)}, nil
+}
+
+func putRecord(tx *bolt.Tx, r *host.Record, old *host.Record) error {
+	enc, err := encodeRecord(r)
+	if err != nil {
+		return err
 	}
-	return putIndexes(tx, r, old)
+	return putEncoded(tx, enc, old)
+}
+
+// putEncoded stores a record and its index entries, and removes the
+// entries of old that it no longer has.
+func putEncoded(tx *bolt.Tx, enc encodedRecord, old *host.Record) error {
+	if err := tx.Bucket(bucketOrders).Put([]byte(enc.id), enc.data); err != nil {
+		return fmt.Errorf("storing order %s: %w", enc.id, err)
+	}
+	return putIndexKeys(tx, enc.id, enc.keys, old)
 }
 
 // putIndexes writes the index entries of r and removes those of old that r
 // no longer has.
 func putIndexes(tx *bolt.Tx, r *host.Record, old *host.Record) error {
+	return putIndexKeys(tx, r.ID, indexKeys(r), old)
+}
+
+func putIndexKeys(tx *bolt.Tx, id string, newKeys [][]byte, old *host.Record) error {
 	idx := tx.Bucket(bucketIndex)
-	newKeys := indexKeys(r)
 	if old != nil {
 		for _, k := range indexKeys(old) {
 			if !slices.ContainsFunc(newKeys, func(x []byte) bool { return bytes.Equal(x, k) }) {
@@ -101,7 +125,7 @@ func putIndexes(tx *bolt.Tx, r *host.Record, old *host.Record) error {
 	}
 	for _, k := range newKeys {
 		if err := idx.Put(k, nil); err != nil {
-			return fmt.Errorf("indexing order %s: %w", r.ID, err)
+			return fmt.Errorf("indexing order %s: %w", id, err)
 		}
 	}
 	return nil
@@ -122,9 +146,19 @@ func getRecord(tx *bolt.Tx, id string) (*host.Record, error) {
 // CreateOrders implements host.OrderStore.
 func (d *DB) CreateOrders(ctx context.Context, orders []host.NewOrder) ([]host.CreateResult, error) {
 	results := make([]host.CreateResult, len(orders))
+	// Encode in the caller's goroutine: the committer's transaction, which
+	// every writer waits for, then only reads and puts bytes.
+	encoded := make([]encodedRecord, len(orders))
+	for i, no := range orders {
+		e, err := encodeRecord(no.Record)
+		if err != nil {
+			return nil, err
+		}
+		encoded[i] = e
+	}
 	err := d.update(ctx, func(tx *bolt.Tx) error {
 		for i, no := range orders {
-			res, err := createOrder(tx, no)
+			res, err := createOrder(tx, no, encoded[i])
 			if err != nil {
 				return err
 			}
@@ -138,7 +172,7 @@ func (d *DB) CreateOrders(ctx context.Context, orders []host.NewOrder) ([]host.C
 	return results, nil
 }
 
-func createOrder(tx *bolt.Tx, no host.NewOrder) (host.CreateResult, error) {
+func createOrder(tx *bolt.Tx, no host.NewOrder, enc encodedRecord) (host.CreateResult, error) {
 	r := no.Record
 	idem := tx.Bucket(bucketIdem)
 	var idemKey []byte
@@ -168,7 +202,7 @@ func createOrder(tx *bolt.Tx, no host.NewOrder) (host.CreateResult, error) {
 			return host.CreateResult{}, err
 		}
 	}
-	if err := putRecord(tx, r, nil); err != nil {
+	if err := putEncoded(tx, enc, nil); err != nil {
 		return host.CreateResult{}, err
 	}
 	return host.CreateResult{Record: r, Created: true}, nil

@@ -83,7 +83,7 @@ func (s *Service) Import(ctx context.Context, ch *host.Channel, incoming []Incom
 	if err != nil {
 		return nil, err
 	}
-	var earlier []*host.Record // this call's orders so far, for duplicate protection
+	var earlier []prepared // this call's orders so far, for duplicate protection
 	for i, in := range incoming {
 		if r := stored[in.Order.ExternalID]; r != nil && in.IdempotencyKey == "" {
 			results[i] = Result{Record: r}
@@ -94,7 +94,7 @@ func (s *Service) Import(ctx context.Context, ch *host.Channel, incoming []Incom
 			results[i].Err = err
 			continue
 		}
-		earlier = append(earlier, r)
+		earlier = append(earlier, prepared{r, host.Fingerprint(r.Input())})
 		batch = append(batch, host.NewOrder{Record: r, IdempotencyKey: in.IdempotencyKey, RequestHash: in.RequestHash})
 		index = append(index, i)
 	}
@@ -114,10 +114,17 @@ func (s *Service) Import(ctx context.Context, ch *host.Channel, incoming []Incom
 	return results, nil
 }
 
+// prepared is an order of an import call that is decided but not stored
+// yet, with its fingerprint.
+type prepared struct {
+	record      *host.Record
+	fingerprint string
+}
+
 // prepare validates one order and turns it into a record with its
 // decision. earlier are orders of the same import not stored yet: a look-
 // alike among them is a duplicate as much as a stored one.
-func (s *Service) prepare(ctx context.Context, ch *host.Channel, o *sdk.Order, earlier []*host.Record) (*host.Record, error) {
+func (s *Service) prepare(ctx context.Context, ch *host.Channel, o *sdk.Order, earlier []prepared) (*host.Record, error) {
 	if o.ChannelID != "" && o.ChannelID != ch.ID {
 		return nil, host.InvalidFields("the order names another channel than the one it is imported into",
 			[]sdk.FieldError{{Field: "channel_id", Detail: fmt.Sprintf("is %q but the order is imported into channel %q", o.ChannelID, ch.ID)}})
@@ -159,7 +166,7 @@ func (s *Service) Evaluate(ctx context.Context, ch *host.Channel, o *sdk.Order) 
 
 // decide computes the facts of record r (input.context) and evaluates the
 // workflow on it. Only orders imported before r count as its duplicates.
-func (s *Service) decide(ctx context.Context, ch *host.Channel, r *host.Record, earlier []*host.Record, now time.Time) (*sdk.Decision, error) {
+func (s *Service) decide(ctx context.Context, ch *host.Channel, r *host.Record, earlier []prepared, now time.Time) (*sdk.Decision, error) {
 	o := r.Input()
 	q := host.FactsQuery{ChannelID: ch.ID, Fingerprint: host.Fingerprint(o), PlacedAt: o.PlacedAt, Before: r.ID}
 	for _, li := range o.LineItems {
@@ -172,8 +179,9 @@ func (s *Service) decide(ctx context.Context, ch *host.Channel, r *host.Record, 
 		return nil, err
 	}
 	if dp := facts.Settings.DuplicateProtection; dp.Enabled {
-		for _, e := range earlier {
-			if e.Status != sdk.StatusCanceled && host.Fingerprint(&e.Order) == q.Fingerprint && within(e.PlacedAt, o.PlacedAt, dp.WindowDuration()) {
+		for _, p := range earlier {
+			e := p.record
+			if e.Status != sdk.StatusCanceled && p.fingerprint == q.Fingerprint && within(e.PlacedAt, o.PlacedAt, dp.WindowDuration()) {
 				facts.Duplicates = append(facts.Duplicates, host.DuplicateCandidate{
 					ID: e.ID, ChannelID: e.ChannelID, ExternalID: e.ExternalID, Number: e.Number, PlacedAt: e.PlacedAt, Status: e.Status,
 				})

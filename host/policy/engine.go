@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,6 +30,11 @@ type Engine struct {
 	evalTimeout time.Duration
 
 	current atomic.Pointer[Revision]
+	// slots admits at most GOMAXPROCS evaluations at once. Evaluation is
+	// CPU work: more at once only makes each slower, and the deadline of
+	// an evaluation starts once it has a slot, so it measures the rules'
+	// own running time, not a wait for a CPU under an intake burst.
+	slots chan struct{}
 
 	mu        sync.Mutex // serialises reloads and guards the fields below
 	lastError string
@@ -53,7 +59,7 @@ func NewEngine(dir string, log hclog.Logger, evalTimeout time.Duration) *Engine 
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	return &Engine{dir: dir, log: log.Named("policy"), evalTimeout: evalTimeout}
+	return &Engine{dir: dir, log: log.Named("policy"), evalTimeout: evalTimeout, slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 }
 
 // ErrNoRevision is returned by Evaluate before any revision loaded.
@@ -100,6 +106,12 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input) *sdk.Decision {
 	rev := e.current.Load()
 	if rev == nil {
 		return errorDecision("", in.Now, ErrNoRevision)
+	}
+	select {
+	case e.slots <- struct{}{}:
+		defer func() { <-e.slots }()
+	case <-ctx.Done():
+		return errorDecision(rev.ID, in.Now, fmt.Errorf("waiting to evaluate: %w", ctx.Err()))
 	}
 	d, err := rev.Evaluate(ctx, in, e.evalTimeout)
 	if err != nil {

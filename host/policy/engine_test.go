@@ -39,7 +39,7 @@ func writePolicies(t *testing.T, files map[string]string) string {
 	return dir
 }
 
-func loadOrder(t *testing.T, name string) *sdk.Order {
+func loadOrder(t testing.TB, name string) *sdk.Order {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", "orders", name))
 	if err != nil {
@@ -56,7 +56,7 @@ func input(o *sdk.Order, kind string) *policy.Input {
 	return &policy.Input{Order: o, Channel: policy.ChannelInput{ID: "shopify", Kind: kind}, Now: fixedNow}
 }
 
-func mustEngine(t *testing.T, dir string) *policy.Engine {
+func mustEngine(t testing.TB, dir string) *policy.Engine {
 	t.Helper()
 	e := policy.NewEngine(dir, nil, time.Second)
 	if _, err := e.Reload(context.Background()); err != nil {
