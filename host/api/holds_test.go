@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -377,4 +378,35 @@ func TestCatalogDataIsValidated(t *testing.T) {
 		t.Errorf("routing groups = %v, want none", list)
 	}
 	h.expect(h.do("POST", "/api/v1/inventory", h.admin, "x", "Content-Type", "text/plain"), http.StatusUnsupportedMediaType)
+}
+
+// TestLargeInventoryUpload applies tens of thousands of rows in one
+// request, and a file whose last row is bad changes none of them.
+func TestLargeInventoryUpload(t *testing.T) {
+	h := newTestHost(t, shippedPolicies)
+	h.expect(h.do("POST", "/api/v1/sources", h.admin, map[string]any{"id": "austin", "name": "Austin DC"}), http.StatusCreated)
+	const rows = 50_000
+	var b strings.Builder
+	b.WriteString("source_id,sku,available\n")
+	for i := range rows {
+		fmt.Fprintf(&b, "austin,SKU-%06d,%d\n", i, i%97)
+	}
+	res := h.upload("text/csv", b.String(), "")
+	if res["rows"] != float64(rows) || res["changed"] != float64(rows) {
+		t.Fatalf("upload = %v", res)
+	}
+	lv := h.expect(h.do("GET", "/api/v1/inventory?sku=SKU-049999", h.admin, nil), http.StatusOK).json(t)
+	if levels := lv["levels"].([]any); len(levels) != 1 || levels[0].(map[string]any)["available"] != float64(49999%97) {
+		t.Fatalf("SKU-049999 = %v", lv)
+	}
+
+	bad := strings.Replace(b.String(), "austin,SKU-000000,0", "austin,SKU-000000,1000", 1) + "austin,SKU-X,-1\n"
+	p := h.expect(h.do("POST", "/api/v1/inventory", h.admin, bad, "Content-Type", "text/csv"), http.StatusUnprocessableEntity).json(t)
+	if f := p["errors"].([]any)[0].(map[string]any)["field"]; f != fmt.Sprintf("line %d: available", rows+2) {
+		t.Errorf("problem names %v", f)
+	}
+	lv = h.expect(h.do("GET", "/api/v1/inventory?sku=SKU-000000", h.admin, nil), http.StatusOK).json(t)
+	if lv["levels"].([]any)[0].(map[string]any)["available"] != 0.0 {
+		t.Errorf("a rejected file changed SKU-000000: %v", lv)
+	}
 }
