@@ -5,7 +5,13 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X github.com/ordergate/ordergate/host/cli.Version=$(VERSION)
 BENCH_OUT ?= bench/latest.txt
 
-.PHONY: all build run test bench fmt lint clean plugins
+.PHONY: all build run test bench fmt lint clean plugins proto
+
+# Pinned code generators of the connector protocol (make proto).
+BUF_VERSION                := v1.75.0
+PROTOC_GEN_GO_VERSION      := v1.36.12
+PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
+TOOLS                      := $(abspath $(BIN))/tools
 
 all: build
 
@@ -47,6 +53,15 @@ bench:
 	@mkdir -p $(dir $(BENCH_OUT))
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee $(BENCH_OUT)
 	@echo "wrote $(BENCH_OUT); compare runs with: go run golang.org/x/perf/cmd/benchstat@latest OLD NEW"
+
+# Regenerates sdk/proto/connector/v1 from connector.proto (the generated
+# code is committed; CI does not need these tools).
+proto:
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) $(GO) install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+	cd sdk/proto && PATH="$(TOOLS):$$PATH" buf lint && PATH="$(TOOLS):$$PATH" buf generate
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
