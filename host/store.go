@@ -70,6 +70,12 @@ type ChannelStore interface {
 	// returns the stored one.
 	EnsureChannel(ctx context.Context, ch *Channel) (*Channel, error)
 	Channels(ctx context.Context) ([]*Channel, error)
+	// PutChannel stores a changed channel (it must exist).
+	PutChannel(ctx context.Context, ch *Channel) error
+	// DeleteChannel removes a channel's configuration, cursor and runs;
+	// its orders stay. A channel that API keys are bound to cannot be
+	// deleted (ECONFLICT).
+	DeleteChannel(ctx context.Context, id string) error
 }
 
 // KeyStore keeps API keys (hashes only).

@@ -16,6 +16,8 @@ import (
 	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/host/api"
 	"github.com/ordergate/ordergate/host/bolt"
+	"github.com/ordergate/ordergate/host/connectors"
+	"github.com/ordergate/ordergate/host/importer"
 	"github.com/ordergate/ordergate/host/keys"
 	"github.com/ordergate/ordergate/host/orders"
 	"github.com/ordergate/ordergate/host/policy"
@@ -49,12 +51,21 @@ func newTestHostWith(t testing.TB, policies string, evalTimeout time.Duration) *
 	if _, err := engine.Reload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	manager, err := connectors.New(t.TempDir(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	service := orders.NewService(db, engine, nil)
+	imports := importer.New(db, manager, service, nil, importer.Config{Tick: 50 * time.Millisecond})
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); imports.Run(ctx) }()
 	srv := api.New(api.Config{
-		Orders: orders.NewService(db, engine, nil), Store: db, Channels: db, Keys: db, Catalog: db, Engine: engine,
+		Orders: service, Store: db, Channels: db, Keys: db, Catalog: db, Runs: db, Connectors: manager, Importer: imports, Engine: engine,
 		BodyLimit: 64 << 10, BatchBodyLimit: 4 << 20, Version: "test",
 	})
 	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() { ts.Close(); db.Close() })
+	t.Cleanup(func() { stop(); <-done; manager.Close(); ts.Close(); db.Close() })
 	_, admin, err := keys.Create(context.Background(), db, db, host.RoleAdmin, "", "test admin")
 	if err != nil {
 		t.Fatal(err)

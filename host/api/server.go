@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/ordergate/ordergate/host"
+	"github.com/ordergate/ordergate/host/importer"
 	"github.com/ordergate/ordergate/host/orders"
 	"github.com/ordergate/ordergate/host/policy"
 )
@@ -24,8 +25,13 @@ type Config struct {
 	Channels host.ChannelStore
 	Keys     host.KeyStore
 	Catalog  host.CatalogStore
-	Engine   *policy.Engine
-	Log      hclog.Logger
+	Runs     host.RunStore
+	// Connectors and Importer serve b2c channels; nil on a host that runs
+	// no connectors.
+	Connectors Connectors
+	Importer   *importer.Importer
+	Engine     *policy.Engine
+	Log        hclog.Logger
 	// BodyLimit bounds a single-order request body (default 1 MiB);
 	// BatchBodyLimit a batch request (default 16 MiB).
 	BodyLimit      int64

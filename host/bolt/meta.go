@@ -1,9 +1,11 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 
 	bolt "go.etcd.io/bbolt"
@@ -140,4 +142,151 @@ func (d *DB) DeleteKey(ctx context.Context, id string) error {
 		return fmt.Errorf("deleting API key %s: %w", id, err)
 	}
 	return notFound
+}
+
+var (
+	bucketCursors = []byte("channel_cursors") // channel id -> cursor
+	bucketRuns    = []byte("import_runs")     // channel id \x00 run id -> run JSON
+)
+
+// PutChannel implements host.ChannelStore.
+func (d *DB) PutChannel(ctx context.Context, ch *host.Channel) error {
+	return d.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketChannels)
+		if b.Get([]byte(ch.ID)) == nil {
+			return host.Errorf(host.ENOTFOUND, "channel %s not found", ch.ID)
+		}
+		data, err := json.Marshal(ch)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(ch.ID), data)
+	})
+}
+
+// DeleteChannel implements host.ChannelStore.
+func (d *DB) DeleteChannel(ctx context.Context, id string) error {
+	return d.update(ctx, func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketChannels).Get([]byte(id)) == nil {
+			return host.Errorf(host.ENOTFOUND, "channel %s not found", id)
+		}
+		err := tx.Bucket(bucketKeys).ForEach(func(_, v []byte) error {
+			var k host.APIKey
+			if err := json.Unmarshal(v, &k); err != nil {
+				return err
+			}
+			if k.ChannelID == id {
+				return host.Errorf(host.ECONFLICT, "API key %s is bound to channel %s; revoke it first", k.ID, id)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := unlinkChannelFromGroups(tx, id); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketShipping).Delete([]byte(id)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketCursors).Delete([]byte(id)); err != nil {
+			return err
+		}
+		runs := tx.Bucket(bucketRuns)
+		prefix := append([]byte(id), 0)
+		c := runs.Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
+			if err := runs.Delete(k); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketChannels).Delete([]byte(id))
+	})
+}
+
+// unlinkChannelFromGroups removes a channel from the routing group that
+// lists it.
+func unlinkChannelFromGroups(tx *bolt.Tx, id string) error {
+	groupID := tx.Bucket(bucketRoutingChannels).Get([]byte(id))
+	if groupID == nil {
+		return nil
+	}
+	g, err := getJSON[host.RoutingGroup](tx.Bucket(bucketRoutingGroups), string(groupID), "")
+	if err != nil {
+		return err
+	}
+	g.Channels = slices.DeleteFunc(g.Channels, func(c string) bool { return c == id })
+	if err := putJSON(tx.Bucket(bucketRoutingGroups), g.ID, g); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketRoutingChannels).Delete([]byte(id))
+}
+
+// Cursor implements host.RunStore.
+func (d *DB) Cursor(_ context.Context, channelID string) (string, error) {
+	var cur string
+	err := d.view(func(tx *bolt.Tx) error {
+		cur = string(tx.Bucket(bucketCursors).Get([]byte(channelID)))
+		return nil
+	})
+	return cur, err
+}
+
+// SaveCursor implements host.RunStore.
+func (d *DB) SaveCursor(ctx context.Context, channelID, cursor string) error {
+	return d.update(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCursors).Put([]byte(channelID), []byte(cursor))
+	})
+}
+
+// PutRun implements host.RunStore.
+func (d *DB) PutRun(ctx context.Context, r *host.Run) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return d.update(ctx, func(tx *bolt.Tx) error {
+		runs := tx.Bucket(bucketRuns)
+		prefix := append([]byte(r.ChannelID), 0)
+		if err := runs.Put(append(slices.Clone(prefix), r.ID...), data); err != nil {
+			return err
+		}
+		// Drop the oldest runs beyond the limit.
+		n := 0
+		c := runs.Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			n++
+		}
+		for ; n > host.MaxRunsKept; n-- {
+			k, _ := c.Seek(prefix)
+			if err := runs.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Runs implements host.RunStore.
+func (d *DB) Runs(_ context.Context, channelID string, limit int) ([]*host.Run, error) {
+	var out []*host.Run
+	err := d.view(func(tx *bolt.Tx) error {
+		prefix := append([]byte(channelID), 0)
+		c := tx.Bucket(bucketRuns).Cursor()
+		k, v := c.Seek(append(slices.Clone(prefix), 0xff))
+		if k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, v = c.Prev() {
+			r := new(host.Run)
+			if err := json.Unmarshal(v, r); err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, err
 }

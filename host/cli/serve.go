@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -15,6 +16,8 @@ import (
 
 	"github.com/ordergate/ordergate/host/api"
 	"github.com/ordergate/ordergate/host/bolt"
+	"github.com/ordergate/ordergate/host/connectors"
+	"github.com/ordergate/ordergate/host/importer"
 	"github.com/ordergate/ordergate/host/keys"
 	"github.com/ordergate/ordergate/host/orders"
 	"github.com/ordergate/ordergate/host/policy"
@@ -23,6 +26,7 @@ import (
 // serveConfig is the configuration of `ordergate serve`.
 type serveConfig struct {
 	addr, data, policies, plugins string
+	pluginChecksums               string
 	logFormat, logLevel           string
 	evalTimeout                   time.Duration
 	bodyLimit, batchBodyLimit     int64
@@ -36,7 +40,8 @@ func serve(ctx context.Context, env Env, args []string) error {
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "address to serve HTTP on")
 	fs.StringVar(&cfg.data, "data", "./data", "data directory (the bbolt database)")
 	fs.StringVar(&cfg.policies, "policies", "./policies", "policy directory (Rego and data files)")
-	fs.StringVar(&cfg.plugins, "plugins", "./bin/plugins", "connector plugin directory")
+	fs.StringVar(&cfg.plugins, "plugins", "./bin/plugins", "connector plugin directory (binaries ordergate-connector-<name>)")
+	fs.StringVar(&cfg.pluginChecksums, "plugin-checksums", "", "sha256sum-format file pinning connector binaries (default: SHA256SUMS in the plugin directory, if present)")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "log level: trace, debug, info, warn, error")
 	fs.DurationVar(&cfg.evalTimeout, "eval-timeout", policy.DefaultEvalTimeout, "deadline of one workflow evaluation")
@@ -81,8 +86,28 @@ func serve(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 
+	checksums := cfg.pluginChecksums
+	if checksums == "" {
+		checksums = filepath.Join(cfg.plugins, connectors.ChecksumsFile)
+	}
+	pins, err := connectors.ReadChecksums(checksums)
+	if err != nil {
+		return fmt.Errorf("reading connector pins: %w", err)
+	}
+	manager, err := connectors.New(cfg.plugins, pins, log)
+	if err != nil {
+		return err
+	}
+	defer manager.Close()
+	service := orders.NewService(db, engine, log)
+	imports := importer.New(db, manager, service, log, importer.Config{})
+	importsDone := make(chan struct{})
+	importCtx, stopImports := context.WithCancel(ctx)
+	defer func() { stopImports(); <-importsDone }()
+	go func() { defer close(importsDone); imports.Run(importCtx) }()
+
 	srv := api.New(api.Config{
-		Orders: orders.NewService(db, engine, log), Store: db, Channels: db, Keys: db, Catalog: db, Engine: engine,
+		Orders: service, Store: db, Channels: db, Keys: db, Catalog: db, Runs: db, Connectors: manager, Importer: imports, Engine: engine,
 		Log: log, BodyLimit: cfg.bodyLimit, BatchBodyLimit: cfg.batchBodyLimit, Version: Version,
 	})
 	httpServer := srv.NewHTTPServer(cfg.addr)

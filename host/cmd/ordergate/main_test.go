@@ -18,8 +18,9 @@ import (
 	"github.com/ordergate/ordergate/host/internal/e2e"
 )
 
-// These tests run the real ordergate binary, built once by TestMain.
-var bin string
+// These tests run the real ordergate binary and the real connectors,
+// built once by TestMain.
+var bin, pluginDir string
 
 const policies = "../../../policies"
 
@@ -30,6 +31,10 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	bin, err = e2e.Build(context.Background(), dir)
+	if err == nil {
+		pluginDir = filepath.Join(dir, "plugins")
+		_, err = e2e.BuildConnector(context.Background(), pluginDir, "file")
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

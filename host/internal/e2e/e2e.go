@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -237,4 +238,82 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// BuildConnector compiles the connector in plugins/<name> into
+// dir/ordergate-connector-<name> and returns the binary's path.
+func BuildConnector(ctx context.Context, dir, name string) (string, error) {
+	bin := filepath.Join(dir, "ordergate-connector-"+name)
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/ordergate/ordergate/plugins/"+name)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("building connector %s: %w", name, err)
+	}
+	return bin, nil
+}
+
+// PID is the host process's id.
+func (h *Host) PID() int { return h.cmd.Process.Pid }
+
+// Children returns the ids of the live processes whose parent is pid and
+// whose command name contains name (Linux /proc).
+func Children(pid int, name string) []int {
+	var out []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if ppid, comm, ok := procStat(child); ok && ppid == pid && strings.Contains(comm, name) {
+			out = append(out, child)
+		}
+	}
+	return out
+}
+
+// Alive reports whether process pid exists and is not a zombie.
+func Alive(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(data), ')')
+	return i < 0 || i+2 >= len(data) || data[i+2] != 'Z'
+}
+
+// procStat reads a process's parent id and command name.
+func procStat(pid int) (ppid int, comm string, ok bool) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, "", false
+	}
+	s := string(data)
+	open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if open < 0 || end < open {
+		return 0, "", false
+	}
+	fields := strings.Fields(s[end+1:])
+	if len(fields) < 2 {
+		return 0, "", false
+	}
+	ppid, err = strconv.Atoi(fields[1])
+	return ppid, s[open+1 : end], err == nil
+}
+
+// Eventually calls check until it returns nil, or fails the test with its
+// last error after timeout. It waits for a condition; it is not a sleep.
+func Eventually(t testing.TB, timeout time.Duration, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: %v", timeout, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
