@@ -57,7 +57,7 @@ type GRPCPlugin struct {
 // GRPCServer implements plugin.GRPCPlugin.
 func (p *GRPCPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
 	desc := p.Impl.Describe()
-	connectorv1.RegisterConnectorServiceServer(s, &server{impl: p.Impl, desc: desc, log: newPluginLogger(desc.Name, os.Stderr)})
+	connectorv1.RegisterConnectorServiceServer(s, &server{impl: p.Impl, desc: desc, log: newPluginLogger("connector."+desc.Name, os.Stderr)})
 	return nil
 }
 
@@ -96,7 +96,7 @@ func Serve(c Connector) {
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
 			return grpc.NewServer(append(opts, GRPCServerOptions()...)...)
 		},
-		Logger: newPluginLogger(desc.Name, os.Stderr),
+		Logger: newPluginLogger("connector."+desc.Name, os.Stderr),
 	})
 }
 

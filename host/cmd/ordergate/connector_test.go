@@ -128,6 +128,8 @@ func TestFileConnectorImportsDroppedFiles(t *testing.T) {
 	if n := len(channelOrders(t, h, "shop")); n != 1 {
 		t.Errorf("%d orders after more runs, want 1", n)
 	}
+	// The connector's own log line reaches the host's log under its name.
+	h.WaitLog(t, `"@message":"file set aside","@module":"connector.file"`, 1, 10*time.Second)
 }
 
 // TestConnectorKilledMidImport kills the connector process while it
