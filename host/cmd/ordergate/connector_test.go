@@ -256,3 +256,38 @@ func TestNoOrphanConnectors(t *testing.T) {
 }
 
 var _ = context.Background
+
+// TestLargePage streams one page of more than gRPC's default 4 MiB
+// message limit through the real processes.
+func TestLargePage(t *testing.T) {
+	h := e2e.Start(t, bin, nil, "--data", t.TempDir(), "--policies", policies, "--plugins", pluginDir)
+	folder := t.TempDir()
+	const n = 2000
+	note := strings.Repeat("Please leave the parcel with the neighbour. ", 60) // about 2.6 KB
+	var lines []string
+	for i := range n {
+		o := tutorialOrder(t)
+		delete(o, "channel_id")
+		o["external_id"], o["number"], o["note"] = fmt.Sprintf("big-%04d", i), fmt.Sprintf("big-%04d", i), note
+		o["shipping_address"] = map[string]any{"address1": fmt.Sprintf("%d Main St", i), "city": "Austin", "country": "US"}
+		data, _ := json.Marshal(o)
+		lines = append(lines, string(data))
+	}
+	body := strings.Join(lines, "\n")
+	if len(body) < 5<<20 {
+		t.Fatalf("the page is only %d bytes", len(body))
+	}
+	writeFile(t, filepath.Join(folder, "big.ndjson"), body)
+	fileChannel(t, h, "shop", folder, map[string]any{"page_size": n})
+	e2e.Eventually(t, 120*time.Second, func() error {
+		for _, r := range runsOf(t, h, "shop") {
+			if r["status"] == "failed" {
+				return fmt.Errorf("run failed: %v", r["errors"])
+			}
+			if r["imported"] == float64(n) && r["pages"] == 1.0 {
+				return nil
+			}
+		}
+		return fmt.Errorf("no run has imported the page yet")
+	})
+}
