@@ -35,6 +35,9 @@ func TestMain(m *testing.M) {
 		pluginDir = filepath.Join(dir, "plugins")
 		_, err = e2e.BuildConnector(context.Background(), pluginDir, "file")
 	}
+	if err == nil {
+		_, err = e2e.BuildConnector(context.Background(), pluginDir, "shopify")
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

@@ -1,0 +1,7 @@
+// Command ordergate-connector-shopify imports orders from a Shopify store
+// through the GraphQL Admin API. See README.md beside it.
+package main
+
+import "github.com/ordergate/ordergate/sdk"
+
+func main() { sdk.Serve(New()) }
