@@ -113,8 +113,9 @@ func (s *Server) checkConnector(ctx context.Context, ch *host.Channel) error {
 	}
 	_, desc, err := s.cfg.Connectors.Connector(ctx, ch.Connector)
 	if err != nil {
-		if host.ErrorCode(err) == host.EINVALID || host.ErrorCode(err) == host.EFORBIDDEN {
-			return &host.Error{Code: host.EINVALID, Message: "the connector cannot be used", Fields: []sdk.FieldError{{Field: "connector", Detail: err.Error()}}}
+		var he *host.Error
+		if errors.As(err, &he) && (he.Code == host.EINVALID || he.Code == host.EFORBIDDEN) {
+			return &host.Error{Code: host.EINVALID, Message: "the connector cannot be used", Fields: []sdk.FieldError{{Field: "connector", Detail: he.Message}}}
 		}
 		return err
 	}
@@ -248,6 +249,9 @@ func (s *Server) patchChannel(c *gin.Context) {
 		s.abort(c, err)
 		return
 	}
+	if s.cfg.Importer != nil {
+		s.cfg.Importer.Reschedule(ch.ID)
+	}
 	respond(c, http.StatusOK, s.channelView(c.Request.Context(), ch))
 }
 
@@ -260,6 +264,9 @@ func (s *Server) deleteChannel(c *gin.Context) {
 	if err := s.cfg.Channels.DeleteChannel(c.Request.Context(), id); err != nil {
 		s.abort(c, err)
 		return
+	}
+	if s.cfg.Importer != nil {
+		s.cfg.Importer.Reschedule(id)
 	}
 	c.Status(http.StatusNoContent)
 }

@@ -89,6 +89,10 @@ func serve(ctx context.Context, env Env, args []string) error {
 	checksums := cfg.pluginChecksums
 	if checksums == "" {
 		checksums = filepath.Join(cfg.plugins, connectors.ChecksumsFile)
+	} else if _, err := os.Stat(checksums); err != nil {
+		// A pin file named on purpose must exist: pinning must not switch
+		// itself off.
+		return fmt.Errorf("--plugin-checksums: %w", err)
 	}
 	pins, err := connectors.ReadChecksums(checksums)
 	if err != nil {

@@ -180,6 +180,16 @@ func (im *Importer) Running(channelID string) *host.Run {
 	return nil
 }
 
+// Reschedule makes the channel due at once and forgets its failures:
+// after its schedule or configuration changed, or it was deleted.
+func (im *Importer) Reschedule(channelID string) {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	if st := im.state[channelID]; st != nil {
+		st.nextAt, st.failures = time.Time{}, 0
+	}
+}
+
 // NextRun returns when the scheduler imports the channel next and how
 // many runs in a row have failed.
 func (im *Importer) NextRun(channelID string) (time.Time, int) {

@@ -176,6 +176,11 @@ func TestCursorFollowsStoredOrders(t *testing.T) {
 	if next, failures := f.imp.NextRun("shop"); failures != 0 || time.Until(next) < 59*time.Minute {
 		t.Errorf("after success: next run %v, failures %d", next, failures)
 	}
+	// A changed schedule takes effect at once.
+	f.imp.Reschedule("shop")
+	if next, _ := f.imp.NextRun("shop"); !next.IsZero() {
+		t.Errorf("after Reschedule the next run is %v, want now", next)
+	}
 
 	// Sending old pages again (the cursor given back) stores nothing twice.
 	if err := f.db.SaveCursor(context.Background(), "shop", "0"); err != nil {

@@ -247,14 +247,15 @@ func moveIfSame(folder, name, hash, dir string) error {
 	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != hash {
 		return nil
 	}
-	return move(folder, name, dir, hash[:12])
+	_, err = move(folder, name, dir, hash[:12])
+	return err
 }
 
 // move renames folder/name into folder/dir, adding tag to the name when
-// the target exists.
-func move(folder, name, dir, tag string) error {
+// the target exists, and returns the new path.
+func move(folder, name, dir, tag string) (string, error) {
 	if err := os.MkdirAll(filepath.Join(folder, dir), 0o755); err != nil {
-		return sdk.Errorf(sdk.ErrUnavailable, "creating %s: %v", dir, err)
+		return "", sdk.Errorf(sdk.ErrUnavailable, "creating %s: %v", dir, err)
 	}
 	target := filepath.Join(folder, dir, name)
 	if _, err := os.Stat(target); err == nil {
@@ -262,9 +263,9 @@ func move(folder, name, dir, tag string) error {
 		target = filepath.Join(folder, dir, strings.TrimSuffix(name, ext)+"."+tag+ext)
 	}
 	if err := os.Rename(filepath.Join(folder, name), target); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return sdk.Errorf(sdk.ErrUnavailable, "moving %s to %s/: %v", name, dir, err)
+		return "", sdk.Errorf(sdk.ErrUnavailable, "moving %s to %s/: %v", name, dir, err)
 	}
-	return nil
+	return target, nil
 }
 
 // setAside moves an unreadable file to failed/ with its error beside it.
@@ -272,10 +273,11 @@ func setAside(folder, name string, cause error) error {
 	data, _ := os.ReadFile(filepath.Join(folder, name))
 	sum := sha256.Sum256(data)
 	tag := hex.EncodeToString(sum[:])[:12]
-	if err := move(folder, name, failedDir, tag); err != nil {
+	target, err := move(folder, name, failedDir, tag)
+	if err != nil {
 		return err
 	}
-	note := filepath.Join(folder, failedDir, name+".error.txt")
+	note := target + ".error.txt"
 	if err := os.WriteFile(note, []byte(cause.Error()+"\n"), 0o644); err != nil {
 		return sdk.Errorf(sdk.ErrUnavailable, "writing %s: %v", note, err)
 	}

@@ -97,3 +97,24 @@ func TestReplacedFileIsNew(t *testing.T) {
 		t.Errorf("the confirmed file is not in processed/: %v", err)
 	}
 }
+
+// TestFailedFilesKeepTheirOwnNotes: two bad files of one name each get
+// their error note.
+func TestFailedFilesKeepTheirOwnNotes(t *testing.T) {
+	dir := t.TempDir()
+	cfg := sdk.Config{"folder": dir, "format": "auto", "max_files": 10, "page_size": 10}
+	for _, body := range []string{`[{"external_id": "1"`, `{nope}`} {
+		if err := os.WriteFile(filepath.Join(dir, "bad.json"), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var s sink
+		if err := New().GetOrders(context.Background(), cfg, "", &s); err != nil || len(s.pages) != 1 || len(s.pages[0].problems) != 1 {
+			t.Fatalf("%v %+v", err, s.pages)
+		}
+	}
+	notes, _ := filepath.Glob(filepath.Join(dir, failedDir, "*.error.txt"))
+	files, _ := filepath.Glob(filepath.Join(dir, failedDir, "*.json"))
+	if len(notes) != 2 || len(files) != 2 {
+		t.Errorf("failed/ holds files %v and notes %v, want two of each", files, notes)
+	}
+}

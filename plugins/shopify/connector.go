@@ -196,6 +196,7 @@ const ordersQuery = `query Orders($first: Int!, $after: String, $query: String) 
         totalPriceSet { shopMoney { amount } }
         lineItems(first: 250) {
           edges { node { sku title quantity originalUnitPriceSet { shopMoney { amount } } } }
+          pageInfo { hasNextPage endCursor }
         }
       }
     }
@@ -234,7 +235,11 @@ func (c *Connector) GetOrders(ctx context.Context, cfg sdk.Config, cur string, p
 			return err
 		}
 		orders := make([]sdk.Order, 0, len(out.Orders.Edges))
-		for _, e := range out.Orders.Edges {
+		for i := range out.Orders.Edges {
+			e := &out.Orders.Edges[i]
+			if err := api.moreLineItems(ctx, &e.Node); err != nil {
+				return err
+			}
 			o, err := mapOrder(&e.Node)
 			if err != nil {
 				return sdk.Errorf(sdk.ErrUnavailable, "Shopify order %s: %v", e.Node.Name, err)
@@ -262,4 +267,33 @@ func (c *Connector) GetOrders(ctx context.Context, cfg sdk.Config, cur string, p
 			return nil
 		}
 	}
+}
+
+const lineItemsQuery = `query LineItems($id: ID!, $after: String) {
+  order(id: $id) {
+    lineItems(first: 250, after: $after) {
+      edges { node { sku title quantity originalUnitPriceSet { shopMoney { amount } } } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}`
+
+// moreLineItems fetches the line items of an order beyond the first 250.
+func (c *client) moreLineItems(ctx context.Context, o *shopOrder) error {
+	for o.LineItems.PageInfo.HasNextPage {
+		var out struct {
+			Order *struct {
+				LineItems lineItems `json:"lineItems"`
+			} `json:"order"`
+		}
+		if err := c.query(ctx, lineItemsQuery, map[string]any{"id": o.ID, "after": o.LineItems.PageInfo.EndCursor}, &out); err != nil {
+			return err
+		}
+		if out.Order == nil {
+			return sdk.Errorf(sdk.ErrUnavailable, "Shopify order %s vanished while its line items were read", o.Name)
+		}
+		o.LineItems.Edges = append(o.LineItems.Edges, out.Order.LineItems.Edges...)
+		o.LineItems.PageInfo = out.Order.LineItems.PageInfo
+	}
+	return nil
 }

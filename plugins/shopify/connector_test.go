@@ -274,6 +274,21 @@ func TestMalformedResponse(t *testing.T) {
 	}
 }
 
+// TestManyLineItems: an order with more than 250 lines keeps them all.
+func TestManyLineItems(t *testing.T) {
+	f := shopifytest.New(t)
+	f.AddOrders(1000, 2, t0)
+	f.SetLines(1001, 600)
+	var s sink
+	if err := newTestConnector().GetOrders(context.Background(), config(f), "", &s); err != nil {
+		t.Fatal(err)
+	}
+	o := s.pages[0][1]
+	if o.ExternalID != "1001" || len(o.LineItems) != 600 || o.LineItems[599].SKU != "S0599" {
+		t.Fatalf("order %s has %d lines", o.ExternalID, len(o.LineItems))
+	}
+}
+
 func TestConnectionErrors(t *testing.T) {
 	f := shopifytest.New(t)
 	c := newTestConnector()

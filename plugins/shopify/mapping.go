@@ -69,20 +69,27 @@ type shopOrder struct {
 		Key   string `json:"key"`
 		Value string `json:"value"`
 	} `json:"customAttributes"`
-	SubtotalPriceSet      *money `json:"subtotalPriceSet"`
-	TotalShippingPriceSet *money `json:"totalShippingPriceSet"`
-	TotalTaxSet           *money `json:"totalTaxSet"`
-	TotalPriceSet         *money `json:"totalPriceSet"`
-	LineItems             struct {
-		Edges []struct {
-			Node struct {
-				SKU                  *string `json:"sku"`
-				Title                string  `json:"title"`
-				Quantity             int64   `json:"quantity"`
-				OriginalUnitPriceSet *money  `json:"originalUnitPriceSet"`
-			} `json:"node"`
-		} `json:"edges"`
-	} `json:"lineItems"`
+	SubtotalPriceSet      *money    `json:"subtotalPriceSet"`
+	TotalShippingPriceSet *money    `json:"totalShippingPriceSet"`
+	TotalTaxSet           *money    `json:"totalTaxSet"`
+	TotalPriceSet         *money    `json:"totalPriceSet"`
+	LineItems             lineItems `json:"lineItems"`
+}
+
+// lineItems is a page of an order's line items.
+type lineItems struct {
+	Edges []struct {
+		Node struct {
+			SKU                  *string `json:"sku"`
+			Title                string  `json:"title"`
+			Quantity             int64   `json:"quantity"`
+			OriginalUnitPriceSet *money  `json:"originalUnitPriceSet"`
+		} `json:"node"`
+	} `json:"edges"`
+	PageInfo struct {
+		HasNextPage bool   `json:"hasNextPage"`
+		EndCursor   string `json:"endCursor"`
+	} `json:"pageInfo"`
 }
 
 // mapOrder turns a Shopify order into the canonical order. Lines without

@@ -236,6 +236,16 @@ func TestPinnedChecksum(t *testing.T) {
 	}
 }
 
+// TestMissingPinFile: a pin file named on the command line must exist, so
+// pinning cannot switch itself off.
+func TestMissingPinFile(t *testing.T) {
+	out := run(t, 1, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--policies", policies,
+		"--plugins", pluginDir, "--plugin-checksums", filepath.Join(t.TempDir(), "no-such-file"))
+	if !strings.Contains(out, "--plugin-checksums") {
+		t.Errorf("the error does not name the flag: %s", out)
+	}
+}
+
 // TestNoOrphanConnectors: connectors end with their host, whether it stops
 // cleanly or is killed.
 func TestNoOrphanConnectors(t *testing.T) {

@@ -130,6 +130,10 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if strings.Contains(req.Query, "query LineItems") {
+		f.serveLineItems(w, req.Variables)
+		return
+	}
 	f.mu.Lock()
 	f.requests++
 	n := f.requests
@@ -184,7 +188,7 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	end := min(start+first, len(matching))
 	edges := []any{}
 	for _, o := range matching[start:end] {
-		edges = append(edges, map[string]any{"cursor": "c:" + key(o), "node": o})
+		edges = append(edges, map[string]any{"cursor": "c:" + key(o), "node": firstLines(o)})
 	}
 	endCursor := any(nil)
 	if end > start {
@@ -204,5 +208,61 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	})
 	if hook != nil {
 		hook(n)
+	}
+}
+
+// linePage is the number of line items per page, as in the connector's
+// query.
+const linePage = 250
+
+// firstLines returns the order node with its first page of line items,
+// as Shopify answers lineItems(first: 250).
+func firstLines(o map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range o {
+		out[k] = v
+	}
+	out["lineItems"] = linePageOf(o, 0)
+	return out
+}
+
+func linePageOf(o map[string]any, start int) map[string]any {
+	edges := o["lineItems"].(map[string]any)["edges"].([]any)
+	end := min(start+linePage, len(edges))
+	return map[string]any{
+		"edges":    edges[start:end],
+		"pageInfo": map[string]any{"hasNextPage": end < len(edges), "endCursor": fmt.Sprintf("l:%d", end)},
+	}
+}
+
+func (f *Server) serveLineItems(w http.ResponseWriter, vars map[string]any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	start := 0
+	if after, ok := vars["after"].(string); ok {
+		fmt.Sscanf(after, "l:%d", &start)
+	}
+	var order any
+	for _, o := range f.orders {
+		if o["id"] == vars["id"] {
+			order = map[string]any{"lineItems": linePageOf(o, start)}
+		}
+	}
+	json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{"order": order}})
+}
+
+// SetLines gives order id n line items of quantity 1.
+func (f *Server) SetLines(id, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, o := range f.orders {
+		if o["id"] == fmt.Sprintf("gid://shopify/Order/%d", id) {
+			var edges []any
+			for i := range n {
+				edges = append(edges, map[string]any{"node": map[string]any{"sku": fmt.Sprintf("S%04d", i), "title": "Part", "quantity": 1,
+					"originalUnitPriceSet": map[string]any{"shopMoney": map[string]any{"amount": "1.00", "currencyCode": "USD"}}}})
+			}
+			o["lineItems"] = map[string]any{"edges": edges}
+		}
 	}
 }
