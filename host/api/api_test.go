@@ -61,7 +61,7 @@ func newTestHostWith(t testing.TB, policies string, evalTimeout time.Duration) *
 	done := make(chan struct{})
 	go func() { defer close(done); imports.Run(ctx) }()
 	srv := api.New(api.Config{
-		Orders: service, Store: db, Channels: db, Keys: db, Catalog: db, Runs: db, Connectors: manager, Importer: imports, Engine: engine,
+		Orders: service, Store: db, Channels: db, Keys: db, Catalog: db, Runs: db, Alerts: db, Connectors: manager, Importer: imports, Engine: engine,
 		BodyLimit: 64 << 10, BatchBodyLimit: 4 << 20, Version: "test",
 	})
 	ts := httptest.NewServer(srv.Handler())

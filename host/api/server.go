@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/ordergate/ordergate/host"
+	"github.com/ordergate/ordergate/host/alerts"
 	"github.com/ordergate/ordergate/host/importer"
 	"github.com/ordergate/ordergate/host/orders"
 	"github.com/ordergate/ordergate/host/policy"
@@ -26,6 +27,9 @@ type Config struct {
 	Keys     host.KeyStore
 	Catalog  host.CatalogStore
 	Runs     host.RunStore
+	Alerts   host.AlertStore
+	// Dispatcher delivers alerts; nil when none runs.
+	Dispatcher *alerts.Dispatcher
 	// Connectors and Importer serve b2c channels; nil on a host that runs
 	// no connectors.
 	Connectors Connectors

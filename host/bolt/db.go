@@ -29,7 +29,8 @@ var (
 	bucketKeys     = []byte("api_keys")       // hash -> key JSON
 	bucketKeyIDs   = []byte("api_key_ids")    // key id -> hash
 	allBuckets     = [][]byte{bucketOrders, bucketExternal, bucketIndex, bucketIdem, bucketChannels, bucketKeys, bucketKeyIDs,
-		bucketCatalog, bucketSources, bucketStock, bucketStockBySource, bucketRoutingGroups, bucketRoutingChannels, bucketShipping, bucketSettings, bucketCursors, bucketRuns}
+		bucketCatalog, bucketSources, bucketStock, bucketStockBySource, bucketRoutingGroups, bucketRoutingChannels, bucketShipping, bucketSettings, bucketCursors, bucketRuns,
+		bucketDestinations, bucketDeliveries, bucketDeliveryIdx}
 	errStoreClosing = errors.New("store is closing")
 )
 

@@ -79,6 +79,8 @@ type encodedRecord struct {
 	id   string
 	data []byte
 	keys [][]byte
+	// alerts are the deliveries the record's decision calls for.
+	alerts []*host.Delivery
 }
 
 func encodeRecord(r *host.Record) (encodedRecord, error) {
@@ -86,7 +88,7 @@ func encodeRecord(r *host.Record) (encodedRecord, error) {
 	if err != nil {
 		return encodedRecord{}, fmt.Errorf("encoding order %s: %w", r.ID, err)
 	}
-	return encodedRecord{id: r.ID, data: data, keys: indexKeys(r)}, nil
+	return encodedRecord{id: r.ID, data: data, keys: indexKeys(r), alerts: host.Deliveries(r, time.Now().UTC())}, nil
 }
 
 func putRecord(tx *bolt.Tx, r *host.Record, old *host.Record) error {
@@ -102,6 +104,10 @@ func putRecord(tx *bolt.Tx, r *host.Record, old *host.Record) error {
 func putEncoded(tx *bolt.Tx, enc encodedRecord, old *host.Record) error {
 	if err := tx.Bucket(bucketOrders).Put([]byte(enc.id), enc.data); err != nil {
 		return fmt.Errorf("storing order %s: %w", enc.id, err)
+	}
+	// The transactional outbox: the alerts commit with the decision.
+	if err := enqueueDeliveries(tx, enc.alerts); err != nil {
+		return err
 	}
 	return putIndexKeys(tx, enc.id, enc.keys, old)
 }

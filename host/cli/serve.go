@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/ordergate/ordergate/host/alerts"
 	"github.com/ordergate/ordergate/host/api"
 	"github.com/ordergate/ordergate/host/bolt"
 	"github.com/ordergate/ordergate/host/connectors"
@@ -110,8 +111,14 @@ func serve(ctx context.Context, env Env, args []string) error {
 	defer func() { stopImports(); <-importsDone }()
 	go func() { defer close(importsDone); imports.Run(importCtx) }()
 
+	dispatcher := alerts.New(db, log, alerts.Config{})
+	alertsDone := make(chan struct{})
+	alertCtx, stopAlerts := context.WithCancel(ctx)
+	defer func() { stopAlerts(); <-alertsDone }()
+	go func() { defer close(alertsDone); dispatcher.Run(alertCtx) }()
+
 	srv := api.New(api.Config{
-		Orders: service, Store: db, Channels: db, Keys: db, Catalog: db, Runs: db, Connectors: manager, Importer: imports, Engine: engine,
+		Orders: service, Store: db, Channels: db, Keys: db, Catalog: db, Runs: db, Alerts: db, Dispatcher: dispatcher, Connectors: manager, Importer: imports, Engine: engine,
 		Log: log, BodyLimit: cfg.bodyLimit, BatchBodyLimit: cfg.batchBodyLimit, Version: Version,
 	})
 	httpServer := srv.NewHTTPServer(cfg.addr)

@@ -1,0 +1,138 @@
+package host
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/ordergate/ordergate/sdk"
+)
+
+// Destination kinds.
+const (
+	DestinationWebhook = "webhook" // JSON POST signed with HMAC-SHA256
+	DestinationSlack   = "slack"   // a Slack-compatible incoming webhook
+	DestinationLog     = "log"     // a line in the host's log
+)
+
+// Destination is a named place alerts are delivered to; rules address it
+// with "to". Secret is write-only: the API never returns it.
+type Destination struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+	// URL is where webhook and slack destinations post.
+	URL string `json:"url,omitempty"`
+	// Secret signs webhook deliveries (HMAC-SHA256); never shown.
+	Secret string `json:"secret,omitempty"`
+	// MaxConcurrency bounds deliveries in flight to this destination
+	// (default 4); RatePerSecond bounds their rate (default 10).
+	MaxConcurrency int       `json:"max_concurrency,omitempty"`
+	RatePerSecond  float64   `json:"rate_per_second,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+// Public returns the destination without its secret, and whether it has one.
+func (d *Destination) Public() *Destination {
+	out := *d
+	if out.Secret != "" {
+		out.Secret = sdk.RedactedValue
+	}
+	return &out
+}
+
+// Validate checks a destination.
+func (d *Destination) Validate() []sdk.FieldError {
+	var errs []sdk.FieldError
+	if !ValidID(d.Name) {
+		errs = append(errs, sdk.FieldError{Field: "name", Detail: "must be 1-64 lower-case letters, digits, '_' or '-'"})
+	}
+	switch d.Kind {
+	case DestinationWebhook, DestinationSlack:
+		u, err := url.Parse(d.URL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, sdk.FieldError{Field: "url", Detail: "must be an http(s) URL"})
+		}
+	case DestinationLog:
+	default:
+		errs = append(errs, sdk.FieldError{Field: "kind", Detail: "must be webhook, slack or log"})
+	}
+	if d.Kind == DestinationWebhook && d.Secret == "" {
+		errs = append(errs, sdk.FieldError{Field: "secret", Detail: "is required for a webhook: receivers verify the signature with it"})
+	}
+	if d.MaxConcurrency < 0 || d.MaxConcurrency > 64 {
+		errs = append(errs, sdk.FieldError{Field: "max_concurrency", Detail: "must be from 1 to 64"})
+	}
+	if d.RatePerSecond < 0 || d.RatePerSecond > 1000 {
+		errs = append(errs, sdk.FieldError{Field: "rate_per_second", Detail: "must be from 0 to 1000"})
+	}
+	return errs
+}
+
+// Delivery statuses.
+const (
+	DeliveryPending   = "pending"
+	DeliveryDelivered = "delivered"
+	DeliveryFailed    = "failed" // dead-lettered: no more attempts
+)
+
+// Delivery is one alert on its way to a destination: written in the same
+// transaction as the decision that raised it (a transactional outbox),
+// then delivered at least once by the dispatcher. Its ID is stable, so
+// receivers can de-duplicate.
+type Delivery struct {
+	ID            string     `json:"id"`
+	OrderID       string     `json:"order_id"`
+	OrderNumber   string     `json:"order_number,omitempty"`
+	ChannelID     string     `json:"channel_id,omitempty"`
+	Alert         sdk.Alert  `json:"alert"`
+	Status        string     `json:"status"`
+	Attempts      int        `json:"attempts"`
+	NextAttemptAt time.Time  `json:"next_attempt_at"`
+	LastError     string     `json:"last_error,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+	DeliveredAt   *time.Time `json:"delivered_at,omitempty"`
+}
+
+// DeliveryID is the stable id of the alert a rule raised for an order:
+// re-evaluating the order never makes a second delivery of it.
+func DeliveryID(orderID string, a *sdk.Alert) string {
+	sum := sha256.Sum256([]byte(orderID + "\x00" + a.Package + "\x00" + a.Rule + "\x00" + a.To + "\x00" + a.Message))
+	return "alrt_" + hex.EncodeToString(sum[:12])
+}
+
+// Deliveries returns the deliveries the record's current alerts call for.
+func Deliveries(r *Record, now time.Time) []*Delivery {
+	out := make([]*Delivery, 0, len(r.Alerts))
+	for _, a := range r.Alerts {
+		out = append(out, &Delivery{ID: DeliveryID(r.ID, &a), OrderID: r.ID, OrderNumber: r.Number, ChannelID: r.ChannelID,
+			Alert: a, Status: DeliveryPending, NextAttemptAt: now, CreatedAt: now})
+	}
+	return out
+}
+
+// AlertStore keeps destinations and deliveries. Deliveries are created by
+// the order store in the transaction that stores the decision.
+type AlertStore interface {
+	PutDestination(ctx context.Context, d *Destination) error
+	Destination(ctx context.Context, name string) (*Destination, error)
+	Destinations(ctx context.Context) ([]*Destination, error)
+	DeleteDestination(ctx context.Context, name string) error
+
+	// DueDeliveries returns up to limit pending deliveries due at now,
+	// oldest first.
+	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*Delivery, error)
+	// PutDelivery stores a delivery's new state.
+	PutDelivery(ctx context.Context, d *Delivery) error
+	Delivery(ctx context.Context, id string) (*Delivery, error)
+	// Deliveries lists deliveries of a status ("" for all), newest first.
+	Deliveries(ctx context.Context, status string, limit int) ([]*Delivery, error)
+}
+
+// String describes a delivery for logs.
+func (d *Delivery) String() string {
+	return fmt.Sprintf("alert %s to %s for order %s", d.ID, d.Alert.To, d.OrderID)
+}

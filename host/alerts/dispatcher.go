@@ -1,0 +1,329 @@
+// Package alerts delivers the workflow's alerts. Deliveries are written
+// by the order store in the transaction of the decision that raised them
+// (a transactional outbox); the Dispatcher sends each at least once to its
+// destination, retries with exponential back-off and jitter, and after
+// MaxAttempts marks it failed (the dead letter), where an operator can see
+// it and redeliver it.
+package alerts
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"golang.org/x/time/rate"
+
+	"github.com/ordergate/ordergate/host"
+)
+
+// Config tunes the dispatcher.
+type Config struct {
+	// Tick is how often it looks for due deliveries (default 500ms);
+	// Notify wakes it sooner.
+	Tick time.Duration
+	// MaxAttempts before a delivery is dead-lettered (default 8).
+	MaxAttempts int
+	// BaseBackoff and MaxBackoff shape the retry waits (default 1s, 10m).
+	BaseBackoff, MaxBackoff time.Duration
+	// Timeout bounds one attempt (default 10s).
+	Timeout time.Duration
+	// HTTP sends webhook and Slack deliveries.
+	HTTP *http.Client
+}
+
+// Dispatcher delivers due alerts.
+type Dispatcher struct {
+	store host.AlertStore
+	log   hclog.Logger
+	cfg   Config
+	now   func() time.Time
+	wake  chan struct{}
+
+	mu       sync.Mutex
+	limiters map[string]*limiter
+	inflight map[string]bool // delivery ids being sent
+}
+
+// limiter is a destination's concurrency and rate limit.
+type limiter struct {
+	slots chan struct{}
+	rate  *rate.Limiter
+}
+
+// New returns a dispatcher.
+func New(store host.AlertStore, log hclog.Logger, cfg Config) *Dispatcher {
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	if cfg.Tick <= 0 {
+		cfg.Tick = 500 * time.Millisecond
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 8
+	}
+	if cfg.BaseBackoff <= 0 {
+		cfg.BaseBackoff = time.Second
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = 10 * time.Minute
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.HTTP == nil {
+		cfg.HTTP = &http.Client{}
+	}
+	return &Dispatcher{store: store, log: log.Named("alerts"), cfg: cfg, now: func() time.Time { return time.Now().UTC() },
+		wake: make(chan struct{}, 1), limiters: map[string]*limiter{}, inflight: map[string]bool{}}
+}
+
+// Notify wakes the dispatcher: new deliveries may be due.
+func (d *Dispatcher) Notify() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx ends, then waits for deliveries in flight.
+// Pending deliveries stay in the store for the next start.
+func (d *Dispatcher) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	t := time.NewTicker(d.cfg.Tick)
+	defer t.Stop()
+	for {
+		due, err := d.store.DueDeliveries(ctx, d.now(), 256)
+		if err != nil && ctx.Err() == nil {
+			d.log.Error("reading due alerts", "error", err)
+		}
+		for _, dl := range due {
+			d.mu.Lock()
+			busy := d.inflight[dl.ID]
+			d.inflight[dl.ID] = true
+			d.mu.Unlock()
+			if busy {
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				d.attempt(ctx, dl)
+				d.mu.Lock()
+				delete(d.inflight, dl.ID)
+				d.mu.Unlock()
+			}()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-d.wake:
+		}
+	}
+}
+
+// destinationFor returns the destination of an alert: the named one; the
+// log when no destination at all is configured; nil when the name is
+// unknown.
+func (d *Dispatcher) destinationFor(ctx context.Context, name string) (*host.Destination, error) {
+	dest, err := d.store.Destination(ctx, name)
+	if err == nil {
+		return dest, nil
+	}
+	if host.ErrorCode(err) != host.ENOTFOUND {
+		return nil, err
+	}
+	all, err := d.store.Destinations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(all) == 0 {
+		return &host.Destination{Name: name, Kind: host.DestinationLog}, nil
+	}
+	return nil, nil
+}
+
+func (d *Dispatcher) limiterOf(dest *host.Destination) *limiter {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	key := dest.Name + "\x00" + strconv.Itoa(dest.MaxConcurrency) + "\x00" + strconv.FormatFloat(dest.RatePerSecond, 'g', -1, 64)
+	l := d.limiters[key]
+	if l == nil {
+		n := dest.MaxConcurrency
+		if n <= 0 {
+			n = 4
+		}
+		r := dest.RatePerSecond
+		if r <= 0 {
+			r = 10
+		}
+		l = &limiter{slots: make(chan struct{}, n), rate: rate.NewLimiter(rate.Limit(r), max(1, int(r)))}
+		d.limiters[key] = l
+	}
+	return l
+}
+
+// attempt makes one delivery attempt and records its outcome.
+func (d *Dispatcher) attempt(ctx context.Context, dl *host.Delivery) {
+	dest, err := d.destinationFor(ctx, dl.Alert.To)
+	if err != nil {
+		d.log.Error("looking up an alert destination", "alert", dl.ID, "error", err)
+		return
+	}
+	if dest == nil {
+		// Never dropped silently: visible as failed, with the reason.
+		dl.Status, dl.LastError = host.DeliveryFailed, fmt.Sprintf("unknown destination %q: configure it under /api/v1/alert-destinations", dl.Alert.To)
+		d.record(dl)
+		d.log.Warn("alert to an unknown destination", "alert", dl.ID, "to", dl.Alert.To)
+		return
+	}
+	l := d.limiterOf(dest)
+	select {
+	case l.slots <- struct{}{}:
+		defer func() { <-l.slots }()
+	case <-ctx.Done():
+		return
+	}
+	if err := l.rate.Wait(ctx); err != nil {
+		return
+	}
+	callCtx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
+	err = d.send(callCtx, dest, dl)
+	cancel()
+	if ctx.Err() != nil {
+		return // stopping: the delivery stays pending for the next start
+	}
+	dl.Attempts++
+	now := d.now()
+	switch {
+	case err == nil:
+		dl.Status, dl.LastError, dl.DeliveredAt = host.DeliveryDelivered, "", &now
+	case dl.Attempts >= d.cfg.MaxAttempts:
+		dl.Status, dl.LastError = host.DeliveryFailed, fmt.Sprintf("gave up after %d attempts: %v", dl.Attempts, err)
+		d.log.Error("alert dead-lettered", "alert", dl.ID, "to", dest.Name, "error", err)
+	default:
+		dl.LastError = err.Error()
+		dl.NextAttemptAt = now.Add(d.backoff(dl.Attempts))
+		d.log.Warn("alert delivery failed; will retry", "alert", dl.ID, "to", dest.Name, "attempt", dl.Attempts, "error", err)
+	}
+	d.record(dl)
+}
+
+func (d *Dispatcher) record(dl *host.Delivery) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := d.store.PutDelivery(ctx, dl); err != nil {
+		d.log.Error("recording an alert delivery", "alert", dl.ID, "error", err)
+	}
+}
+
+// backoff is the wait after the n-th failed attempt: exponential with
+// full jitter, capped.
+func (d *Dispatcher) backoff(n int) time.Duration {
+	w := min(d.cfg.BaseBackoff<<min(n-1, 20), d.cfg.MaxBackoff)
+	return w/2 + rand.N(w/2+1)
+}
+
+// Payload is the JSON body of a webhook delivery.
+type Payload struct {
+	ID        string    `json:"id"`
+	CreatedAt time.Time `json:"created_at"`
+	Alert     any       `json:"alert"`
+	Order     struct {
+		ID        string `json:"id"`
+		Number    string `json:"number"`
+		ChannelID string `json:"channel_id"`
+		Path      string `json:"path"`
+	} `json:"order"`
+}
+
+// Signature headers of webhook deliveries.
+const (
+	HeaderID        = "X-Ordergate-Alert-Id"
+	HeaderTimestamp = "X-Ordergate-Timestamp"
+	HeaderSignature = "X-Ordergate-Signature"
+)
+
+// Sign returns the signature of a webhook body sent at timestamp (Unix
+// seconds): "v1=" and the hex HMAC-SHA256, with the secret, of
+// "<timestamp>.<body>".
+func Sign(secret string, timestamp int64, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	fmt.Fprintf(mac, "%d.", timestamp)
+	mac.Write(body)
+	return "v1=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+func (d *Dispatcher) send(ctx context.Context, dest *host.Destination, dl *host.Delivery) error {
+	path := "/api/v1/orders/" + dl.OrderID
+	switch dest.Kind {
+	case host.DestinationLog:
+		d.log.Info("alert", "alert", dl.ID, "to", dl.Alert.To, "severity", dl.Alert.Severity, "rule", dl.Alert.Rule,
+			"order", dl.OrderID, "number", dl.OrderNumber, "message", dl.Alert.Message)
+		return nil
+	case host.DestinationSlack:
+		text := fmt.Sprintf("*%s* order %s: %s (rule %s) — %s", dl.Alert.Severity, dl.OrderNumber, dl.Alert.Message, dl.Alert.Rule, path)
+		body, _ := json.Marshal(map[string]string{"text": text})
+		return d.post(ctx, dest.URL, body, nil)
+	case host.DestinationWebhook:
+		p := Payload{ID: dl.ID, CreatedAt: dl.CreatedAt, Alert: dl.Alert}
+		p.Order.ID, p.Order.Number, p.Order.ChannelID, p.Order.Path = dl.OrderID, dl.OrderNumber, dl.ChannelID, path
+		body, err := json.Marshal(p)
+		if err != nil {
+			return err
+		}
+		ts := d.now().Unix()
+		return d.post(ctx, dest.URL, body, map[string]string{
+			HeaderID: dl.ID, HeaderTimestamp: strconv.FormatInt(ts, 10), HeaderSignature: Sign(dest.Secret, ts, body),
+		})
+	}
+	return fmt.Errorf("destination %s has unknown kind %q", dest.Name, dest.Kind)
+}
+
+func (d *Dispatcher) post(ctx context.Context, url string, body []byte, headers map[string]string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "ordergate-alerts")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	res, err := d.cfg.HTTP.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
+	if res.StatusCode/100 != 2 {
+		return fmt.Errorf("the receiver answered %s", res.Status)
+	}
+	return nil
+}
+
+// Redeliver puts a failed (or delivered) alert back in the queue, due now,
+// with a fresh count of attempts.
+func Redeliver(ctx context.Context, store host.AlertStore, id string) error {
+	dl, err := store.Delivery(ctx, id)
+	if err != nil {
+		return err
+	}
+	if dl.Status == host.DeliveryPending {
+		return host.Errorf(host.ECONFLICT, "alert %s is pending already", id)
+	}
+	dl.Status, dl.Attempts, dl.NextAttemptAt, dl.DeliveredAt = host.DeliveryPending, 0, time.Now().UTC(), nil
+	return store.PutDelivery(ctx, dl)
+}

@@ -1,0 +1,179 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ordergate/ordergate/host"
+	"github.com/ordergate/ordergate/host/alerts"
+	"github.com/ordergate/ordergate/sdk"
+)
+
+// DestinationRequest creates an alert destination; Secret is write-only.
+type DestinationRequest struct {
+	Name           string  `json:"name"`
+	Kind           string  `json:"kind"`
+	URL            string  `json:"url,omitempty"`
+	Secret         string  `json:"secret,omitempty"`
+	MaxConcurrency int     `json:"max_concurrency,omitempty"`
+	RatePerSecond  float64 `json:"rate_per_second,omitempty"`
+}
+
+// DestinationPatch changes a destination; fields left out stay.
+type DestinationPatch struct {
+	URL            *string  `json:"url,omitempty"`
+	Secret         *string  `json:"secret,omitempty"`
+	MaxConcurrency *int     `json:"max_concurrency,omitempty"`
+	RatePerSecond  *float64 `json:"rate_per_second,omitempty"`
+}
+
+// DestinationList lists destinations, secrets redacted.
+type DestinationList struct {
+	Destinations []*host.Destination `json:"destinations"`
+}
+
+// AlertList lists alert deliveries, newest first.
+type AlertList struct {
+	Alerts []*host.Delivery `json:"alerts"`
+}
+
+func (s *Server) createDestination(c *gin.Context) {
+	var req DestinationRequest
+	if err := readJSON(c, s.cfg.BodyLimit, &req); err != nil {
+		s.abort(c, err)
+		return
+	}
+	now := time.Now().UTC()
+	d := &host.Destination{Name: req.Name, Kind: req.Kind, URL: req.URL, Secret: req.Secret,
+		MaxConcurrency: req.MaxConcurrency, RatePerSecond: req.RatePerSecond, CreatedAt: now, UpdatedAt: now}
+	if bad := d.Validate(); len(bad) > 0 {
+		s.abort(c, host.InvalidFields("the destination is not valid", bad))
+		return
+	}
+	if _, err := s.cfg.Alerts.Destination(c.Request.Context(), d.Name); err == nil {
+		s.abort(c, host.Errorf(host.ECONFLICT, "alert destination %s already exists", d.Name))
+		return
+	}
+	if err := s.cfg.Alerts.PutDestination(c.Request.Context(), d); err != nil {
+		s.abort(c, err)
+		return
+	}
+	c.Header("Location", "/api/v1/alert-destinations/"+d.Name)
+	respond(c, http.StatusCreated, d.Public())
+}
+
+func (s *Server) listDestinations(c *gin.Context) {
+	list, err := s.cfg.Alerts.Destinations(c.Request.Context())
+	if err != nil {
+		s.abort(c, err)
+		return
+	}
+	out := DestinationList{Destinations: make([]*host.Destination, len(list))}
+	for i, d := range list {
+		out.Destinations[i] = d.Public()
+	}
+	respond(c, http.StatusOK, out)
+}
+
+func (s *Server) getDestination(c *gin.Context) {
+	d, err := s.cfg.Alerts.Destination(c.Request.Context(), c.Param("name"))
+	if err != nil {
+		s.abort(c, err)
+		return
+	}
+	respond(c, http.StatusOK, d.Public())
+}
+
+func (s *Server) patchDestination(c *gin.Context) {
+	var req DestinationPatch
+	if err := readJSON(c, s.cfg.BodyLimit, &req); err != nil {
+		s.abort(c, err)
+		return
+	}
+	d, err := s.cfg.Alerts.Destination(c.Request.Context(), c.Param("name"))
+	if err != nil {
+		s.abort(c, err)
+		return
+	}
+	if req.URL != nil {
+		d.URL = *req.URL
+	}
+	if req.Secret != nil && *req.Secret != sdk.RedactedValue {
+		d.Secret = *req.Secret
+	}
+	if req.MaxConcurrency != nil {
+		d.MaxConcurrency = *req.MaxConcurrency
+	}
+	if req.RatePerSecond != nil {
+		d.RatePerSecond = *req.RatePerSecond
+	}
+	if bad := d.Validate(); len(bad) > 0 {
+		s.abort(c, host.InvalidFields("the destination is not valid", bad))
+		return
+	}
+	d.UpdatedAt = time.Now().UTC()
+	if err := s.cfg.Alerts.PutDestination(c.Request.Context(), d); err != nil {
+		s.abort(c, err)
+		return
+	}
+	respond(c, http.StatusOK, d.Public())
+}
+
+func (s *Server) deleteDestination(c *gin.Context) {
+	if err := s.cfg.Alerts.DeleteDestination(c.Request.Context(), c.Param("name")); err != nil {
+		s.abort(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) listAlerts(c *gin.Context) {
+	q := c.Request.URL.Query()
+	_, limit, bad := pageParams(q, 100, 1000)
+	status := q.Get("status")
+	switch status {
+	case "", host.DeliveryPending, host.DeliveryDelivered, host.DeliveryFailed:
+	default:
+		bad = append(bad, sdk.FieldError{Field: "status", Detail: "must be pending, delivered or failed"})
+	}
+	if len(bad) > 0 {
+		s.abort(c, host.InvalidFields("invalid query parameters", bad))
+		return
+	}
+	list, err := s.cfg.Alerts.Deliveries(c.Request.Context(), status, limit)
+	if err != nil {
+		s.abort(c, err)
+		return
+	}
+	if list == nil {
+		list = []*host.Delivery{}
+	}
+	respond(c, http.StatusOK, AlertList{Alerts: list})
+}
+
+func (s *Server) getAlert(c *gin.Context) {
+	d, err := s.cfg.Alerts.Delivery(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.abort(c, err)
+		return
+	}
+	respond(c, http.StatusOK, d)
+}
+
+func (s *Server) redeliverAlert(c *gin.Context) {
+	if err := alerts.Redeliver(c.Request.Context(), s.cfg.Alerts, c.Param("id")); err != nil {
+		s.abort(c, err)
+		return
+	}
+	if s.cfg.Dispatcher != nil {
+		s.cfg.Dispatcher.Notify()
+	}
+	d, err := s.cfg.Alerts.Delivery(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.abort(c, err)
+		return
+	}
+	respond(c, http.StatusAccepted, d)
+}
