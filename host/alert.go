@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/mail"
 	"net/url"
 	"time"
 
@@ -16,6 +17,7 @@ const (
 	DestinationWebhook = "webhook" // JSON POST signed with HMAC-SHA256
 	DestinationSlack   = "slack"   // a Slack-compatible incoming webhook
 	DestinationLog     = "log"     // a line in the host's log
+	DestinationEmail   = "email"   // an email over SMTP
 )
 
 // Destination is a named place alerts are delivered to; rules address it
@@ -27,6 +29,16 @@ type Destination struct {
 	URL string `json:"url,omitempty"`
 	// Secret signs webhook deliveries (HMAC-SHA256); never shown.
 	Secret string `json:"secret,omitempty"`
+	// Email destinations: the SMTP server, its login (Password is never
+	// shown), the sender and the recipients. TLS is "mandatory" (STARTTLS
+	// required, the default), "opportunistic" or "none".
+	SMTPHost string   `json:"smtp_host,omitempty"`
+	SMTPPort int      `json:"smtp_port,omitempty"`
+	Username string   `json:"username,omitempty"`
+	Password string   `json:"password,omitempty"`
+	From     string   `json:"from,omitempty"`
+	To       []string `json:"to,omitempty"`
+	TLS      string   `json:"tls,omitempty"`
 	// MaxConcurrency bounds deliveries in flight to this destination
 	// (default 4); RatePerSecond bounds their rate (default 10).
 	MaxConcurrency int       `json:"max_concurrency,omitempty"`
@@ -40,6 +52,9 @@ func (d *Destination) Public() *Destination {
 	out := *d
 	if out.Secret != "" {
 		out.Secret = sdk.RedactedValue
+	}
+	if out.Password != "" {
+		out.Password = sdk.RedactedValue
 	}
 	return &out
 }
@@ -57,8 +72,31 @@ func (d *Destination) Validate() []sdk.FieldError {
 			errs = append(errs, sdk.FieldError{Field: "url", Detail: "must be an http(s) URL"})
 		}
 	case DestinationLog:
+	case DestinationEmail:
+		if d.SMTPHost == "" {
+			errs = append(errs, sdk.FieldError{Field: "smtp_host", Detail: "is required for email"})
+		}
+		if d.SMTPPort < 0 || d.SMTPPort > 65535 {
+			errs = append(errs, sdk.FieldError{Field: "smtp_port", Detail: "must be a port number (default 587)"})
+		}
+		if _, err := mail.ParseAddress(d.From); err != nil {
+			errs = append(errs, sdk.FieldError{Field: "from", Detail: "must be an email address"})
+		}
+		if len(d.To) == 0 {
+			errs = append(errs, sdk.FieldError{Field: "to", Detail: "needs at least one recipient"})
+		}
+		for i, to := range d.To {
+			if _, err := mail.ParseAddress(to); err != nil {
+				errs = append(errs, sdk.FieldError{Field: fmt.Sprintf("to[%d]", i), Detail: "must be an email address"})
+			}
+		}
+		switch d.TLS {
+		case "", "mandatory", "opportunistic", "none":
+		default:
+			errs = append(errs, sdk.FieldError{Field: "tls", Detail: "must be mandatory, opportunistic or none"})
+		}
 	default:
-		errs = append(errs, sdk.FieldError{Field: "kind", Detail: "must be webhook, slack or log"})
+		errs = append(errs, sdk.FieldError{Field: "kind", Detail: "must be webhook, slack, email or log"})
 	}
 	if d.Kind == DestinationWebhook && d.Secret == "" {
 		errs = append(errs, sdk.FieldError{Field: "secret", Detail: "is required for a webhook: receivers verify the signature with it"})

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/wneessen/go-mail"
 	"golang.org/x/time/rate"
 
 	"github.com/ordergate/ordergate/host"
@@ -277,6 +278,8 @@ func (d *Dispatcher) send(ctx context.Context, dest *host.Destination, dl *host.
 		text := fmt.Sprintf("*%s* order %s: %s (rule %s) — %s", dl.Alert.Severity, dl.OrderNumber, dl.Alert.Message, dl.Alert.Rule, path)
 		body, _ := json.Marshal(map[string]string{"text": text})
 		return d.post(ctx, dest.URL, body, nil)
+	case host.DestinationEmail:
+		return d.email(ctx, dest, dl, path)
 	case host.DestinationWebhook:
 		p := Payload{ID: dl.ID, CreatedAt: dl.CreatedAt, Alert: dl.Alert}
 		p.Order.ID, p.Order.Number, p.Order.ChannelID, p.Order.Path = dl.OrderID, dl.OrderNumber, dl.ChannelID, path
@@ -326,4 +329,42 @@ func Redeliver(ctx context.Context, store host.AlertStore, id string) error {
 	}
 	dl.Status, dl.Attempts, dl.NextAttemptAt, dl.DeliveredAt = host.DeliveryPending, 0, time.Now().UTC(), nil
 	return store.PutDelivery(ctx, dl)
+}
+
+// email sends the alert as a plain-text email through the destination's
+// SMTP server, with the alert id as Message-ID so mail systems
+// de-duplicate a redelivery.
+func (d *Dispatcher) email(ctx context.Context, dest *host.Destination, dl *host.Delivery, path string) error {
+	m := mail.NewMsg()
+	if err := m.From(dest.From); err != nil {
+		return err
+	}
+	if err := m.To(dest.To...); err != nil {
+		return err
+	}
+	m.Subject(fmt.Sprintf("[ordergate] %s alert: order %s", dl.Alert.Severity, dl.OrderNumber))
+	m.SetMessageIDWithValue(dl.ID + "@ordergate")
+	m.SetBodyString(mail.TypeTextPlain, fmt.Sprintf("%s\n\nOrder: %s (%s, channel %s)\nRule: %s (package %s)\nAlert id: %s\nOrder path: %s\n",
+		dl.Alert.Message, dl.OrderNumber, dl.OrderID, dl.ChannelID, dl.Alert.Rule, dl.Alert.Package, dl.ID, path))
+	port := dest.SMTPPort
+	if port == 0 {
+		port = 587
+	}
+	opts := []mail.Option{mail.WithPort(port), mail.WithTimeout(d.cfg.Timeout)}
+	switch dest.TLS {
+	case "none":
+		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
+	case "opportunistic":
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSOpportunistic))
+	default:
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
+	}
+	if dest.Username != "" {
+		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(dest.Username), mail.WithPassword(dest.Password))
+	}
+	c, err := mail.NewClient(dest.SMTPHost, opts...)
+	if err != nil {
+		return err
+	}
+	return c.DialAndSendWithContext(ctx, m)
 }

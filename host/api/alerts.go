@@ -19,6 +19,14 @@ type DestinationRequest struct {
 	Secret         string  `json:"secret,omitempty"`
 	MaxConcurrency int     `json:"max_concurrency,omitempty"`
 	RatePerSecond  float64 `json:"rate_per_second,omitempty"`
+	// Email destinations.
+	SMTPHost string   `json:"smtp_host,omitempty"`
+	SMTPPort int      `json:"smtp_port,omitempty"`
+	Username string   `json:"username,omitempty"`
+	Password string   `json:"password,omitempty"`
+	From     string   `json:"from,omitempty"`
+	To       []string `json:"to,omitempty"`
+	TLS      string   `json:"tls,omitempty"`
 }
 
 // DestinationPatch changes a destination; fields left out stay.
@@ -27,6 +35,8 @@ type DestinationPatch struct {
 	Secret         *string  `json:"secret,omitempty"`
 	MaxConcurrency *int     `json:"max_concurrency,omitempty"`
 	RatePerSecond  *float64 `json:"rate_per_second,omitempty"`
+	Password       *string  `json:"password,omitempty"`
+	To             []string `json:"to,omitempty"`
 }
 
 // DestinationList lists destinations, secrets redacted.
@@ -47,7 +57,8 @@ func (s *Server) createDestination(c *gin.Context) {
 	}
 	now := time.Now().UTC()
 	d := &host.Destination{Name: req.Name, Kind: req.Kind, URL: req.URL, Secret: req.Secret,
-		MaxConcurrency: req.MaxConcurrency, RatePerSecond: req.RatePerSecond, CreatedAt: now, UpdatedAt: now}
+		MaxConcurrency: req.MaxConcurrency, RatePerSecond: req.RatePerSecond, CreatedAt: now, UpdatedAt: now,
+		SMTPHost: req.SMTPHost, SMTPPort: req.SMTPPort, Username: req.Username, Password: req.Password, From: req.From, To: req.To, TLS: req.TLS}
 	if bad := d.Validate(); len(bad) > 0 {
 		s.abort(c, host.InvalidFields("the destination is not valid", bad))
 		return
@@ -102,6 +113,12 @@ func (s *Server) patchDestination(c *gin.Context) {
 	}
 	if req.Secret != nil && *req.Secret != sdk.RedactedValue {
 		d.Secret = *req.Secret
+	}
+	if req.Password != nil && *req.Password != sdk.RedactedValue {
+		d.Password = *req.Password
+	}
+	if req.To != nil {
+		d.To = req.To
 	}
 	if req.MaxConcurrency != nil {
 		d.MaxConcurrency = *req.MaxConcurrency
