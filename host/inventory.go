@@ -75,8 +75,30 @@ type Settings struct {
 	// ReevaluateOnInventoryChange re-evaluates held orders whose SKUs an
 	// inventory update touched, so holds whose cause is gone clear by
 	// themselves.
-	ReevaluateOnInventoryChange bool      `json:"reevaluate_on_inventory_change"`
-	UpdatedAt                   time.Time `json:"updated_at"`
+	ReevaluateOnInventoryChange bool `json:"reevaluate_on_inventory_change"`
+	// OpsAlerts are the host's own alerts about itself.
+	OpsAlerts OpsAlerts `json:"ops_alerts"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// OpsAlerts configures the operational alerts the host raises: a channel
+// whose imports fail ChannelFailures times in a row or that has had no
+// successful import for ChannelSilence, a refused policy reload, and a
+// dead-lettered alert. They go to the destination To (the log when no
+// destination is configured at all).
+type OpsAlerts struct {
+	To              string `json:"to"`
+	ChannelFailures int    `json:"channel_failures"`
+	ChannelSilence  string `json:"channel_silence"`
+}
+
+// SilenceDuration returns ChannelSilence (24h when unset).
+func (o OpsAlerts) SilenceDuration() time.Duration {
+	d, err := time.ParseDuration(o.ChannelSilence)
+	if err != nil || d <= 0 {
+		return 24 * time.Hour
+	}
+	return d
 }
 
 // DuplicateProtection configures the search for orders that look like one
@@ -93,6 +115,7 @@ func DefaultSettings() Settings {
 	return Settings{
 		DuplicateProtection:         DuplicateProtection{Enabled: true, Window: "24h"},
 		ReevaluateOnInventoryChange: true,
+		OpsAlerts:                   OpsAlerts{To: "ops", ChannelFailures: 3, ChannelSilence: "24h"},
 	}
 }
 
@@ -236,7 +259,17 @@ func (s *Settings) Validate() []sdk.FieldError {
 	case d <= 0 || d > MaxDuplicateWindow:
 		return []sdk.FieldError{{Field: "duplicate_protection.window", Detail: "must be more than 0 and at most 720h (30 days)"}}
 	}
-	return nil
+	var errs []sdk.FieldError
+	if o := s.OpsAlerts; o.To != "" && !ValidID(o.To) {
+		errs = append(errs, sdk.FieldError{Field: "ops_alerts.to", Detail: "must name an alert destination"})
+	}
+	if s.OpsAlerts.ChannelFailures < 1 || s.OpsAlerts.ChannelFailures > 1000 {
+		errs = append(errs, sdk.FieldError{Field: "ops_alerts.channel_failures", Detail: "must be from 1 to 1000"})
+	}
+	if d, err := time.ParseDuration(s.OpsAlerts.ChannelSilence); err != nil || d < time.Second {
+		errs = append(errs, sdk.FieldError{Field: "ops_alerts.channel_silence", Detail: "must be a duration of at least 1s, such as \"24h\""})
+	}
+	return errs
 }
 
 // InventoryMode says how an inventory upload applies.

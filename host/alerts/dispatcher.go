@@ -41,6 +41,8 @@ type Config struct {
 	Timeout time.Duration
 	// HTTP sends webhook and Slack deliveries.
 	HTTP *http.Client
+	// Ops, when set, is told of dead-lettered alerts.
+	Ops *Ops
 }
 
 // Dispatcher delivers due alerts.
@@ -214,6 +216,11 @@ func (d *Dispatcher) attempt(ctx context.Context, dl *host.Delivery) {
 	case dl.Attempts >= d.cfg.MaxAttempts:
 		dl.Status, dl.LastError = host.DeliveryFailed, fmt.Sprintf("gave up after %d attempts: %v", dl.Attempts, err)
 		d.log.Error("alert dead-lettered", "alert", dl.ID, "to", dest.Name, "error", err)
+		if d.cfg.Ops != nil && dl.Alert.Package != "host" {
+			d.cfg.Ops.Raise(ctx, "alert_dead_lettered", "critical",
+				fmt.Sprintf("alert %s to %s for order %s was given up after %d attempts: %v; redeliver it with POST /api/v1/alerts/%s/redeliver",
+					dl.ID, dest.Name, dl.OrderNumber, dl.Attempts, err, dl.ID), dl.ID+fmt.Sprint(dl.CreatedAt.UnixNano(), dl.Attempts))
+		}
 	default:
 		dl.LastError = err.Error()
 		dl.NextAttemptAt = now.Add(d.backoff(dl.Attempts))

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -199,10 +200,22 @@ func TestDeadLetterAndRedeliver(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.importLarge(t, "big-1")
-	d := run(t, f, alerts.Config{MaxAttempts: 3})
-	dead := waitStatus(t, f, host.DeliveryFailed, 1)[0]
-	if dead.Attempts != 3 || dead.LastError == "" {
+	d := run(t, f, alerts.Config{MaxAttempts: 3, Ops: alerts.NewOps(f.db, f.db, nil, nil)})
+	// The alert, and the ops alert about it, which fails too: "ops" is
+	// not configured.
+	var dead, ops *host.Delivery
+	for _, dl := range waitStatus(t, f, host.DeliveryFailed, 2) {
+		if dl.Alert.Rule == "alert_dead_lettered" {
+			ops = dl
+		} else {
+			dead = dl
+		}
+	}
+	if dead == nil || dead.Attempts != 3 {
 		t.Fatalf("dead letter = %+v", dead)
+	}
+	if ops == nil || ops.Alert.To != "ops" || !strings.Contains(ops.Alert.Message, dead.ID) {
+		t.Fatalf("ops alert = %+v", ops)
 	}
 	// The receiver recovers; an operator redelivers.
 	rcv.mu.Lock()
@@ -212,5 +225,7 @@ func TestDeadLetterAndRedeliver(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.Notify()
-	waitStatus(t, f, host.DeliveryDelivered, 1)
+	if got := waitStatus(t, f, host.DeliveryDelivered, 1)[0]; got.ID != dead.ID {
+		t.Errorf("delivered %s, want the redelivered %s", got.ID, dead.ID)
+	}
 }

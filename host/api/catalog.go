@@ -110,6 +110,11 @@ type SettingsPatch struct {
 		Window  *string `json:"window,omitempty"`
 	} `json:"duplicate_protection,omitempty"`
 	ReevaluateOnInventoryChange *bool `json:"reevaluate_on_inventory_change,omitempty"`
+	OpsAlerts                   *struct {
+		To              *string `json:"to,omitempty"`
+		ChannelFailures *int    `json:"channel_failures,omitempty"`
+		ChannelSilence  *string `json:"channel_silence,omitempty"`
+	} `json:"ops_alerts,omitempty"`
 }
 
 // EditRequest is an operator's edit of an order, with a note for the
@@ -507,6 +512,17 @@ func (s *Server) patchSettings(c *gin.Context) {
 	}
 	if req.ReevaluateOnInventoryChange != nil {
 		st.ReevaluateOnInventoryChange = *req.ReevaluateOnInventoryChange
+	}
+	if o := req.OpsAlerts; o != nil {
+		if o.To != nil {
+			st.OpsAlerts.To = *o.To
+		}
+		if o.ChannelFailures != nil {
+			st.OpsAlerts.ChannelFailures = *o.ChannelFailures
+		}
+		if o.ChannelSilence != nil {
+			st.OpsAlerts.ChannelSilence = *o.ChannelSilence
+		}
 	}
 	if bad := st.Validate(); len(bad) > 0 {
 		s.abort(c, host.InvalidFields("the settings are not valid", bad))

@@ -194,3 +194,8 @@ func (d *DB) Deliveries(_ context.Context, status string, limit int) ([]*host.De
 	}
 	return slices.Clip(out), err
 }
+
+// Enqueue implements host.AlertStore.
+func (d *DB) Enqueue(ctx context.Context, ds ...*host.Delivery) error {
+	return d.update(ctx, func(tx *bolt.Tx) error { return enqueueDeliveries(tx, ds) })
+}

@@ -105,13 +105,19 @@ func serve(ctx context.Context, env Env, args []string) error {
 	}
 	defer manager.Close()
 	service := orders.NewService(db, engine, log)
-	imports := importer.New(db, manager, service, log, importer.Config{})
+	var dispatcher *alerts.Dispatcher
+	ops := alerts.NewOps(db, db, log, func() { dispatcher.Notify() })
+	dispatcher = alerts.New(db, log, alerts.Config{Ops: ops})
+	engine.OnRefused(func(previous string, err error) {
+		ops.Raise(context.Background(), "policy_reload_refused", "critical",
+			fmt.Sprintf("a policy reload was refused; revision %s keeps serving: %v", previous, err), previous+err.Error())
+	})
+	imports := importer.New(db, manager, service, log, importer.Config{Ops: ops})
 	importsDone := make(chan struct{})
 	importCtx, stopImports := context.WithCancel(ctx)
 	defer func() { stopImports(); <-importsDone }()
 	go func() { defer close(importsDone); imports.Run(importCtx) }()
 
-	dispatcher := alerts.New(db, log, alerts.Config{})
 	alertsDone := make(chan struct{})
 	alertCtx, stopAlerts := context.WithCancel(ctx)
 	defer func() { stopAlerts(); <-alertsDone }()

@@ -18,6 +18,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/ordergate/ordergate/host"
+	"github.com/ordergate/ordergate/host/alerts"
 	"github.com/ordergate/ordergate/host/orders"
 	"github.com/ordergate/ordergate/sdk"
 )
@@ -49,6 +50,9 @@ type Config struct {
 	// starts at 5s and doubles (default 5m, and never above the channel's
 	// interval).
 	MaxBackoff time.Duration
+	// Ops, when set, raises operational alerts about failing and silent
+	// channels. Failing channels are never switched off.
+	Ops *alerts.Ops
 }
 
 // Importer schedules and runs imports.
@@ -71,9 +75,10 @@ type Importer struct {
 
 // channelState is the scheduler's memory of one channel.
 type channelState struct {
-	running  *host.Run
-	nextAt   time.Time
-	failures int // consecutive failed runs
+	running     *host.Run
+	nextAt      time.Time
+	failures    int       // consecutive failed runs
+	lastSuccess time.Time // of the last successful run (or when first seen)
 }
 
 // New returns an importer.
@@ -136,7 +141,15 @@ func (im *Importer) startDue(ctx context.Context) {
 		im.mu.Lock()
 		st := im.stateOf(ch.ID)
 		due := st.running == nil && !now.Before(st.nextAt)
+		lastSuccess := st.lastSuccess
 		im.mu.Unlock()
+		if im.cfg.Ops != nil {
+			if silence := im.cfg.Ops.Config(ctx).SilenceDuration(); now.Sub(lastSuccess) > silence {
+				im.cfg.Ops.Raise(ctx, "channel_silent", "warning",
+					fmt.Sprintf("channel %s has had no successful import since %s (more than %s); see GET /api/v1/channels/%s/runs", ch.ID, lastSuccess.Format(time.RFC3339), silence, ch.ID),
+					ch.ID+lastSuccess.String())
+			}
+		}
 		if due {
 			if _, err := im.start(ctx, ch, "schedule"); err != nil && host.ErrorCode(err) != host.ECONFLICT {
 				im.log.Error("starting a scheduled import", "channel", ch.ID, "error", err)
@@ -148,7 +161,7 @@ func (im *Importer) startDue(ctx context.Context) {
 func (im *Importer) stateOf(id string) *channelState {
 	st := im.state[id]
 	if st == nil {
-		st = &channelState{}
+		st = &channelState{lastSuccess: im.now()}
 		im.state[id] = st
 	}
 	return st
@@ -250,6 +263,7 @@ func (im *Importer) finish(ch *host.Channel, run *host.Run, err error) {
 	} else {
 		run.Status = host.RunSucceeded
 		st.failures = 0
+		st.lastSuccess = now
 		st.nextAt = now.Add(ch.Interval())
 	}
 	failures := st.failures
@@ -266,6 +280,11 @@ func (im *Importer) finish(ch *host.Channel, run *host.Run, err error) {
 	im.mu.Lock()
 	st.running = nil
 	im.mu.Unlock()
+	if err != nil && im.cfg.Ops != nil && failures == im.cfg.Ops.Config(ctx).ChannelFailures {
+		im.cfg.Ops.Raise(ctx, "channel_failing", "critical",
+			fmt.Sprintf("channel %s: %d imports in a row failed; the last: %v. The channel stays enabled and is retried with back-off", ch.ID, failures, err),
+			ch.ID+run.ID)
+	}
 	if err != nil {
 		im.log.Warn("import failed", "channel", ch.ID, "run", run.ID, "failures_in_a_row", failures, "error", err)
 	} else {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ordergate/ordergate/host"
+	"github.com/ordergate/ordergate/host/alerts"
 	"github.com/ordergate/ordergate/host/bolt"
 	"github.com/ordergate/ordergate/host/importer"
 	"github.com/ordergate/ordergate/host/orders"
@@ -105,6 +106,11 @@ func setup(t *testing.T, c sdk.Connector, cfg importer.Config) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return setupWith(t, db, c, cfg)
+}
+
+func setupWith(t *testing.T, db *bolt.DB, c sdk.Connector, cfg importer.Config) *fixture {
+	t.Helper()
 	engine := policy.NewEngine("../../policies", nil, time.Second)
 	if _, err := engine.Reload(context.Background()); err != nil {
 		t.Fatal(err)
@@ -237,3 +243,59 @@ func TestOneImportAtATime(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestOpsAlertsForFailingAndSilentChannels: a channel whose imports fail
+// three times in a row, and one silent for longer than the setting, raise
+// operational alerts; neither is switched off.
+func TestOpsAlertsForFailingAndSilentChannels(t *testing.T) {
+	c := &scripted{pages: 0, then: "fail"}
+	db, err := bolt.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	st, _ := db.Settings(context.Background())
+	st.OpsAlerts.ChannelSilence = "1s"
+	if _, err := db.PutSettings(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	f := setupWith(t, db, c, importer.Config{Ops: alerts.NewOps(db, db, nil, nil)})
+	for range 3 {
+		f.runOnce(t)
+	}
+	find := func(rule string) *host.Delivery {
+		all, _ := db.Deliveries(context.Background(), "", 100)
+		for _, d := range all {
+			if d.Alert.Rule == rule {
+				return d
+			}
+		}
+		return nil
+	}
+	if d := find("channel_failing"); d == nil || d.Alert.To != "ops" || !strings.Contains(d.Alert.Message, "3 imports in a row") {
+		t.Fatalf("channel_failing alert = %+v", d)
+	}
+	f.runOnce(t)
+	if all, _ := db.Deliveries(context.Background(), "", 100); len(all) != 1 {
+		t.Errorf("a fourth failure raised again: %d alerts", len(all))
+	}
+	ch, _ := db.Channel(context.Background(), "shop")
+	ch.Enabled, ch.PollInterval = true, "1h"
+	db.PutChannel(context.Background(), ch)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); f.imp.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.After(20 * time.Second)
+	for find("channel_silent") == nil {
+		select {
+		case <-deadline:
+			t.Fatal("no channel_silent alert")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if ch, _ := db.Channel(context.Background(), "shop"); !ch.Enabled {
+		t.Error("the failing channel was switched off")
+	}
+}

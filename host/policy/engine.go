@@ -37,6 +37,7 @@ type Engine struct {
 	slots chan struct{}
 
 	mu        sync.Mutex // serialises reloads and guards the fields below
+	onRefused func(previous string, err error)
 	lastError string
 	lastLoad  time.Time
 }
@@ -76,6 +77,9 @@ func (e *Engine) Reload(ctx context.Context) (*Revision, error) {
 		e.lastError = err.Error()
 		if prev := e.current.Load(); prev != nil {
 			e.log.Error("policy reload refused; previous revision keeps serving", "revision", prev.ID, "error", err)
+			if e.onRefused != nil {
+				e.onRefused(prev.ID, err)
+			}
 		}
 		return nil, err
 	}
@@ -86,6 +90,14 @@ func (e *Engine) Reload(ctx context.Context) (*Revision, error) {
 		e.log.Info("policy revision loaded", "revision", rev.ID, "modules", len(rev.Modules), "packages", len(rev.Packages), "tests_passed", rev.Tests)
 	}
 	return rev, nil
+}
+
+// OnRefused sets a function called (with the revision that keeps
+// serving) when a reload is refused.
+func (e *Engine) OnRefused(fn func(previous string, err error)) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.onRefused = fn
 }
 
 // Revision returns the revision in force, or nil.

@@ -325,3 +325,22 @@ func TestConcurrentEvaluation(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestRefusedReloadIsReported: the hook hears of a refused reload with the
+// revision that keeps serving.
+func TestRefusedReloadIsReported(t *testing.T) {
+	dir := writePolicies(t, map[string]string{"workflow/a.rego": "package ordergate.workflow.a\n\ntags contains \"A\"\n"})
+	e := mustEngine(t, dir)
+	var gotPrev string
+	var gotErr error
+	e.OnRefused(func(prev string, err error) { gotPrev, gotErr = prev, err })
+	if err := os.WriteFile(filepath.Join(dir, "workflow", "b.rego"), []byte("package ordergate.workflow.b\n\ntags contains x if {\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Reload(context.Background()); err == nil {
+		t.Fatal("a broken revision loaded")
+	}
+	if gotErr == nil || gotPrev != e.Revision().ID {
+		t.Errorf("hook got %q, %v", gotPrev, gotErr)
+	}
+}

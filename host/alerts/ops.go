@@ -1,0 +1,61 @@
+package alerts
+
+import (
+	"context"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/ordergate/ordergate/host"
+)
+
+// Settings gives the settings in force; the store is the real one.
+type Settings interface {
+	Settings(ctx context.Context) (host.Settings, error)
+}
+
+// Ops raises the host's operational alerts (rules "channel_failing",
+// "channel_silent", "policy_reload_refused", "alert_dead_lettered") to
+// the destination the settings name. Each is raised once per key.
+type Ops struct {
+	store    host.AlertStore
+	settings Settings
+	log      hclog.Logger
+	notify   func()
+	now      func() time.Time
+}
+
+// NewOps returns the raiser; notify (may be nil) wakes the dispatcher.
+func NewOps(store host.AlertStore, settings Settings, log hclog.Logger, notify func()) *Ops {
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	if notify == nil {
+		notify = func() {}
+	}
+	return &Ops{store: store, settings: settings, log: log.Named("ops-alerts"), notify: notify, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// Config returns the operational alert settings in force.
+func (o *Ops) Config(ctx context.Context) host.OpsAlerts {
+	s, err := o.settings.Settings(ctx)
+	if err != nil {
+		return host.DefaultSettings().OpsAlerts
+	}
+	return s.OpsAlerts
+}
+
+// Raise queues an operational alert unless one with the key was raised.
+func (o *Ops) Raise(ctx context.Context, rule, severity, message, key string) {
+	to := o.Config(ctx).To
+	if to == "" {
+		return
+	}
+	d := host.OpsAlert(to, rule, severity, message, key, o.now())
+	if err := o.store.Enqueue(ctx, d); err != nil {
+		o.log.Error("raising an operational alert", "rule", rule, "error", err)
+		return
+	}
+	o.log.Warn("operational alert", "rule", rule, "to", to, "message", message)
+	o.notify()
+}
