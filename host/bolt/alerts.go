@@ -101,30 +101,17 @@ func (d *DB) Destination(_ context.Context, name string) (dest *host.Destination
 }
 
 // Destinations implements host.AlertStore.
-func (d *DB) Destinations(_ context.Context) ([]*host.Destination, error) {
-	var out []*host.Destination
-	err := d.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketDestinations).ForEach(func(_, v []byte) error {
-			dest := new(host.Destination)
-			if err := json.Unmarshal(v, dest); err != nil {
-				return err
-			}
-			out = append(out, dest)
-			return nil
-		})
+func (d *DB) Destinations(_ context.Context) (out []*host.Destination, err error) {
+	err = d.view(func(tx *bolt.Tx) error {
+		out, err = listJSON[host.Destination](tx.Bucket(bucketDestinations))
+		return err
 	})
 	return out, err
 }
 
 // DeleteDestination implements host.AlertStore.
 func (d *DB) DeleteDestination(ctx context.Context, name string) error {
-	return d.update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketDestinations)
-		if b.Get([]byte(name)) == nil {
-			return host.Errorf(host.ENOTFOUND, "alert destination %s not found", name)
-		}
-		return b.Delete([]byte(name))
-	})
+	return d.deleteJSON(ctx, bucketDestinations, name, fmt.Sprintf("alert destination %s not found", name))
 }
 
 // DueDeliveries implements host.AlertStore.
@@ -168,14 +155,9 @@ func (d *DB) Deliveries(_ context.Context, status string, limit int) ([]*host.De
 	err := d.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketDeliveries)
 		if status == "" {
-			return b.ForEach(func(_, v []byte) error {
-				dl := new(host.Delivery)
-				if err := json.Unmarshal(v, dl); err != nil {
-					return err
-				}
-				out = append(out, dl)
-				return nil
-			})
+			var err error
+			out, err = listJSON[host.Delivery](b)
+			return err
 		}
 		prefix := append(append([]byte{'s'}, status...), 0)
 		c := tx.Bucket(bucketDeliveryIdx).Cursor()

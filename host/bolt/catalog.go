@@ -44,6 +44,31 @@ func getJSON[T any](b *bolt.Bucket, key string, notFound string) (*T, error) {
 	return v, nil
 }
 
+// listJSON decodes every value of a bucket.
+func listJSON[T any](b *bolt.Bucket) ([]*T, error) {
+	var out []*T
+	err := b.ForEach(func(_, v []byte) error {
+		x := new(T)
+		if err := json.Unmarshal(v, x); err != nil {
+			return err
+		}
+		out = append(out, x)
+		return nil
+	})
+	return out, err
+}
+
+// deleteJSON deletes key from a bucket, or returns ENOTFOUND.
+func (d *DB) deleteJSON(ctx context.Context, bucket []byte, key, notFound string) error {
+	return d.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucket)
+		if b.Get([]byte(key)) == nil {
+			return host.Errorf(host.ENOTFOUND, "%s", notFound)
+		}
+		return b.Delete([]byte(key))
+	})
+}
+
 func putJSON(b *bolt.Bucket, key string, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
@@ -127,13 +152,7 @@ func page(b *bolt.Bucket, prefix []byte, after string, limit int, fn func(k, v [
 
 // DeleteCatalogItem implements host.CatalogStore.
 func (d *DB) DeleteCatalogItem(ctx context.Context, sku string) error {
-	return d.update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketCatalog)
-		if b.Get([]byte(sku)) == nil {
-			return host.Errorf(host.ENOTFOUND, "catalog item %q not found", sku)
-		}
-		return b.Delete([]byte(sku))
-	})
+	return d.deleteJSON(ctx, bucketCatalog, sku, fmt.Sprintf("catalog item %q not found", sku))
 }
 
 // PutSource implements host.CatalogStore.
@@ -163,17 +182,10 @@ func (d *DB) Source(_ context.Context, id string) (s *host.Source, err error) {
 }
 
 // Sources implements host.CatalogStore.
-func (d *DB) Sources(_ context.Context) ([]*host.Source, error) {
-	var out []*host.Source
-	err := d.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketSources).ForEach(func(_, v []byte) error {
-			s := new(host.Source)
-			if err := json.Unmarshal(v, s); err != nil {
-				return err
-			}
-			out = append(out, s)
-			return nil
-		})
+func (d *DB) Sources(_ context.Context) (out []*host.Source, err error) {
+	err = d.view(func(tx *bolt.Tx) error {
+		out, err = listJSON[host.Source](tx.Bucket(bucketSources))
+		return err
 	})
 	return out, err
 }
@@ -328,16 +340,7 @@ func (d *DB) Inventory(_ context.Context, sourceID, sku string, after string, li
 }
 
 func routingGroups(tx *bolt.Tx) ([]*host.RoutingGroup, error) {
-	var out []*host.RoutingGroup
-	err := tx.Bucket(bucketRoutingGroups).ForEach(func(_, v []byte) error {
-		g := new(host.RoutingGroup)
-		if err := json.Unmarshal(v, g); err != nil {
-			return err
-		}
-		out = append(out, g)
-		return nil
-	})
-	return out, err
+	return listJSON[host.RoutingGroup](tx.Bucket(bucketRoutingGroups))
 }
 
 // PutRoutingGroup implements host.CatalogStore.
