@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -227,5 +228,62 @@ func TestDeadLetterAndRedeliver(t *testing.T) {
 	d.Notify()
 	if got := waitStatus(t, f, host.DeliveryDelivered, 1)[0]; got.ID != dead.ID {
 		t.Errorf("delivered %s, want the redelivered %s", got.ID, dead.ID)
+	}
+}
+
+// TestSlackMessage posts a readable message with the order number, the
+// rule and the path to the order.
+func TestSlackMessage(t *testing.T) {
+	f := setup(t)
+	var mu sync.Mutex
+	var texts []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct{ Text string }
+		json.NewDecoder(r.Body).Decode(&body)
+		mu.Lock()
+		texts = append(texts, body.Text)
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	if err := f.db.PutDestination(context.Background(), &host.Destination{Name: "sales", Kind: host.DestinationSlack, URL: srv.URL}); err != nil {
+		t.Fatal(err)
+	}
+	r := f.importLarge(t, "big-1")
+	run(t, f, alerts.Config{})
+	waitStatus(t, f, host.DeliveryDelivered, 1)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(texts) != 1 || !strings.Contains(texts[0], "#1203") || !strings.Contains(texts[0], r.Alerts[0].Rule) || !strings.Contains(texts[0], "/api/v1/orders/"+r.ID) {
+		t.Errorf("slack texts = %q", texts)
+	}
+}
+
+// TestConcurrencyLimit: a destination with max_concurrency 1 never has two
+// deliveries in flight.
+func TestConcurrencyLimit(t *testing.T) {
+	f := setup(t)
+	var inflight, most atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inflight.Add(1)
+		defer inflight.Add(-1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		time.Sleep(20 * time.Millisecond) // a slow receiver, so overlaps would show
+	}))
+	defer srv.Close()
+	if err := f.db.PutDestination(context.Background(), &host.Destination{Name: "sales", Kind: host.DestinationSlack, URL: srv.URL, MaxConcurrency: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 6 {
+		f.importLarge(t, "big-"+strconv.Itoa(i))
+	}
+	run(t, f, alerts.Config{})
+	waitStatus(t, f, host.DeliveryDelivered, 6)
+	if most.Load() != 1 {
+		t.Errorf("%d deliveries were in flight at once, want at most 1", most.Load())
 	}
 }
