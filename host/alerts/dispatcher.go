@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -43,6 +44,9 @@ type Config struct {
 	HTTP *http.Client
 	// Ops, when set, is told of dead-lettered alerts.
 	Ops *Ops
+	// SMTPTLS, when set, is the TLS configuration of SMTP connections
+	// (e.g. a private CA); the system roots otherwise.
+	SMTPTLS *tls.Config
 }
 
 // Dispatcher delivers due alerts.
@@ -365,6 +369,11 @@ func (d *Dispatcher) email(ctx context.Context, dest *host.Destination, dl *host
 		opts = append(opts, mail.WithTLSPolicy(mail.TLSOpportunistic))
 	default:
 		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
+	}
+	if d.cfg.SMTPTLS != nil {
+		cfg := d.cfg.SMTPTLS.Clone()
+		cfg.ServerName = dest.SMTPHost
+		opts = append(opts, mail.WithTLSConfig(cfg))
 	}
 	if dest.Username != "" {
 		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(dest.Username), mail.WithPassword(dest.Password))
