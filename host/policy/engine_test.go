@@ -24,7 +24,7 @@ const shippedPolicies = "../../policies"
 var fixedNow = time.Date(2026, 11, 28, 9, 31, 0, 0, time.UTC)
 
 // writePolicies writes files (name -> content) into a fresh directory.
-func writePolicies(t *testing.T, files map[string]string) string {
+func writePolicies(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, content := range files {
