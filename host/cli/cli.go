@@ -39,6 +39,8 @@ func Run(ctx context.Context, env Env, args []string) int {
 		err = keysCommand(ctx, env, rest)
 	case "policy":
 		err = policyCommand(ctx, env, rest)
+	case "loadtest":
+		err = loadtest(ctx, env, rest)
 	case "version":
 		fmt.Fprintln(env.Stdout, "ordergate", Version)
 	case "help", "-h", "--help":
@@ -66,6 +68,8 @@ commands:
   keys create --role R       create an API key in a stopped host's data directory
   policy test [dir]          run the Rego tests of a policy directory
   policy eval --order FILE   print the workflow decision for an order
+  loadtest --key K --channel C
+                             post generated orders to a host; print throughput and latency
   version                    print the version
 
 Run 'ordergate <command> -h' for a command's flags. Flags of serve can also

@@ -377,3 +377,29 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// TestLoadtest runs `ordergate loadtest` against a real host: single
+// orders as fast as 4 clients go, then rate-limited batches; a wrong key
+// is an error.
+func TestLoadtest(t *testing.T) {
+	h := e2e.Start(t, bin, nil, "--data", t.TempDir(), "--policies", policies)
+	mustDo(t, h, "POST", "/api/v1/channels", h.AdminKey, map[string]any{"id": "acme", "kind": "b2b"}, 201)
+	out := run(t, 0, "loadtest", "--url", h.URL, "--key", h.AdminKey, "--channel", "acme", "--duration", "1s", "--concurrency", "4")
+	for _, want := range []string{"orders/s accepted", "p99", "201:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	out = run(t, 0, "loadtest", "--url", h.URL, "--key", h.AdminKey, "--channel", "acme", "--duration", "1s", "--concurrency", "2", "--batch", "10", "--rate", "100")
+	if !strings.Contains(out, "orders:batch") || !strings.Contains(out, "aiming at 100 orders/s") {
+		t.Errorf("batch output:\n%s", out)
+	}
+	page := decode(t, mustDo(t, h, "GET", "/api/v1/orders?channel_id=acme&tag=loadtest&limit=5", h.AdminKey, nil, 200))
+	if len(page["orders"].([]any)) == 0 {
+		t.Error("no load test order was stored")
+	}
+	out = run(t, 1, "loadtest", "--url", h.URL, "--key", "ogk_wrong", "--channel", "acme", "--duration", "300ms", "--concurrency", "1")
+	if !strings.Contains(out, "401:") || !strings.Contains(out, "no order was accepted") {
+		t.Errorf("wrong key output:\n%s", out)
+	}
+}
