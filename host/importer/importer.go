@@ -277,14 +277,15 @@ func (im *Importer) finish(ch *host.Channel, run *host.Run, err error) {
 	if perr := im.store.PutRun(ctx, &final); perr != nil {
 		im.log.Error("recording an import run", "channel", ch.ID, "run", run.ID, "error", perr)
 	}
-	im.mu.Lock()
-	st.running = nil
-	im.mu.Unlock()
 	if err != nil && im.cfg.Ops != nil && failures == im.cfg.Ops.Config(ctx).ChannelFailures {
 		im.cfg.Ops.Raise(ctx, "channel_failing", "critical",
 			fmt.Sprintf("channel %s: %d imports in a row failed; the last: %v. The channel stays enabled and is retried with back-off", ch.ID, failures, err),
 			ch.ID+run.ID)
 	}
+	// Only now is the run over: its record and alerts are written.
+	im.mu.Lock()
+	st.running = nil
+	im.mu.Unlock()
 	if err != nil {
 		im.log.Warn("import failed", "channel", ch.ID, "run", run.ID, "failures_in_a_row", failures, "error", err)
 	} else {
