@@ -8,13 +8,14 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/ordergate/ordergate/host/internal/workers"
 )
 
 // loadtest posts generated orders to a host for a while and reports the
@@ -127,14 +128,8 @@ func loadtest(ctx context.Context, env Env, args []string) error {
 	wg.Wait()
 	elapsed := time.Since(start)
 
-	slices.Sort(latencies)
-	pct := func(p float64) time.Duration {
-		if len(latencies) == 0 {
-			return 0
-		}
-		i := int(float64(len(latencies))*p/100+0.999999) - 1
-		return latencies[max(0, min(i, len(latencies)-1))]
-	}
+	result := workers.Result{Latencies: latencies}
+	pct := func(p float64) time.Duration { return result.Percentile(p) }
 	w := env.Stdout
 	fmt.Fprintf(w, "target        %s%s, %d clients, %s", *url, map[bool]string{true: "/api/v1/orders:batch", false: "/api/v1/orders"}[*batch > 0], *concurrency, duration.String())
 	if *perSecond > 0 {

@@ -134,6 +134,10 @@ func (im *Importer) startDue(ctx context.Context) {
 		return
 	}
 	now := im.now()
+	var silence time.Duration // read once per pass, not per channel
+	if im.cfg.Ops != nil {
+		silence = im.cfg.Ops.Config(ctx).SilenceDuration()
+	}
 	for _, ch := range channels {
 		if !ch.Enabled || ch.Kind != host.ChannelB2C || ch.Connector == "" {
 			continue
@@ -144,7 +148,7 @@ func (im *Importer) startDue(ctx context.Context) {
 		lastSuccess := st.lastSuccess
 		im.mu.Unlock()
 		if im.cfg.Ops != nil {
-			if silence := im.cfg.Ops.Config(ctx).SilenceDuration(); now.Sub(lastSuccess) > silence {
+			if now.Sub(lastSuccess) > silence {
 				im.cfg.Ops.Raise(ctx, "channel_silent", "warning",
 					fmt.Sprintf("channel %s has had no successful import since %s (more than %s); see GET /api/v1/channels/%s/runs", ch.ID, lastSuccess.Format(time.RFC3339), silence, ch.ID),
 					ch.ID+lastSuccess.String())

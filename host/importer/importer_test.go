@@ -209,7 +209,7 @@ func TestHungConnectorIsRestarted(t *testing.T) {
 	if f.conns.restarts != 1 {
 		t.Errorf("restarts = %d, want 1", f.conns.restarts)
 	}
-	if want := "stopped answering"; !contains(run.Errors[0], want) {
+	if want := "stopped answering"; !strings.Contains(run.Errors[0], want) {
 		t.Errorf("run error %q does not say %q", run.Errors[0], want)
 	}
 	if next, _ := f.imp.NextRun("shop"); time.Until(next) > 10*time.Second {
@@ -241,8 +241,6 @@ func TestOneImportAtATime(t *testing.T) {
 		t.Errorf("runs after stop = %+v", runs)
 	}
 }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
 // TestOpsAlertsForFailingAndSilentChannels: a channel whose imports fail
 // three times in a row, and one silent for longer than the setting, raise

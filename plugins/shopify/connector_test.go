@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -142,16 +143,16 @@ func TestMultiPageAndIncremental(t *testing.T) {
 		t.Fatal(err)
 	}
 	ids := next.ids()
-	if len(ids) != 3+6 || !contains(ids, "2000") || !contains(ids, "2002") {
+	if len(ids) != 3+6 || !slices.Contains(ids, "2000") || !slices.Contains(ids, "2002") {
 		t.Fatalf("incremental import = %v", ids)
 	}
-	if contains(ids, "1000") {
+	if slices.Contains(ids, "1000") {
 		t.Errorf("an order updated long before the last import came again: %v", ids)
 	}
 	// The overlap: orders updated in the 5 minutes up to the last one seen
 	// (1019 to 1024) come again (the host recognises them), so one changed
 	// in the same second as the cursor is never skipped.
-	if !contains(ids, "1024") || !contains(ids, "1019") || contains(ids, "1018") {
+	if !slices.Contains(ids, "1024") || !slices.Contains(ids, "1019") || slices.Contains(ids, "1018") {
 		t.Errorf("the overlap window did not send the last order again: %v", ids)
 	}
 }
@@ -320,13 +321,4 @@ func TestConnectionErrors(t *testing.T) {
 			t.Errorf("%s: %v (kind %s), want %s saying %q", name, err, sdk.KindOf(err), tc.kind, tc.says)
 		}
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
