@@ -277,6 +277,27 @@ func TestDuplicateOrder(t *testing.T) {
 	if !slices.Equal(statuses, []string{"open", "on_hold"}) {
 		t.Errorf("batch statuses = %v", statuses)
 	}
+	// Look-alikes among other orders, which are decided in parallel: each
+	// later look-alike is held, the first and the others are not.
+	addr := func(street string) map[string]any {
+		return map[string]any{"address1": street, "city": "Reno", "country": "US"}
+	}
+	mixed := map[string]any{"orders": []any{
+		small(t, map[string]any{"external_id": "m-1", "shipping_address": addr("1 Oak St")}),
+		small(t, map[string]any{"external_id": "m-2", "shipping_address": addr("2 Oak St")}),
+		small(t, map[string]any{"external_id": "m-3", "shipping_address": addr("1 Oak St")}),
+		small(t, map[string]any{"external_id": "m-4", "shipping_address": addr("3 Oak St")}),
+		small(t, map[string]any{"external_id": "m-5", "shipping_address": addr("1 Oak St")}),
+		small(t, map[string]any{"external_id": "m-6", "shipping_address": addr("2 Oak St")}),
+	}}
+	res = h.expect(h.do("POST", "/api/v1/orders:batch", h.admin, mixed), http.StatusOK).json(t)
+	statuses = statuses[:0]
+	for _, r := range res["results"].([]any) {
+		statuses = append(statuses, r.(map[string]any)["status"].(string))
+	}
+	if want := []string{"open", "open", "on_hold", "open", "on_hold", "on_hold"}; !slices.Equal(statuses, want) {
+		t.Errorf("mixed batch statuses = %v, want %v", statuses, want)
+	}
 
 	// Switched off in the settings: no duplicate hold.
 	h.expect(h.do("PATCH", "/api/v1/settings", h.admin, map[string]any{"duplicate_protection": map[string]any{"enabled": false}}), http.StatusOK)

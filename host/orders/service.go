@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/ordergate/ordergate/host"
+	"github.com/ordergate/ordergate/host/internal/workers"
 	"github.com/ordergate/ordergate/host/policy"
 	"github.com/ordergate/ordergate/sdk"
 )
@@ -66,10 +68,13 @@ type Result struct {
 // Import validates, decides and stores orders of one channel. Invalid
 // orders fail alone (Result.Err); the error return is for failures of the
 // store, in which case nothing was acknowledged.
+//
+// The orders of one call are decided in parallel, up to GOMAXPROCS at a
+// time, except that look-alikes (the same duplicate fingerprint) are
+// decided one after another in arrival order: whether a later one is a
+// duplicate depends on the earlier one's decision.
 func (s *Service) Import(ctx context.Context, ch *host.Channel, incoming []Incoming) ([]Result, error) {
 	results := make([]Result, len(incoming))
-	batch := make([]host.NewOrder, 0, len(incoming))
-	index := make([]int, 0, len(incoming))
 	// Orders imported before are answered without evaluating them again
 	// (connectors re-read overlapping windows). With an Idempotency-Key
 	// the store must compare the request, so those go the whole way.
@@ -83,23 +88,31 @@ func (s *Service) Import(ctx context.Context, ch *host.Channel, incoming []Incom
 	if err != nil {
 		return nil, err
 	}
-	var earlier []prepared // this call's orders so far, for duplicate protection
+	var pending []prepared
+	index := make([]int, 0, len(incoming))
 	for i, in := range incoming {
 		if r := stored[in.Order.ExternalID]; r != nil && in.IdempotencyKey == "" {
 			results[i] = Result{Record: r}
 			continue
 		}
-		r, err := s.prepare(ctx, ch, in.Order, earlier)
+		r, err := s.newRecord(ch, in.Order)
 		if err != nil {
 			results[i].Err = err
 			continue
 		}
-		earlier = append(earlier, prepared{r, host.Fingerprint(r.Input())})
-		batch = append(batch, host.NewOrder{Record: r, IdempotencyKey: in.IdempotencyKey, RequestHash: in.RequestHash})
+		pending = append(pending, prepared{record: r, fingerprint: host.Fingerprint(r.Input())})
 		index = append(index, i)
 	}
-	if len(batch) == 0 {
+	if len(pending) == 0 {
 		return results, nil
+	}
+	if err := s.decideAll(ctx, ch, pending); err != nil {
+		return nil, err
+	}
+	batch := make([]host.NewOrder, len(pending))
+	for j, p := range pending {
+		in := incoming[index[j]]
+		batch[j] = host.NewOrder{Record: p.record, IdempotencyKey: in.IdempotencyKey, RequestHash: in.RequestHash}
 	}
 	created, err := s.store.CreateOrders(ctx, batch)
 	if err != nil {
@@ -114,17 +127,46 @@ func (s *Service) Import(ctx context.Context, ch *host.Channel, incoming []Incom
 	return results, nil
 }
 
-// prepared is an order of an import call that is decided but not stored
-// yet, with its fingerprint.
+// prepared is an order of an import call that is not stored yet, with its
+// duplicate fingerprint.
 type prepared struct {
 	record      *host.Record
 	fingerprint string
 }
 
-// prepare validates one order and turns it into a record with its
-// decision. earlier are orders of the same import not stored yet: a look-
-// alike among them is a duplicate as much as a stored one.
-func (s *Service) prepare(ctx context.Context, ch *host.Channel, o *sdk.Order, earlier []prepared) (*host.Record, error) {
+// decideAll decides the records of one import call. Records with the same
+// fingerprint form a group decided in order, each seeing the group's
+// earlier records as look-alikes not stored yet; groups are independent
+// and run on up to GOMAXPROCS goroutines.
+func (s *Service) decideAll(ctx context.Context, ch *host.Channel, pending []prepared) error {
+	var groups [][]prepared
+	byFingerprint := make(map[string]int, len(pending))
+	for _, p := range pending {
+		g, ok := byFingerprint[p.fingerprint]
+		if !ok {
+			g = len(groups)
+			byFingerprint[p.fingerprint] = g
+			groups = append(groups, nil)
+		}
+		groups[g] = append(groups[g], p)
+	}
+	decideGroup := func(g int) error {
+		for k, p := range groups[g] {
+			if err := s.decide(ctx, ch, p.record, groups[g][:k]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(groups) == 1 {
+		return decideGroup(0)
+	}
+	return workers.Run(min(runtime.GOMAXPROCS(0), len(groups)), len(groups), decideGroup).Err
+}
+
+// newRecord validates one order and turns it into a record, not decided
+// yet.
+func (s *Service) newRecord(ch *host.Channel, o *sdk.Order) (*host.Record, error) {
 	if o.ChannelID != "" && o.ChannelID != ch.ID {
 		return nil, host.InvalidFields("the order names another channel than the one it is imported into",
 			[]sdk.FieldError{{Field: "channel_id", Detail: fmt.Sprintf("is %q but the order is imported into channel %q", o.ChannelID, ch.ID)}})
@@ -143,30 +185,41 @@ func (s *Service) prepare(ctx context.Context, ch *host.Channel, o *sdk.Order, e
 	r.ChannelID = ch.ID
 	r.ImportedAt = &now
 	r.Events = []sdk.Event{{At: now, Type: sdk.EventImported, Actor: "channel:" + ch.ID}}
-	d, err := s.decide(ctx, ch, r, earlier, now)
+	return r, nil
+}
+
+// decide has the workflow decide on a new record and records the
+// decision. earlier are look-alikes of the same import not stored yet: they
+// are duplicates as much as stored ones.
+func (s *Service) decide(ctx context.Context, ch *host.Channel, r *host.Record, earlier []prepared) error {
+	d, err := s.evaluate(ctx, ch, r, earlier, *r.ImportedAt)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	r.Decide(d, "workflow", sdk.EventDecision)
 	if d.Error != "" {
 		s.log.Warn("workflow could not decide; order held with policy_error", "order", r.ID, "channel", ch.ID, "error", d.Error)
 	}
-	return r, nil
+	return nil
 }
 
 // Evaluate is a dry run: the decision the live policies would make for the
 // order, with nothing stored.
 func (s *Service) Evaluate(ctx context.Context, ch *host.Channel, o *sdk.Order) (*sdk.Decision, *sdk.Order, error) {
-	r, err := s.prepare(ctx, ch, o, nil)
+	r, err := s.newRecord(ch, o)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.decide(ctx, ch, r, nil); err != nil {
 		return nil, nil, err
 	}
 	return r.LatestDecision(), r.View(), nil
 }
 
-// decide computes the facts of record r (input.context) and evaluates the
-// workflow on it. Only orders imported before r count as its duplicates.
-func (s *Service) decide(ctx context.Context, ch *host.Channel, r *host.Record, earlier []prepared, now time.Time) (*sdk.Decision, error) {
+// evaluate computes the facts of record r (input.context) and evaluates
+// the workflow on it. Only orders imported before r count as its
+// duplicates.
+func (s *Service) evaluate(ctx context.Context, ch *host.Channel, r *host.Record, earlier []prepared, now time.Time) (*sdk.Decision, error) {
 	o := r.Input()
 	q := host.FactsQuery{ChannelID: ch.ID, Fingerprint: host.Fingerprint(o), PlacedAt: o.PlacedAt, Before: r.ID}
 	for _, li := range o.LineItems {
@@ -242,7 +295,7 @@ func (s *Service) Reevaluate(ctx context.Context, id, actor string) (*host.Recor
 			return nil, fmt.Errorf("the channel of order %s: %w", id, err)
 		}
 		seen := r.UpdatedAt
-		d, err := s.decide(ctx, ch, r, nil, s.now())
+		d, err := s.evaluate(ctx, ch, r, nil, s.now())
 		if err != nil {
 			return nil, err
 		}
