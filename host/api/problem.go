@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	gojson "github.com/goccy/go-json"
 
 	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/sdk"
@@ -73,8 +74,12 @@ func (s *Server) abort(c *gin.Context, err error) {
 	c.Abort()
 }
 
+// writeJSON writes v as JSON and a newline. It encodes with
+// github.com/goccy/go-json, which writes what encoding/json writes
+// (TestWriteJSONMatchesEncodingJSON) at about twice the speed: a page of
+// 100 orders is most of a list request's time.
 func writeJSON(c *gin.Context, status int, contentType string, v any) {
-	data, err := json.Marshal(v)
+	data, err := gojson.Marshal(v)
 	if err != nil {
 		data = []byte(`{"type":"urn:ordergate:problem:internal","title":"Internal Server Error","status":500}`)
 		status = http.StatusInternalServerError

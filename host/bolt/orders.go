@@ -3,7 +3,6 @@ package bolt
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -37,6 +36,10 @@ func indexKey(kind byte, value, id string) []byte {
 	k = append(k, 0)
 	return append(k, id...)
 }
+
+// indexFillPercent is how full bbolt fills the index's pages when it
+// splits them.
+const indexFillPercent = 0.9
 
 func indexPrefix(kind byte, value string) []byte { return indexKey(kind, value, "") }
 
@@ -84,9 +87,9 @@ type encodedRecord struct {
 }
 
 func encodeRecord(r *host.Record) (encodedRecord, error) {
-	data, err := json.Marshal(r)
+	data, err := marshalRecord(r)
 	if err != nil {
-		return encodedRecord{}, fmt.Errorf("encoding order %s: %w", r.ID, err)
+		return encodedRecord{}, err
 	}
 	return encodedRecord{id: r.ID, data: data, keys: indexKeys(r), alerts: host.Deliveries(r, time.Now().UTC())}, nil
 }
@@ -102,7 +105,11 @@ func putRecord(tx *bolt.Tx, r *host.Record, old *host.Record) error {
 // putEncoded stores a record and its index entries, and removes the
 // entries of old that it no longer has.
 func putEncoded(tx *bolt.Tx, enc encodedRecord, old *host.Record) error {
-	if err := tx.Bucket(bucketOrders).Put([]byte(enc.id), enc.data); err != nil {
+	orders := tx.Bucket(bucketOrders)
+	// Ids grow with time, so new orders go at the end: full pages, not
+	// the half-full ones bbolt leaves for inserts in the middle.
+	orders.FillPercent = 1
+	if err := orders.Put([]byte(enc.id), enc.data); err != nil {
 		return fmt.Errorf("storing order %s: %w", enc.id, err)
 	}
 	// The transactional outbox: the alerts commit with the decision.
@@ -120,6 +127,9 @@ func putIndexes(tx *bolt.Tx, r *host.Record, old *host.Record) error {
 
 func putIndexKeys(tx *bolt.Tx, id string, newKeys [][]byte, old *host.Record) error {
 	idx := tx.Bucket(bucketIndex)
+	// Within each index value the ids grow with time: entries are added at
+	// the end of their run, so pages can be filled.
+	idx.FillPercent = indexFillPercent
 	if old != nil {
 		for _, k := range indexKeys(old) {
 			if !slices.ContainsFunc(newKeys, func(x []byte) bool { return bytes.Equal(x, k) }) {
@@ -142,11 +152,7 @@ func getRecord(tx *bolt.Tx, id string) (*host.Record, error) {
 	if data == nil {
 		return nil, host.Errorf(host.ENOTFOUND, "order %s not found", id)
 	}
-	var r host.Record
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("decoding order %s: %w", id, err)
-	}
-	return &r, nil
+	return unmarshalRecord(id, data)
 }
 
 // CreateOrders implements host.OrderStore.
@@ -195,6 +201,7 @@ func createOrder(tx *bolt.Tx, no host.NewOrder, enc encodedRecord) (host.CreateR
 		}
 	}
 	ext := tx.Bucket(bucketExternal)
+	ext.FillPercent = indexFillPercent // channels' external ids mostly grow
 	ek := externalKey(r.ChannelID, r.ExternalID)
 	if id := ext.Get(ek); id != nil {
 		existing, err := getRecord(tx, string(id))
