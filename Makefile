@@ -49,10 +49,20 @@ test: build lint $(BIN)/opa-$(OPA_VERSION)
 	$(BIN)/opa-$(OPA_VERSION) test policies
 	$(GO) test -race -count=1 ./...
 
+# The benchmark suite: every benchmark 6 times (medians, side by side with
+# their baselines), then the two end-to-end ones once at the issue's sizes
+# (100,000 orders through a connector; a database of 1,000,000 orders),
+# then one table of it all. Takes about 20 minutes on 2 cores.
+BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
+BENCH_E2E         := BenchmarkConnectorImport|BenchmarkScale
+
 bench:
 	@mkdir -p $(dir $(BENCH_OUT))
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee $(BENCH_OUT)
-	@echo "wrote $(BENCH_OUT); compare runs with: go run golang.org/x/perf/cmd/benchstat@latest OLD NEW"
+	$(GO) test -run '^$$' -bench . -skip '$(BENCH_E2E)' -benchmem -count 6 ./... | tee $(BENCH_OUT)
+	$(GO) test -run '^$$' -bench ConnectorImport -benchtime 100000x ./host/cmd/ordergate | tee -a $(BENCH_OUT)
+	$(GO) test -run '^$$' -bench Scale -benchtime 1000000x -timeout 60m ./host/cmd/ordergate | tee -a $(BENCH_OUT)
+	$(GO) run golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION) $(BENCH_OUT) | tee $(basename $(BENCH_OUT))-table.txt
+	@echo "wrote $(BENCH_OUT) and its table; compare two runs with: go run golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION) OLD NEW"
 
 # Regenerates sdk/proto/connector/v1 from connector.proto (the generated
 # code is committed; CI does not need these tools).
