@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/logging"
 	"github.com/open-policy-agent/opa/v1/runtime"
 )
 
@@ -27,6 +28,9 @@ func startSidecar(b *testing.B) string {
 		return strings.HasSuffix(info.Name(), "_test.rego") || (info.IsDir() && info.Name() == "testdata")
 	}
 	params.Output = io.Discard
+	// Its request log would land in the benchmark output, between a
+	// benchmark's name and its figures.
+	params.Logger, params.ConsoleLogger = logging.NewNoOpLogger(), logging.NewNoOpLogger()
 	ctx, cancel := context.WithCancel(context.Background())
 	rt, err := runtime.NewRuntime(ctx, params)
 	if err != nil {
