@@ -5,7 +5,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X github.com/ordergate/ordergate/host/cli.Version=$(VERSION)
 BENCH_OUT ?= bench/latest.txt
 
-.PHONY: all build run test bench fmt lint clean plugins proto
+.PHONY: all build run test bench fmt lint clean plugins proto fuzz test-crash
 
 # Pinned code generators of the connector protocol (make proto).
 BUF_VERSION                := v1.75.0
@@ -28,8 +28,13 @@ plugins:
 		$(GO) build -o $(BIN)/plugins/ordergate-connector-$$name ./$$dir || exit 1; \
 	done
 
+# make run seals stored secrets with a development key it creates once in
+# ./data; in production keep the key outside the data directory.
+DEV_SECRET_KEY := data/secret.key
+
 run: build
-	$(BIN)/ordergate serve --addr 127.0.0.1:8080 --data ./data --policies ./policies --plugins ./$(BIN)/plugins
+	@mkdir -p data && test -f $(DEV_SECRET_KEY) || (umask 077 && $(BIN)/ordergate secret-key > $(DEV_SECRET_KEY))
+	$(BIN)/ordergate serve --addr 127.0.0.1:8080 --data ./data --policies ./policies --plugins ./$(BIN)/plugins --secret-key-file $(DEV_SECRET_KEY)
 
 # OPA_VERSION is the OPA release the policies are checked with; keep it the
 # version of github.com/open-policy-agent/opa in go.mod.
@@ -48,6 +53,25 @@ test: build lint $(BIN)/opa-$(OPA_VERSION)
 	$(BIN)/ordergate policy test -v policies
 	$(BIN)/opa-$(OPA_VERSION) test policies
 	$(GO) test -race -count=1 ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=20s
+
+# Fuzz targets (package:target), each seeded from committed fixtures. make
+# test runs each for 20 s; run them longer with e.g. make fuzz FUZZTIME=10m.
+# A failure leaves its input in the package's testdata/fuzz for go test.
+FUZZ_TARGETS := host/api:FuzzDecodeOrder plugins/file:FuzzParseFile plugins/shopify:FuzzMapOrder host/policy:FuzzInput host/stockfile:FuzzParse
+FUZZTIME     ?= 1m
+
+fuzz:
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "$(GO) test -run '^$$' -fuzz '^$$name\$$' -fuzztime $(FUZZTIME) ./$$pkg"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg || exit 1; \
+	done
+
+# The crash tests with many kills (make test runs them with 20 and 3).
+CRASH_KILLS ?= 100
+
+test-crash: build
+	ORDERGATE_CRASH_KILLS=$(CRASH_KILLS) $(GO) test -count=1 -v -run 'TestCrashDuringIntake|TestHostKilledMidImport' ./host/cmd/ordergate
 
 # The benchmark suite: every benchmark 6 times (medians, side by side with
 # their baselines), then the two end-to-end ones once at the issue's sizes
@@ -76,8 +100,12 @@ proto:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
+# staticcheck is pinned and run from the module proxy (no install step).
+STATICCHECK_VERSION := v0.8.2
+
 lint:
 	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null; git ls-files --others --exclude-standard '*.go' 2>/dev/null)); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 

@@ -20,6 +20,7 @@ const (
 	EFORBIDDEN    = "forbidden"              // valid credentials, not allowed
 	ETOOLARGE     = "too_large"              // the request body is over the limit
 	EUNAVAILABLE  = "unavailable"            // not ready (no policy loaded, shutting down)
+	ETOOMANY      = "too_many_requests"      // the key is over its rate limit
 )
 
 // Error is the error type of the host's domain: a code the API maps to an

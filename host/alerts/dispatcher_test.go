@@ -18,6 +18,7 @@ import (
 	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/host/alerts"
 	"github.com/ordergate/ordergate/host/bolt"
+	"github.com/ordergate/ordergate/host/internal/e2e"
 	"github.com/ordergate/ordergate/host/orders"
 	"github.com/ordergate/ordergate/host/policy"
 	"github.com/ordergate/ordergate/sdk"
@@ -75,6 +76,9 @@ func setup(t *testing.T) *fixture {
 	t.Helper()
 	db, err := bolt.Open(t.TempDir(), nil)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.UseSecrets(context.Background(), e2e.SecretBox(t)); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })

@@ -18,6 +18,7 @@ import (
 	"github.com/ordergate/ordergate/host/bolt"
 	"github.com/ordergate/ordergate/host/connectors"
 	"github.com/ordergate/ordergate/host/importer"
+	"github.com/ordergate/ordergate/host/internal/e2e"
 	"github.com/ordergate/ordergate/host/keys"
 	"github.com/ordergate/ordergate/host/orders"
 	"github.com/ordergate/ordergate/host/policy"
@@ -47,6 +48,9 @@ func newTestHostWith(t testing.TB, policies string, evalTimeout time.Duration) *
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := db.UseSecrets(context.Background(), e2e.SecretBox(t)); err != nil {
+		t.Fatal(err)
+	}
 	engine := policy.NewEngine(policies, nil, evalTimeout)
 	if _, err := engine.Reload(context.Background()); err != nil {
 		t.Fatal(err)
@@ -62,7 +66,7 @@ func newTestHostWith(t testing.TB, policies string, evalTimeout time.Duration) *
 	go func() { defer close(done); imports.Run(ctx) }()
 	srv := api.New(api.Config{
 		Orders: service, Store: db, Channels: db, Keys: db, Catalog: db, Runs: db, Alerts: db, Connectors: manager, Importer: imports, Engine: engine,
-		BodyLimit: 64 << 10, BatchBodyLimit: 4 << 20, Version: "test",
+		Backup: db.Backup, BodyLimit: 64 << 10, BatchBodyLimit: 4 << 20, Version: "test",
 	})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() { stop(); <-done; manager.Close(); ts.Close(); db.Close() })

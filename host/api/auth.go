@@ -1,7 +1,13 @@
 package api
 
 import (
+	"math"
+	"strconv"
 	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/gin-gonic/gin"
 
@@ -28,9 +34,44 @@ func (s *Server) authenticate(role string) gin.HandlerFunc {
 			s.abort(c, host.Errorf(host.EFORBIDDEN, "this route needs an admin key"))
 			return
 		}
+		if wait := s.limits.wait(key); wait > 0 {
+			c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+			s.abort(c, host.Errorf(host.ETOOMANY, "this key is over its rate limit of %g requests per second; retry after %s", s.limits.rate, wait.Round(time.Millisecond)))
+			return
+		}
 		c.Set(ctxKey, key)
 		c.Next()
 	}
+}
+
+// keyLimits holds a token bucket per reseller key.
+type keyLimits struct {
+	rate  float64
+	burst int
+	mu    sync.Mutex
+	byKey map[string]*rate.Limiter
+}
+
+// wait takes a token for a request of key and returns 0, or, when the
+// key's bucket is empty, how long until it has one (the request is not
+// counted).
+func (l *keyLimits) wait(key *host.APIKey) time.Duration {
+	if l.rate <= 0 || key.Role == host.RoleAdmin {
+		return 0
+	}
+	l.mu.Lock()
+	lim := l.byKey[key.ID]
+	if lim == nil {
+		lim = rate.NewLimiter(rate.Limit(l.rate), max(l.burst, 1))
+		l.byKey[key.ID] = lim
+	}
+	l.mu.Unlock()
+	r := lim.Reserve()
+	if d := r.Delay(); d > 0 {
+		r.Cancel()
+		return d
+	}
+	return 0
 }
 
 func keyOf(c *gin.Context) *host.APIKey { return c.MustGet(ctxKey).(*host.APIKey) }

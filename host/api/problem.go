@@ -37,6 +37,7 @@ var statusOf = map[string]int{
 	host.EFORBIDDEN:    http.StatusForbidden,
 	host.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	host.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	host.ETOOMANY:      http.StatusTooManyRequests,
 	host.EINTERNAL:     http.StatusInternalServerError,
 }
 

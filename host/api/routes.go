@@ -112,6 +112,8 @@ func (s *Server) routes() []route {
 
 		{method: "GET", path: "/api/v1/workflow", summary: "The policy revision in force, its modules and the last reload error.", role: host.RoleAdmin,
 			responses: one(policy.Status{}), handler: s.getWorkflow},
+		{method: "GET", path: "/api/v1/backup", summary: "A consistent copy of the database file, taken while the host serves (ordergate backup).",
+			role: host.RoleAdmin, responses: one(nil), handler: s.backup},
 		{method: "POST", path: "/api/v1/workflow/reload", summary: "Load the policy directory again; a revision that fails to compile or test is refused.", role: host.RoleAdmin,
 			responses: one(policy.Status{}), handler: s.reloadWorkflow},
 		{method: "POST", path: "/api/v1/workflow/evaluate", summary: "Dry run: the decision the live policies make for an order; nothing is stored.", role: host.RoleAdmin,

@@ -5,6 +5,8 @@ package api
 
 import (
 	"context"
+	"golang.org/x/time/rate"
+	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -35,11 +37,19 @@ type Config struct {
 	Connectors Connectors
 	Importer   *importer.Importer
 	Engine     *policy.Engine
-	Log        hclog.Logger
+	// Backup writes a consistent copy of the database (bolt.DB.Backup);
+	// nil when the store cannot.
+	Backup func(w io.Writer, size func(int64)) (int64, error)
+	Log    hclog.Logger
 	// BodyLimit bounds a single-order request body (default 1 MiB);
 	// BatchBodyLimit a batch request (default 16 MiB).
 	BodyLimit      int64
 	BatchBodyLimit int64
+	// KeyRate limits each reseller key to this many requests per second
+	// (a token bucket holding KeyBurst); over it, 429 with Retry-After.
+	// 0 is no limit. Admin keys are not limited.
+	KeyRate  float64
+	KeyBurst int
 	// InventoryBodyLimit bounds an inventory upload (default 64 MiB).
 	InventoryBodyLimit int64
 	// Version is reported by /healthz.
@@ -50,9 +60,9 @@ type Config struct {
 type Server struct {
 	cfg     Config
 	log     hclog.Logger
+	limits  *keyLimits
 	router  *gin.Engine
 	openapi []byte
-	ready   func() error
 }
 
 var setGinMode sync.Once
@@ -72,7 +82,7 @@ func New(cfg Config) *Server {
 	if cfg.Log == nil {
 		cfg.Log = hclog.NewNullLogger()
 	}
-	s := &Server{cfg: cfg, log: cfg.Log.Named("http")}
+	s := &Server{cfg: cfg, log: cfg.Log.Named("http"), limits: &keyLimits{rate: cfg.KeyRate, burst: cfg.KeyBurst, byKey: map[string]*rate.Limiter{}}}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	// SKUs may contain '/': match on the escaped path (%2F) and unescape

@@ -88,14 +88,21 @@ func enqueueDeliveries(tx *bolt.Tx, ds []*host.Delivery) error {
 
 // PutDestination implements host.AlertStore.
 func (d *DB) PutDestination(ctx context.Context, dest *host.Destination) error {
-	return d.update(ctx, func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bucketDestinations), dest.Name, dest) })
+	sealed, err := sealedDestination(d, dest)
+	if err != nil {
+		return err
+	}
+	return d.update(ctx, func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bucketDestinations), dest.Name, sealed) })
 }
 
 // Destination implements host.AlertStore.
 func (d *DB) Destination(_ context.Context, name string) (dest *host.Destination, err error) {
 	err = d.view(func(tx *bolt.Tx) error {
 		dest, err = getJSON[host.Destination](tx.Bucket(bucketDestinations), name, fmt.Sprintf("alert destination %s not found", name))
-		return err
+		if err != nil {
+			return err
+		}
+		return d.open(destinationSecrets(dest))
 	})
 	return dest, err
 }
@@ -104,6 +111,11 @@ func (d *DB) Destination(_ context.Context, name string) (dest *host.Destination
 func (d *DB) Destinations(_ context.Context) (out []*host.Destination, err error) {
 	err = d.view(func(tx *bolt.Tx) error {
 		out, err = listJSON[host.Destination](tx.Bucket(bucketDestinations))
+		for _, dest := range out {
+			if err == nil {
+				err = d.open(destinationSecrets(dest))
+			}
+		}
 		return err
 	})
 	return out, err

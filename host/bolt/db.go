@@ -9,12 +9,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/ordergate/ordergate/host/secrets"
 )
 
 // FileName is the database file inside the data directory.
@@ -42,6 +46,7 @@ const maxGroup = 1024
 type DB struct {
 	db     *bolt.DB
 	log    hclog.Logger
+	box    *secrets.Box // seals channel and destination secrets; set by UseSecrets
 	writes chan *write
 	done   chan struct{}
 }
@@ -62,7 +67,7 @@ func Open(dir string, log hclog.Logger) (*DB, error) {
 	path := filepath.Join(dir, FileName)
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, FreelistType: bolt.FreelistMapType})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("opening %s: the database is locked by another process (is a host running?)", path)
 		}
 		return nil, fmt.Errorf("opening %s: %w", path, err)
@@ -193,7 +198,48 @@ func (d *DB) commit(group []*write) {
 // view runs fn in a read-only transaction.
 func (d *DB) view(fn func(*bolt.Tx) error) error { return d.db.View(fn) }
 
-// Backup writes a consistent copy of the database to w while it serves.
-func (d *DB) Backup(path string) error {
-	return d.db.View(func(tx *bolt.Tx) error { return tx.CopyFile(path, 0o600) })
+// Backup writes a consistent copy of the database to w while the host
+// serves: bbolt's hot backup, one read transaction, so writers go on.
+// size, if not nil, is told the copy's length before it is written.
+func (d *DB) Backup(w io.Writer, size func(int64)) (int64, error) {
+	var n int64
+	err := d.db.View(func(tx *bolt.Tx) error {
+		if size != nil {
+			size(tx.Size())
+		}
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	if err != nil {
+		return n, fmt.Errorf("backing up the database: %w", err)
+	}
+	return n, nil
+}
+
+// Verify opens the database file at path read-only and runs bbolt's
+// consistency check and ordergate's schema check on it: what restore does
+// before it puts a backup in place.
+func Verify(path string) error {
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
+	if err != nil {
+		return fmt.Errorf("opening %s: %w", path, err)
+	}
+	defer bdb.Close()
+	return bdb.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			return fmt.Errorf("%s is damaged: %w", path, err)
+		}
+		if tx.Bucket(bucketOrders) == nil || tx.Bucket(bucketSettings) == nil {
+			return fmt.Errorf("%s is not an ordergate database", path)
+		}
+		if v := tx.Bucket(bucketSettings).Get(keySchema); v != nil {
+			var version int
+			fmt.Sscan(string(v), &version)
+			if version > schemaVersion {
+				return fmt.Errorf("%s has schema version %d; this ordergate knows up to %d", path, version, schemaVersion)
+			}
+		}
+		return nil
+	})
 }

@@ -22,7 +22,10 @@ func (d *DB) Channel(_ context.Context, id string) (*host.Channel, error) {
 			return host.Errorf(host.ENOTFOUND, "channel %s not found", id)
 		}
 		ch = new(host.Channel)
-		return json.Unmarshal(data, ch)
+		if err := json.Unmarshal(data, ch); err != nil {
+			return err
+		}
+		return d.open(channelSecrets(ch))
 	})
 	return ch, err
 }
@@ -30,13 +33,20 @@ func (d *DB) Channel(_ context.Context, id string) (*host.Channel, error) {
 // EnsureChannel implements host.ChannelStore.
 func (d *DB) EnsureChannel(ctx context.Context, ch *host.Channel) (*host.Channel, error) {
 	stored := ch
-	err := d.update(ctx, func(tx *bolt.Tx) error {
+	sealed, err := sealedChannel(d, ch)
+	if err != nil {
+		return nil, err
+	}
+	err = d.update(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketChannels)
 		if data := b.Get([]byte(ch.ID)); data != nil {
 			stored = new(host.Channel)
-			return json.Unmarshal(data, stored)
+			if err := json.Unmarshal(data, stored); err != nil {
+				return err
+			}
+			return d.open(channelSecrets(stored))
 		}
-		data, err := json.Marshal(ch)
+		data, err := json.Marshal(sealed)
 		if err != nil {
 			return err
 		}
@@ -55,6 +65,9 @@ func (d *DB) Channels(_ context.Context) ([]*host.Channel, error) {
 		return tx.Bucket(bucketChannels).ForEach(func(_, v []byte) error {
 			ch := new(host.Channel)
 			if err := json.Unmarshal(v, ch); err != nil {
+				return err
+			}
+			if err := d.open(channelSecrets(ch)); err != nil {
 				return err
 			}
 			out = append(out, ch)
@@ -151,12 +164,16 @@ var (
 
 // PutChannel implements host.ChannelStore.
 func (d *DB) PutChannel(ctx context.Context, ch *host.Channel) error {
+	sealed, err := sealedChannel(d, ch)
+	if err != nil {
+		return err
+	}
 	return d.update(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketChannels)
 		if b.Get([]byte(ch.ID)) == nil {
 			return host.Errorf(host.ENOTFOUND, "channel %s not found", ch.ID)
 		}
-		data, err := json.Marshal(ch)
+		data, err := json.Marshal(sealed)
 		if err != nil {
 			return err
 		}
@@ -273,8 +290,8 @@ func (d *DB) Runs(_ context.Context, channelID string, limit int) ([]*host.Run, 
 	err := d.view(func(tx *bolt.Tx) error {
 		prefix := append([]byte(channelID), 0)
 		c := tx.Bucket(bucketRuns).Cursor()
-		k, v := c.Seek(append(slices.Clone(prefix), 0xff))
-		if k == nil {
+		var k, v []byte
+		if k, _ = c.Seek(append(slices.Clone(prefix), 0xff)); k == nil {
 			k, v = c.Last()
 		} else {
 			k, v = c.Prev()

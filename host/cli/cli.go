@@ -6,6 +6,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/ordergate/ordergate/host/secrets"
 	"io"
 	"os"
 	"strings"
@@ -41,6 +42,12 @@ func Run(ctx context.Context, env Env, args []string) int {
 		err = policyCommand(ctx, env, rest)
 	case "loadtest":
 		err = loadtest(ctx, env, rest)
+	case "backup":
+		err = backupCommand(ctx, env, rest)
+	case "restore":
+		err = restoreCommand(ctx, env, rest)
+	case "secret-key":
+		fmt.Fprintln(env.Stdout, secrets.NewKey())
 	case "version":
 		fmt.Fprintln(env.Stdout, "ordergate", Version)
 	case "help", "-h", "--help":
@@ -70,6 +77,10 @@ commands:
   policy eval --order FILE   print the workflow decision for an order
   loadtest --key K --channel C
                              post generated orders to a host; print throughput and latency
+  backup --key K --out FILE  copy a running host's database to FILE (hot backup)
+  restore --from FILE --data DIR
+                             put a backup in place as a stopped host's database
+  secret-key                 print a new random key for --secret-key-file
   version                    print the version
 
 Run 'ordergate <command> -h' for a command's flags. Flags of serve can also

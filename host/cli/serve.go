@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -22,6 +23,7 @@ import (
 	"github.com/ordergate/ordergate/host/keys"
 	"github.com/ordergate/ordergate/host/orders"
 	"github.com/ordergate/ordergate/host/policy"
+	"github.com/ordergate/ordergate/host/secrets"
 )
 
 // serveConfig is the configuration of `ordergate serve`.
@@ -31,6 +33,10 @@ type serveConfig struct {
 	logFormat, logLevel           string
 	evalTimeout                   time.Duration
 	bodyLimit, batchBodyLimit     int64
+	keyRate                       float64
+	tlsCert, tlsKey               string
+	secretKeyFile                 string
+	keyBurst                      int
 	shutdownTimeout               time.Duration
 	watch                         bool
 }
@@ -48,6 +54,11 @@ func serve(ctx context.Context, env Env, args []string) error {
 	fs.DurationVar(&cfg.evalTimeout, "eval-timeout", policy.DefaultEvalTimeout, "deadline of one workflow evaluation")
 	fs.Int64Var(&cfg.bodyLimit, "body-limit", 1<<20, "largest single-order request body, in bytes")
 	fs.Int64Var(&cfg.batchBodyLimit, "batch-body-limit", 16<<20, "largest batch request body, in bytes")
+	fs.Float64Var(&cfg.keyRate, "key-rate", 20, "requests per second each reseller key may make (0: no limit; admin keys have none)")
+	fs.IntVar(&cfg.keyBurst, "key-burst", 40, "requests a reseller key may make at once above its rate")
+	fs.StringVar(&cfg.secretKeyFile, "secret-key-file", "", "file with the key (32 bytes, base64 or hex) sealing stored secrets; or the key itself in ORDERGATE_SECRET_KEY")
+	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "PEM certificate (chain) file: serve HTTPS (with --tls-key)")
+	fs.StringVar(&cfg.tlsKey, "tls-key", "", "PEM private key file of --tls-cert")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")
 	fs.BoolVar(&cfg.watch, "watch", true, "reload the policies when their files change")
 	if err := fs.Parse(args); err != nil {
@@ -55,6 +66,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 	}
 	if err := fromEnv(fs, env); err != nil {
 		return err
+	}
+	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
+		return fmt.Errorf("--tls-cert and --tls-key go together")
 	}
 	if cfg.logFormat != "text" && cfg.logFormat != "json" {
 		return fmt.Errorf("--log-format must be text or json, not %q", cfg.logFormat)
@@ -72,11 +86,18 @@ func serve(ctx context.Context, env Env, args []string) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	box, err := secrets.Load(cfg.secretKeyFile, env.Getenv("ORDERGATE_SECRET_KEY"))
+	if err != nil {
+		return err
+	}
 	db, err := bolt.Open(cfg.data, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if err := db.UseSecrets(ctx, box); err != nil {
+		return err
+	}
 
 	engine := policy.NewEngine(cfg.policies, log, cfg.evalTimeout)
 	if _, err := engine.Reload(ctx); err != nil {
@@ -125,7 +146,8 @@ func serve(ctx context.Context, env Env, args []string) error {
 
 	srv := api.New(api.Config{
 		Orders: service, Store: db, Channels: db, Keys: db, Catalog: db, Runs: db, Alerts: db, Dispatcher: dispatcher, Connectors: manager, Importer: imports, Engine: engine,
-		Log: log, BodyLimit: cfg.bodyLimit, BatchBodyLimit: cfg.batchBodyLimit, Version: Version,
+		Backup: db.Backup, Log: log, BodyLimit: cfg.bodyLimit, BatchBodyLimit: cfg.batchBodyLimit,
+		KeyRate: cfg.keyRate, KeyBurst: cfg.keyBurst, Version: Version,
 	})
 	httpServer := srv.NewHTTPServer(cfg.addr)
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -143,9 +165,18 @@ func serve(ctx context.Context, env Env, args []string) error {
 	}
 
 	errc := make(chan error, 1)
+	if cfg.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("loading --tls-cert and --tls-key: %w", err)
+		}
+		httpServer.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, httpServer.TLSConfig)
+	}
 	go func() { errc <- httpServer.Serve(ln) }()
 	log.Info("ordergate serving", "addr", ln.Addr().String(), "data", db.Path(), "policies", cfg.policies,
-		"revision", engine.Revision().ID, "version", Version)
+		"revision", engine.Revision().ID, "version", Version, "tls", cfg.tlsCert != "")
 
 	select {
 	case err := <-errc:

@@ -14,6 +14,7 @@ import (
 	"github.com/ordergate/ordergate/host/alerts"
 	"github.com/ordergate/ordergate/host/bolt"
 	"github.com/ordergate/ordergate/host/importer"
+	"github.com/ordergate/ordergate/host/internal/e2e"
 	"github.com/ordergate/ordergate/host/orders"
 	"github.com/ordergate/ordergate/host/policy"
 	"github.com/ordergate/ordergate/sdk"
@@ -103,6 +104,9 @@ func setup(t *testing.T, c sdk.Connector, cfg importer.Config) *fixture {
 	t.Helper()
 	db, err := bolt.Open(t.TempDir(), nil)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.UseSecrets(context.Background(), e2e.SecretBox(t)); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
@@ -249,6 +253,9 @@ func TestOpsAlertsForFailingAndSilentChannels(t *testing.T) {
 	c := &scripted{pages: 0, then: "fail"}
 	db, err := bolt.Open(t.TempDir(), nil)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.UseSecrets(context.Background(), e2e.SecretBox(t)); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })

@@ -159,7 +159,7 @@ func RunTests(ctx context.Context, dir string) ([]TestResult, error) {
 }
 
 func testModules(ctx context.Context, modules map[string]*ast.Module, store storage.Store) ([]TestResult, error) {
-	ch, err := tester.NewRunner().SetStore(store).Run(ctx, modules)
+	ch, err := tester.NewRunner().SetStore(store).SetModules(modules).RunTests(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("compiling policies with their tests: %w", err)
 	}

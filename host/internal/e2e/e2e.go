@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/ordergate/ordergate/host/secrets"
 	"io"
 	"net/http"
 	"os"
@@ -54,6 +55,20 @@ type Host struct {
 	err    error // the process's exit error, once exited is closed
 }
 
+// TestSecretKey is the secret key hosts started by Start have.
+const TestSecretKey = "b3JkZXJnYXRlIHRlc3Qgc2VjcmV0IGtleSwgMzIgYnk="
+
+// SecretBox returns the box of TestSecretKey, for stores opened in a test
+// process (bolt.DB.UseSecrets).
+func SecretBox(t testing.TB) *secrets.Box {
+	t.Helper()
+	box, err := secrets.Load("", TestSecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return box
+}
+
 // Start runs `bin serve` with args plus a kernel-chosen loopback address
 // and JSON logs, and returns once the host serves. The process is stopped
 // when the test ends if the test has not stopped it.
@@ -62,7 +77,9 @@ func Start(t testing.TB, bin string, env []string, args ...string) *Host {
 	h := &Host{stdout: &lockedBuffer{}, logs: &lockedBuffer{}, exited: make(chan struct{})}
 	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}, args...)
 	h.cmd = exec.Command(bin, args...)
-	h.cmd.Env = append(os.Environ(), env...)
+	// A secret key, so tests can store channel and destination secrets;
+	// env may override it.
+	h.cmd.Env = append(append(os.Environ(), "ORDERGATE_SECRET_KEY="+TestSecretKey), env...)
 	h.cmd.Stdout = h.stdout
 	stderr, err := h.cmd.StderrPipe()
 	if err != nil {

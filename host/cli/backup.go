@@ -1,0 +1,149 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/ordergate/ordergate/host/bolt"
+)
+
+// backupCommand downloads a consistent copy of a running host's database
+// (GET /api/v1/backup), checks it and puts it at --out. The file appears
+// only once it is whole and checked.
+func backupCommand(ctx context.Context, env Env, args []string) error {
+	fs := flagSet("backup", env)
+	url := fs.String("url", "http://127.0.0.1:8080", "the host's base URL")
+	key := fs.String("key", "", "an admin API key; or ORDERGATE_KEY")
+	out := fs.String("out", "", "the file to write the backup to (required)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := fromEnv(fs, env); err != nil {
+		return err
+	}
+	switch {
+	case *key == "":
+		return fmt.Errorf("--key (or ORDERGATE_KEY) is required")
+	case *out == "":
+		return fmt.Errorf("--out is required")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url+"/api/v1/backup", nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+*key)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("asking %s for a backup: %w", *url, err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
+		return fmt.Errorf("asking %s for a backup: %s: %s", *url, res.Status, body)
+	}
+	tmp := *out + ".partial"
+	n, err := writeFileSynced(tmp, res.Body)
+	if err == nil && res.ContentLength >= 0 && n != res.ContentLength {
+		err = fmt.Errorf("the host sent %d of %d bytes", n, res.ContentLength)
+	}
+	if err == nil {
+		err = bolt.Verify(tmp)
+	}
+	if err == nil {
+		err = os.Rename(tmp, *out)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("backing up to %s: %w", *out, err)
+	}
+	fmt.Fprintf(env.Stdout, "wrote %s (%d bytes), a consistent copy checked by bbolt\n", *out, n)
+	return nil
+}
+
+// restoreCommand puts a backup in place as the database of a data
+// directory whose host is stopped. The database it replaces is kept beside
+// it, renamed.
+func restoreCommand(_ context.Context, env Env, args []string) error {
+	fs := flagSet("restore", env)
+	from := fs.String("from", "", "the backup file (required)")
+	data := fs.String("data", "data", "the data directory of the stopped host")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := fromEnv(fs, env); err != nil {
+		return err
+	}
+	if *from == "" {
+		return fmt.Errorf("--from is required")
+	}
+	if err := bolt.Verify(*from); err != nil {
+		return fmt.Errorf("refusing to restore: %w", err)
+	}
+	if err := os.MkdirAll(*data, 0o700); err != nil {
+		return err
+	}
+	target := filepath.Join(*data, bolt.FileName)
+	aside := ""
+	if _, err := os.Stat(target); err == nil {
+		// A running host holds the file's lock.
+		db, err := bbolt.Open(target, 0o600, &bbolt.Options{Timeout: time.Second})
+		if errors.Is(err, berrors.ErrTimeout) {
+			return fmt.Errorf("refusing to restore: a host is running on %s; stop it first", *data)
+		}
+		if err == nil {
+			db.Close()
+		}
+		aside = target + ".before-restore-" + strconv.FormatInt(time.Now().Unix(), 10)
+		if err := os.Rename(target, aside); err != nil {
+			return err
+		}
+	}
+	src, err := os.Open(*from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	tmp := target + ".restoring"
+	if _, err := writeFileSynced(tmp, src); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("copying %s: %w", *from, err)
+	}
+	if err := os.Rename(tmp, target); err != nil {
+		return err
+	}
+	if dir, err := os.Open(*data); err == nil {
+		dir.Sync()
+		dir.Close()
+	}
+	fmt.Fprintf(env.Stdout, "restored %s to %s\n", *from, target)
+	if aside != "" {
+		fmt.Fprintf(env.Stdout, "the database it replaced is kept as %s\n", aside)
+	}
+	return nil
+}
+
+// writeFileSynced writes r to a new file at path and syncs it to disk.
+func writeFileSynced(path string, r io.Reader) (int64, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return 0, err
+	}
+	n, err := io.Copy(f, r)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return n, err
+}

@@ -1,0 +1,116 @@
+package main_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ordergate/ordergate/host/internal/e2e"
+)
+
+// TestKeyRateLimit: a reseller key over its rate gets 429 with
+// Retry-After and a problem document, and is served again once the
+// bucket refills; admin keys are not limited.
+func TestKeyRateLimit(t *testing.T) {
+	ctx := context.Background()
+	h := e2e.Start(t, bin, nil, "--data", t.TempDir(), "--policies", policies, "--key-rate", "1", "--key-burst", "3")
+	mustDo(t, h, "POST", "/api/v1/channels", h.AdminKey, map[string]any{"id": "acme", "kind": "b2b"}, 201)
+	created := decode(t, mustDo(t, h, "POST", "/api/v1/keys", h.AdminKey, map[string]any{"role": "reseller", "channel_id": "acme"}, 201))
+	reseller := created["secret"].(string)
+
+	for range 3 {
+		mustDo(t, h, "GET", "/api/v1/orders", reseller, nil, 200)
+	}
+	req, _ := http.NewRequestWithContext(ctx, "GET", h.URL+"/api/v1/orders", nil)
+	req.Header.Set("Authorization", "Bearer "+reseller)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	retry, _ := strconv.Atoi(res.Header.Get("Retry-After"))
+	if res.StatusCode != 429 || retry < 1 || res.Header.Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("4th request at burst 3: %d, Retry-After %q, %s", res.StatusCode, res.Header.Get("Retry-After"), res.Header.Get("Content-Type"))
+	}
+	for range 10 {
+		mustDo(t, h, "GET", "/api/v1/orders", h.AdminKey, nil, 200)
+	}
+	e2e.Eventually(t, 5*time.Second, func() error {
+		if code, body, err := h.Do(ctx, "GET", "/api/v1/orders", reseller, nil); err != nil || code != 200 {
+			return fmt.Errorf("%d %s %v", code, body, err)
+		}
+		return nil
+	})
+}
+
+// TestServeTLS: with --tls-cert and --tls-key the host serves HTTPS only.
+func TestServeTLS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	pool := selfSigned(t, certFile, keyFile)
+	h := e2e.Start(t, bin, nil, "--data", t.TempDir(), "--policies", policies, "--tls-cert", certFile, "--tls-key", keyFile)
+	addr := strings.TrimPrefix(h.URL, "http://")
+
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 10 * time.Second}
+	res, err := client.Get("https://" + addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || res.TLS == nil || res.TLS.Version < tls.VersionTLS12 {
+		t.Fatalf("healthz over TLS: %d %+v", res.StatusCode, res.TLS)
+	}
+	if res, err := http.Get("http://" + addr + "/healthz"); err == nil {
+		res.Body.Close()
+		if res.StatusCode == 200 {
+			t.Error("plain HTTP is served next to TLS")
+		}
+	}
+	if out := run(t, 1, "serve", "--data", t.TempDir(), "--tls-cert", certFile); !strings.Contains(out, "go together") {
+		t.Errorf("--tls-cert alone: %q", out)
+	}
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key, and returns
+// a pool that trusts it.
+func selfSigned(t *testing.T, certFile, keyFile string) *x509.CertPool {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ordergate test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, certFile, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+	writeFile(t, keyFile, string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})))
+	cert, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return pool
+}
