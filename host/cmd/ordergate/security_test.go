@@ -114,3 +114,24 @@ func selfSigned(t *testing.T, certFile, keyFile string) *x509.CertPool {
 	pool.AddCert(cert)
 	return pool
 }
+
+// TestSecretKeyRequired: a host whose database holds a sealed secret does
+// not start without the key, nor with another one, and starts with it.
+func TestSecretKeyRequired(t *testing.T) {
+	data := t.TempDir()
+	h := e2e.Start(t, bin, nil, "--data", data, "--policies", policies)
+	mustDo(t, h, "POST", "/api/v1/alert-destinations", h.AdminKey,
+		map[string]any{"name": "hook", "kind": "webhook", "url": "https://example.com/hook", "secret": "whsec_e2e"}, 201)
+	if code, err := h.Stop(30 * time.Second); err != nil || code != 0 {
+		t.Fatalf("stop: %d %v", code, err)
+	}
+	if out := run(t, 1, "serve", "--data", data, "--policies", policies, "--addr", "127.0.0.1:0"); !strings.Contains(out, "no secret key was given") {
+		t.Errorf("without a key: %q", out)
+	}
+	other := filepath.Join(t.TempDir(), "other.key")
+	writeFile(t, other, strings.TrimSpace(run(t, 0, "secret-key")))
+	if out := run(t, 1, "serve", "--data", data, "--policies", policies, "--addr", "127.0.0.1:0", "--secret-key-file", other); !strings.Contains(out, "do not open") {
+		t.Errorf("with another key: %q", out)
+	}
+	e2e.Start(t, bin, nil, "--data", data, "--policies", policies)
+}
