@@ -39,6 +39,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"invalid currency", "", order(t, map[string]any{"currency": "XYZ"}), 422, "currency"},
 		{"invalid country", "", order(t, map[string]any{"shipping_address": map[string]any{"country": "ZZ"}}), 422, "shipping_address.country"},
 		{"deep nesting", "", order(t, map[string]any{"custom_fields": map[string]any{"a": map[string]any{"b": map[string]any{"c": 1}}}}), 422, "custom_fields.a"},
+		{"nesting 20,000 deep", "", `{"note": ` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `}`, 400, "$"},
 		{"bad time", "", order(t, map[string]any{"placed_at": "yesterday"}), 422, "placed_at"},
 		{"missing fields", "", map[string]any{"number": "#1"}, 422, "external_id"},
 		{"host-owned field", "", order(t, map[string]any{"status": "open"}), 422, "status"},
