@@ -6,6 +6,8 @@ import (
 	"os"
 	"testing"
 
+	gojson "github.com/goccy/go-json"
+
 	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/sdk"
 )
@@ -14,7 +16,8 @@ import (
 // with a body: strict decoding, then validation. Neither may panic; every
 // refusal is a malformed- or invalid-input error naming at least one
 // field (the problem+json the client gets); and an order accepted once is
-// accepted again after a JSON round trip, encoding the same.
+// accepted again after a JSON round trip, encoding the same, and go-json
+// encodes it as encoding/json does.
 func FuzzDecodeOrder(f *testing.F) {
 	for _, file := range []string{"testdata/order-1203.json", "testdata/bench/order-3line.json"} {
 		data, err := os.ReadFile(file)
@@ -43,6 +46,11 @@ func FuzzDecodeOrder(f *testing.F) {
 			again, merr := json.Marshal(&o)
 			if merr != nil {
 				t.Fatalf("an accepted order does not encode: %v", merr)
+			}
+			// Responses and stored records are written with go-json, which
+			// must write what encoding/json writes.
+			if fast, err := gojson.Marshal(&o); err != nil || string(fast) != string(again) {
+				t.Fatalf("go-json wrote\n%s (%v)\nencoding/json wrote\n%s", fast, err, again)
 			}
 			var o2 sdk.Order
 			if err := decodeStrict(again, &o2, ""); err != nil {

@@ -39,7 +39,7 @@ type Config struct {
 	Engine     *policy.Engine
 	// Backup writes a consistent copy of the database (bolt.DB.Backup);
 	// nil when the store cannot.
-	Backup func(w io.Writer, size func(int64)) (int64, error)
+	Backup func(w io.Writer) (int64, error)
 	Log    hclog.Logger
 	// BodyLimit bounds a single-order request body (default 1 MiB);
 	// BatchBodyLimit a batch request (default 16 MiB).

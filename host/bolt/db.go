@@ -93,8 +93,11 @@ func Open(dir string, log hclog.Logger) (*DB, error) {
 }
 
 // schemaVersion is the layout of the buckets; Open upgrades older files.
-// 2 added the SKU and fingerprint order indexes.
-const schemaVersion = 2
+// 2 added the SKU and fingerprint order indexes. 3 stores new order records
+// compressed (record.go); records of older files still read as they are,
+// so going to 3 rewrites nothing, but a binary that knows only 2 refuses
+// the file instead of failing on every order.
+const schemaVersion = 3
 
 var keySchema = []byte("schema_version")
 
@@ -199,14 +202,11 @@ func (d *DB) commit(group []*write) {
 func (d *DB) view(fn func(*bolt.Tx) error) error { return d.db.View(fn) }
 
 // Backup writes a consistent copy of the database to w while the host
-// serves: bbolt's hot backup, one read transaction, so writers go on.
-// size, if not nil, is told the copy's length before it is written.
-func (d *DB) Backup(w io.Writer, size func(int64)) (int64, error) {
+// serves: bbolt's hot backup, one read transaction, so writers go on. It
+// returns the copy's length.
+func (d *DB) Backup(w io.Writer) (int64, error) {
 	var n int64
 	err := d.db.View(func(tx *bolt.Tx) error {
-		if size != nil {
-			size(tx.Size())
-		}
 		var err error
 		n, err = tx.WriteTo(w)
 		return err

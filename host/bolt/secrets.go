@@ -54,14 +54,12 @@ func destinationSecrets(dst *host.Destination) []secretValue {
 // errNoKey is why a secret cannot be stored on a host without a key.
 const errNoKey = "secrets are stored encrypted: start the host with --secret-key-file or ORDERGATE_SECRET_KEY to keep one"
 
-// seal replaces the values with their sealed form. Without a key a secret
-// cannot be stored: that is invalid input naming each field.
+// seal replaces the values with their sealed form. Values come from
+// callers, so each is sealed, even one that looks sealed already. Without a
+// key a secret cannot be stored: that is invalid input naming each field.
 func (d *DB) seal(values []secretValue) error {
 	var missing []sdk.FieldError
 	for _, v := range values {
-		if secrets.IsSealed(v.get()) {
-			continue
-		}
 		if d.box == nil {
 			missing = append(missing, sdk.FieldError{Field: v.field, Detail: errNoKey})
 			continue
@@ -93,6 +91,19 @@ func (d *DB) open(values []secretValue) error {
 }
 
 func sealedChannel(d *DB, ch *host.Channel) (*host.Channel, error) {
+	// Only text can be sealed: a secret setting of another type would be
+	// stored as it is, so it is refused.
+	var bad []sdk.FieldError
+	for _, name := range ch.SecretFields {
+		if v, ok := ch.Config[name]; ok && v != nil {
+			if _, isString := v.(string); !isString {
+				bad = append(bad, sdk.FieldError{Field: "config." + name, Detail: "is a secret setting and must be a string"})
+			}
+		}
+	}
+	if len(bad) > 0 {
+		return nil, host.InvalidFields("the channel is not valid", bad)
+	}
 	out := *ch
 	out.Config = maps.Clone(ch.Config)
 	return &out, d.seal(channelSecrets(&out))
@@ -167,7 +178,9 @@ func (d *DB) UseSecrets(ctx context.Context, box *secrets.Box) error {
 		return errors.New("stored secrets do not open with the secret key given: " + strings.Join(problems, "; "))
 	}
 	if sealedNow > 0 {
-		d.log.Info("sealed secrets stored in plain text by an older version", "count", sealedNow)
+		// bbolt reuses freed pages but does not wipe them, and a backup
+		// copies them too.
+		d.log.Warn("sealed secrets an older version stored in plain text; their old plain copies stay in free pages of the database file until those pages are reused: rotate those secrets", "count", sealedNow)
 	}
 	return nil
 }

@@ -145,3 +145,39 @@ func TestPlainSecretsAreSealedOnStart(t *testing.T) {
 	}
 	db.Close()
 }
+
+// TestSecretsFromCallersAreAlwaysSealed: a value that looks sealed is
+// sealed like any other and reads back as given; a secret setting that is
+// not text is refused, not stored as it is.
+func TestSecretsFromCallersAreAlwaysSealed(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.UseSecrets(ctx, newBox(t)); err != nil {
+		t.Fatal(err)
+	}
+	tricky := "ogs1:looks-sealed-TOPSECRET5"
+	ch := &host.Channel{ID: "shop", Kind: "b2c", SecretFields: []string{"token"}, Config: map[string]any{"token": tricky}}
+	if _, err := db.EnsureChannel(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.Channel(ctx, "shop"); err != nil || got.Config["token"] != tricky {
+		t.Fatalf("read back %v, %v", got, err)
+	}
+	db.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketChannels).Get([]byte("shop")); bytes.Contains(v, []byte("TOPSECRET5")) {
+			t.Errorf("stored as given: %s", v)
+		}
+		return nil
+	})
+	odd := &host.Channel{ID: "odd", Kind: "b2c", SecretFields: []string{"pin"}, Config: map[string]any{"pin": 1234}}
+	_, err = db.EnsureChannel(ctx, odd)
+	var he *host.Error
+	if !errors.As(err, &he) || he.Code != host.EINVALID || he.Fields[0].Field != "config.pin" {
+		t.Errorf("a number as a secret setting: %v", err)
+	}
+}

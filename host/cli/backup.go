@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -93,7 +92,6 @@ func restoreCommand(_ context.Context, env Env, args []string) error {
 		return err
 	}
 	target := filepath.Join(*data, bolt.FileName)
-	aside := ""
 	if _, err := os.Stat(target); err == nil {
 		// A running host holds the file's lock.
 		db, err := bbolt.Open(target, 0o600, &bbolt.Options{Timeout: time.Second})
@@ -103,11 +101,10 @@ func restoreCommand(_ context.Context, env Env, args []string) error {
 		if err == nil {
 			db.Close()
 		}
-		aside = target + ".before-restore-" + strconv.FormatInt(time.Now().Unix(), 10)
-		if err := os.Rename(target, aside); err != nil {
-			return err
-		}
 	}
+	// The copy is made and synced beside the database first; only then is
+	// the database moved aside and the copy renamed into place, so a failed
+	// copy leaves the database as it was.
 	src, err := os.Open(*from)
 	if err != nil {
 		return err
@@ -118,8 +115,19 @@ func restoreCommand(_ context.Context, env Env, args []string) error {
 		os.Remove(tmp)
 		return fmt.Errorf("copying %s: %w", *from, err)
 	}
+	aside := ""
+	if _, err := os.Stat(target); err == nil {
+		aside = fmt.Sprintf("%s.before-restore-%s", target, time.Now().UTC().Format("20060102T150405.000000000Z"))
+		if err := os.Rename(target, aside); err != nil {
+			os.Remove(tmp)
+			return err
+		}
+	}
 	if err := os.Rename(tmp, target); err != nil {
-		return err
+		if aside != "" {
+			os.Rename(aside, target)
+		}
+		return fmt.Errorf("putting the copy in place (the database is unchanged): %w", err)
 	}
 	if dir, err := os.Open(*data); err == nil {
 		dir.Sync()

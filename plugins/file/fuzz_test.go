@@ -1,15 +1,17 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
 // FuzzParseFile feeds arbitrary bytes as a CSV, NDJSON or JSON file to the
 // file connector's parser. It must not panic, and a file it accepts has
 // only valid orders with distinct external ids (a file is imported whole
-// or not at all).
+// or not at all); and format auto reads a file as its extension says.
 func FuzzParseFile(f *testing.F) {
 	order, err := os.ReadFile(filepath.Join("..", "..", "sdk", "testdata", "order-1203.json"))
 	if err != nil {
@@ -27,8 +29,10 @@ func FuzzParseFile(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, name string, data []byte) {
+		results := map[string]string{}
 		for _, format := range []string{"auto", "csv", "ndjson", "json"} {
 			orders, err := parseFile(name, data, format, columns)
+			results[format] = fmt.Sprint(orders, err)
 			if err != nil {
 				continue
 			}
@@ -42,6 +46,14 @@ func FuzzParseFile(f *testing.F) {
 				}
 				seen[orders[i].ExternalID] = true
 			}
+		}
+		// auto reads the file as its extension says.
+		byExt := map[string]string{".csv": "csv", ".ndjson": "ndjson", ".jsonl": "ndjson"}[strings.ToLower(filepath.Ext(name))]
+		if byExt == "" {
+			byExt = "json"
+		}
+		if results["auto"] != results[byExt] {
+			t.Fatalf("%s: auto read %s, %s read %s", name, results["auto"], byExt, results[byExt])
 		}
 	})
 }

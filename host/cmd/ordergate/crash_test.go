@@ -251,9 +251,10 @@ func TestHostKilledMidImport(t *testing.T) {
 		}
 		h.AdminKey = admin
 		// Kill once this start has stored some orders, a little later.
+		want := min(stored+100, files*perFile)
 		e2e.Eventually(t, 60*time.Second, func() error {
-			if n := len(channelOrders(t, h, "shop")); n < stored+100 {
-				return fmt.Errorf("%d orders stored, waiting for %d", n, stored+100)
+			if n := len(channelOrders(t, h, "shop")); n < want {
+				return fmt.Errorf("%d orders stored, waiting for %d", n, want)
 			}
 			return nil
 		})

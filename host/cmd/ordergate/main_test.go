@@ -299,10 +299,20 @@ func TestPolicyCommands(t *testing.T) {
 }
 
 // run runs the binary with args, checks its exit code and returns stdout
-// and stderr together.
+// and stderr together. It runs without the ORDERGATE_ variables of the
+// test's environment, and is killed after a minute (a command that should
+// fail but serves instead fails the test rather than hang it).
 func run(t *testing.T, wantCode int, args ...string) string {
 	t.Helper()
-	out, err := exec.Command(bin, args...).CombinedOutput()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "ORDERGATE_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	out, err := cmd.CombinedOutput()
 	code := 0
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
