@@ -112,16 +112,31 @@ func New(cfg Config) *Server {
 // Handler returns the http.Handler of the API.
 func (s *Server) Handler() http.Handler { return s.router }
 
+// Timeouts bound how long a client may take; zero fields take the
+// defaults of DefaultTimeouts.
+type Timeouts struct {
+	ReadHeader, Read, Write, Idle time.Duration
+}
+
+// DefaultTimeouts are the HTTP server's timeouts unless configured.
+var DefaultTimeouts = Timeouts{ReadHeader: 10 * time.Second, Read: 60 * time.Second, Write: 60 * time.Second, Idle: 120 * time.Second}
+
 // NewHTTPServer wraps the API in an http.Server with timeouts that protect
 // against slow clients.
-func (s *Server) NewHTTPServer(addr string) *http.Server {
+func (s *Server) NewHTTPServer(addr string, t Timeouts) *http.Server {
+	or := func(d, def time.Duration) time.Duration {
+		if d > 0 {
+			return d
+		}
+		return def
+	}
 	return &http.Server{
 		Addr:              addr,
 		Handler:           s.router,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: or(t.ReadHeader, DefaultTimeouts.ReadHeader),
+		ReadTimeout:       or(t.Read, DefaultTimeouts.Read),
+		WriteTimeout:      or(t.Write, DefaultTimeouts.Write),
+		IdleTimeout:       or(t.Idle, DefaultTimeouts.Idle),
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          s.log.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
 	}

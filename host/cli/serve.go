@@ -36,6 +36,7 @@ type serveConfig struct {
 	keyRate                       float64
 	tlsCert, tlsKey               string
 	secretKeyFile                 string
+	timeouts                      api.Timeouts
 	keyBurst                      int
 	shutdownTimeout               time.Duration
 	watch                         bool
@@ -59,6 +60,10 @@ func serve(ctx context.Context, env Env, args []string) error {
 	fs.StringVar(&cfg.secretKeyFile, "secret-key-file", "", "file with the key (32 bytes, base64 or hex) sealing stored secrets; or the key itself in ORDERGATE_SECRET_KEY")
 	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "PEM certificate (chain) file: serve HTTPS (with --tls-key)")
 	fs.StringVar(&cfg.tlsKey, "tls-key", "", "PEM private key file of --tls-cert")
+	fs.DurationVar(&cfg.timeouts.ReadHeader, "read-header-timeout", api.DefaultTimeouts.ReadHeader, "how long a client may take to send a request's headers")
+	fs.DurationVar(&cfg.timeouts.Read, "read-timeout", api.DefaultTimeouts.Read, "how long a client may take to send a whole request")
+	fs.DurationVar(&cfg.timeouts.Write, "write-timeout", api.DefaultTimeouts.Write, "how long writing a response may take (backups are exempt)")
+	fs.DurationVar(&cfg.timeouts.Idle, "idle-timeout", api.DefaultTimeouts.Idle, "how long an idle keep-alive connection stays open")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")
 	fs.BoolVar(&cfg.watch, "watch", true, "reload the policies when their files change")
 	if err := fs.Parse(args); err != nil {
@@ -149,7 +154,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 		Backup: db.Backup, Log: log, BodyLimit: cfg.bodyLimit, BatchBodyLimit: cfg.batchBodyLimit,
 		KeyRate: cfg.keyRate, KeyBurst: cfg.keyBurst, Version: Version,
 	})
-	httpServer := srv.NewHTTPServer(cfg.addr)
+	httpServer := srv.NewHTTPServer(cfg.addr, cfg.timeouts)
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.addr, err)

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"net"
@@ -135,4 +136,38 @@ func TestSecretKeyRequired(t *testing.T) {
 		t.Errorf("with another key: %q", out)
 	}
 	e2e.Start(t, bin, nil, "--data", data, "--policies", policies)
+}
+
+// TestSlowClientIsCut: a client that never finishes its request headers
+// is disconnected once --read-header-timeout has passed, instead of
+// holding a connection open.
+func TestSlowClientIsCut(t *testing.T) {
+	h := e2e.Start(t, bin, nil, "--data", t.TempDir(), "--policies", policies, "--read-header-timeout", "300ms")
+	conn, err := net.Dial("tcp", strings.TrimPrefix(h.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET /healthz HTTP/1.1\r\nHost: ordergate\r\nX-Slow: ")); err != nil {
+		t.Fatal(err)
+	}
+	// Wait for the server to end the connection; the deadline only keeps
+	// a broken server from hanging the test.
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	buf := make([]byte, 512)
+	var got []byte
+	for {
+		n, err := conn.Read(buf)
+		got = append(got, buf[:n]...)
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				t.Fatalf("the server kept a half-sent request open for 30 s (read %q)", got)
+			}
+			break // closed by the server
+		}
+	}
+	if len(got) > 0 && !strings.Contains(string(got), "408") {
+		t.Errorf("the server answered %q", got)
+	}
 }
