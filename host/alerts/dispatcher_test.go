@@ -74,14 +74,7 @@ type fixture struct {
 
 func setup(t *testing.T) *fixture {
 	t.Helper()
-	db, err := bolt.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.UseSecrets(context.Background(), e2e.SecretBox(t)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := e2e.OpenStore(t)
 	engine := policy.NewEngine("../../policies", nil, time.Second)
 	if _, err := engine.Reload(context.Background()); err != nil {
 		t.Fatal(err)

@@ -44,13 +44,7 @@ func newTestHost(t testing.TB, policies string) *testHost {
 // newTestHostWith is newTestHost with an evaluation budget.
 func newTestHostWith(t testing.TB, policies string, evalTimeout time.Duration) *testHost {
 	t.Helper()
-	db, err := bolt.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.UseSecrets(context.Background(), e2e.SecretBox(t)); err != nil {
-		t.Fatal(err)
-	}
+	db := e2e.OpenStore(t)
 	engine := policy.NewEngine(policies, nil, evalTimeout)
 	if _, err := engine.Reload(context.Background()); err != nil {
 		t.Fatal(err)
@@ -69,7 +63,7 @@ func newTestHostWith(t testing.TB, policies string, evalTimeout time.Duration) *
 		Backup: db.Backup, BodyLimit: 64 << 10, BatchBodyLimit: 4 << 20, Version: "test",
 	})
 	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() { stop(); <-done; manager.Close(); ts.Close(); db.Close() })
+	t.Cleanup(func() { stop(); <-done; manager.Close(); ts.Close() })
 	_, admin, err := keys.Create(context.Background(), db, db, host.RoleAdmin, "", "test admin")
 	if err != nil {
 		t.Fatal(err)

@@ -102,14 +102,7 @@ type fixture struct {
 
 func setup(t *testing.T, c sdk.Connector, cfg importer.Config) *fixture {
 	t.Helper()
-	db, err := bolt.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.UseSecrets(context.Background(), e2e.SecretBox(t)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := e2e.OpenStore(t)
 	return setupWith(t, db, c, cfg)
 }
 
@@ -251,14 +244,7 @@ func TestOneImportAtATime(t *testing.T) {
 // operational alerts; neither is switched off.
 func TestOpsAlertsForFailingAndSilentChannels(t *testing.T) {
 	c := &scripted{pages: 0, then: "fail"}
-	db, err := bolt.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.UseSecrets(context.Background(), e2e.SecretBox(t)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := e2e.OpenStore(t)
 	st, _ := db.Settings(context.Background())
 	st.OpsAlerts.ChannelSilence = "1s"
 	if _, err := db.PutSettings(context.Background(), st); err != nil {

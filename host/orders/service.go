@@ -152,7 +152,7 @@ func (s *Service) decideAll(ctx context.Context, ch *host.Channel, pending []pre
 	}
 	decideGroup := func(g int) error {
 		for k, p := range groups[g] {
-			if err := s.decide(ctx, ch, p.record, groups[g][:k]); err != nil {
+			if err := s.decide(ctx, ch, p, groups[g][:k]); err != nil {
 				return err
 			}
 		}
@@ -191,8 +191,9 @@ func (s *Service) newRecord(ch *host.Channel, o *sdk.Order) (*host.Record, error
 // decide has the workflow decide on a new record and records the
 // decision. earlier are look-alikes of the same import not stored yet: they
 // are duplicates as much as stored ones.
-func (s *Service) decide(ctx context.Context, ch *host.Channel, r *host.Record, earlier []prepared) error {
-	d, err := s.evaluate(ctx, ch, r, earlier, *r.ImportedAt)
+func (s *Service) decide(ctx context.Context, ch *host.Channel, p prepared, earlier []prepared) error {
+	r := p.record
+	d, err := s.evaluate(ctx, ch, r, p.fingerprint, earlier, *r.ImportedAt)
 	if err != nil {
 		return err
 	}
@@ -210,18 +211,18 @@ func (s *Service) Evaluate(ctx context.Context, ch *host.Channel, o *sdk.Order) 
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := s.decide(ctx, ch, r, nil); err != nil {
+	if err := s.decide(ctx, ch, prepared{r, host.Fingerprint(r.Input())}, nil); err != nil {
 		return nil, nil, err
 	}
 	return r.LatestDecision(), r.View(), nil
 }
 
 // evaluate computes the facts of record r (input.context) and evaluates
-// the workflow on it. Only orders imported before r count as its
-// duplicates.
-func (s *Service) evaluate(ctx context.Context, ch *host.Channel, r *host.Record, earlier []prepared, now time.Time) (*sdk.Decision, error) {
+// the workflow on it. fingerprint is r's duplicate fingerprint. Only
+// orders imported before r count as its duplicates.
+func (s *Service) evaluate(ctx context.Context, ch *host.Channel, r *host.Record, fingerprint string, earlier []prepared, now time.Time) (*sdk.Decision, error) {
 	o := r.Input()
-	q := host.FactsQuery{ChannelID: ch.ID, Fingerprint: host.Fingerprint(o), PlacedAt: o.PlacedAt, Before: r.ID}
+	q := host.FactsQuery{ChannelID: ch.ID, Fingerprint: fingerprint, PlacedAt: o.PlacedAt, Before: r.ID}
 	for _, li := range o.LineItems {
 		if li.SKU != "" && !slices.Contains(q.SKUs, li.SKU) {
 			q.SKUs = append(q.SKUs, li.SKU)
@@ -295,7 +296,7 @@ func (s *Service) Reevaluate(ctx context.Context, id, actor string) (*host.Recor
 			return nil, fmt.Errorf("the channel of order %s: %w", id, err)
 		}
 		seen := r.UpdatedAt
-		d, err := s.evaluate(ctx, ch, r, nil, s.now())
+		d, err := s.evaluate(ctx, ch, r, host.Fingerprint(r.Input()), nil, s.now())
 		if err != nil {
 			return nil, err
 		}

@@ -146,19 +146,7 @@ func TestConnectorKilledMidImport(t *testing.T) {
 	h := e2e.Start(t, bin, nil, "--data", t.TempDir(), "--policies", policies, "--plugins", pluginDir)
 	folder := t.TempDir()
 	const files, perFile = 12, 500
-	for f := range files {
-		var lines []string
-		for i := range perFile {
-			o := tutorialOrder(t)
-			delete(o, "channel_id")
-			o["external_id"] = fmt.Sprintf("f%02d-%03d", f, i)
-			o["number"] = o["external_id"]
-			o["shipping_address"] = map[string]any{"address1": fmt.Sprintf("%d Main St", f*perFile+i), "city": "Austin", "country": "US"}
-			data, _ := json.Marshal(o)
-			lines = append(lines, string(data))
-		}
-		writeFile(t, filepath.Join(folder, fmt.Sprintf("batch-%02d.ndjson", f)), strings.Join(lines, "\n"))
-	}
+	writeOrderFiles(t, folder, files, perFile)
 	fileChannel(t, h, "shop", folder, map[string]any{"page_size": 50})
 
 	// Once some pages are stored, kill the connector.
@@ -205,6 +193,26 @@ func TestConnectorKilledMidImport(t *testing.T) {
 		t.Errorf("runs should show the failed run and a later successful one: %v", runsOf(t, h, "shop"))
 	}
 	t.Logf("%d orders stored once each after the connector was killed mid-import", len(seen))
+}
+
+// writeOrderFiles writes files NDJSON files batch-NN.ndjson of perFile
+// distinct copies of the tutorial order each, with external ids
+// fNN-III, so a test can tell which file an order came from.
+func writeOrderFiles(t *testing.T, folder string, files, perFile int) {
+	t.Helper()
+	for f := range files {
+		var lines []string
+		for i := range perFile {
+			o := tutorialOrder(t)
+			delete(o, "channel_id")
+			o["external_id"] = fmt.Sprintf("f%02d-%03d", f, i)
+			o["number"] = o["external_id"]
+			o["shipping_address"] = map[string]any{"address1": fmt.Sprintf("%d Main St", f*perFile+i), "city": "Austin", "country": "US"}
+			data, _ := json.Marshal(o)
+			lines = append(lines, string(data))
+		}
+		writeFile(t, filepath.Join(folder, fmt.Sprintf("batch-%02d.ndjson", f)), strings.Join(lines, "\n"))
+	}
 }
 
 // TestPinnedChecksum refuses a connector binary that does not match its

@@ -227,19 +227,7 @@ func TestHostKilledMidImport(t *testing.T) {
 	rng := rand.New(rand.NewPCG(crashSeed(t), 2))
 	data, folder := t.TempDir(), t.TempDir()
 	const files, perFile = 16, 500
-	for f := range files {
-		var lines []string
-		for i := range perFile {
-			o := tutorialOrder(t)
-			delete(o, "channel_id")
-			o["external_id"] = fmt.Sprintf("f%02d-%03d", f, i)
-			o["number"] = o["external_id"]
-			o["shipping_address"] = map[string]any{"address1": fmt.Sprintf("%d Main St", f*perFile+i), "city": "Austin", "country": "US"}
-			line, _ := json.Marshal(o)
-			lines = append(lines, string(line))
-		}
-		writeFile(t, filepath.Join(folder, fmt.Sprintf("batch-%02d.ndjson", f)), strings.Join(lines, "\n"))
-	}
+	writeOrderFiles(t, folder, files, perFile)
 
 	var admin string
 	stored := 0

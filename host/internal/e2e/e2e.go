@@ -10,7 +10,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/ordergate/ordergate/host/secrets"
 	"io"
 	"net/http"
 	"os"
@@ -22,6 +21,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ordergate/ordergate/host/bolt"
+	"github.com/ordergate/ordergate/host/secrets"
 )
 
 // StartTimeout bounds how long Start waits for the host to serve. It is a
@@ -58,15 +60,25 @@ type Host struct {
 // TestSecretKey is the secret key hosts started by Start have.
 const TestSecretKey = "b3JkZXJnYXRlIHRlc3Qgc2VjcmV0IGtleSwgMzIgYnk="
 
-// SecretBox returns the box of TestSecretKey, for stores opened in a test
-// process (bolt.DB.UseSecrets).
-func SecretBox(t testing.TB) *secrets.Box {
+// OpenStore opens a store in a new temporary directory, with
+// TestSecretKey sealing its secrets, for tests that run the host's parts
+// in their own process. It is closed when the test ends, after the
+// cleanups registered later.
+func OpenStore(t testing.TB) *bolt.DB {
 	t.Helper()
-	box, err := secrets.Load("", TestSecretKey)
+	db, err := bolt.Open(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return box
+	t.Cleanup(func() { db.Close() })
+	box, err := secrets.Load("", TestSecretKey)
+	if err == nil {
+		err = db.UseSecrets(context.Background(), box)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
 
 // Start runs `bin serve` with args plus a kernel-chosen loopback address
