@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"testing"
 	"time"
@@ -26,6 +27,7 @@ import (
 	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/host/api"
 	"github.com/ordergate/ordergate/host/bolt"
+	"github.com/ordergate/ordergate/host/cli"
 	"github.com/ordergate/ordergate/host/internal/workers"
 	"github.com/ordergate/ordergate/host/policy"
 	"github.com/ordergate/ordergate/sdk"
@@ -196,7 +198,14 @@ func report(b *testing.B, orders int, res workers.Result) {
 //     policy_error hold. b.N orders are rounded up to whole batches and to
 //     at least benchMinBatches batches (12,800 orders), so the metrics are
 //     reported per order actually sent.
+//
+// The process runs with the garbage collector target `ordergate serve`
+// sets (cli.DefaultGCPercent) unless GOGC is set; the load generator and
+// the bare server share it, so the comparison stays side by side.
 func BenchmarkIntake(b *testing.B) {
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(cli.DefaultGCPercent))
+	}
 	b.Run("ordergate", func(b *testing.B) {
 		url, admin, db := benchServer(b)
 		client := benchClient(b)
