@@ -71,7 +71,7 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg || exit 1; \
 	done
 
-# The crash tests with many kills (make test runs them with 20 and 3).
+# The crash tests with many kills (make test runs them with 20 and 10).
 CRASH_KILLS ?= 100
 
 test-crash: build

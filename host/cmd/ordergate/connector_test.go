@@ -198,6 +198,11 @@ func TestConnectorKilledMidImport(t *testing.T) {
 // writeOrderFiles writes files NDJSON files batch-NN.ndjson of perFile
 // distinct copies of the tutorial order each, with external ids
 // fNN-III, so a test can tell which file an order came from.
+// orderFileName and orderFileExternalID name writeOrderFiles' file f and
+// its order i.
+func orderFileName(f int) string          { return fmt.Sprintf("batch-%04d.ndjson", f) }
+func orderFileExternalID(f, i int) string { return fmt.Sprintf("f%04d-%04d", f, i) }
+
 func writeOrderFiles(t *testing.T, folder string, files, perFile int) {
 	t.Helper()
 	for f := range files {
@@ -205,13 +210,13 @@ func writeOrderFiles(t *testing.T, folder string, files, perFile int) {
 		for i := range perFile {
 			o := tutorialOrder(t)
 			delete(o, "channel_id")
-			o["external_id"] = fmt.Sprintf("f%02d-%03d", f, i)
+			o["external_id"] = orderFileExternalID(f, i)
 			o["number"] = o["external_id"]
 			o["shipping_address"] = map[string]any{"address1": fmt.Sprintf("%d Main St", f*perFile+i), "city": "Austin", "country": "US"}
 			data, _ := json.Marshal(o)
 			lines = append(lines, string(data))
 		}
-		writeFile(t, filepath.Join(folder, fmt.Sprintf("batch-%02d.ndjson", f)), strings.Join(lines, "\n"))
+		writeFile(t, filepath.Join(folder, orderFileName(f)), strings.Join(lines, "\n"))
 	}
 }
 

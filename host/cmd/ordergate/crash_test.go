@@ -218,33 +218,42 @@ func storedOrders(t *testing.T, h *e2e.Host, key string) map[string][]byte {
 }
 
 // TestHostKilledMidImport kills the real host with SIGKILL while the file
-// connector streams 8,000 orders, three times at random moments. After
+// connector streams 10,000 orders, ten times at random moments (or
+// ORDERGATE_CRASH_KILLS times, with 1,000 orders per kill). After
 // each kill the saved cursor is never ahead of the stored orders: every
 // file the cursor or the processed/ folder counts as imported has all its
 // orders in the database. After the last restart the import finishes with
 // every order stored exactly once.
 func TestHostKilledMidImport(t *testing.T) {
+	kills := crashKills(t, 10)
 	rng := rand.New(rand.NewPCG(crashSeed(t), 2))
 	data, folder := t.TempDir(), t.TempDir()
-	const files, perFile = 16, 500
+	const perFile = 500
+	files := 2 * kills
 	writeOrderFiles(t, folder, files, perFile)
 
 	var admin string
 	stored := 0
-	for kill := range 3 {
+	for kill := range kills {
+		startedAt := time.Now()
 		h := e2e.Start(t, bin, nil, "--data", data, "--policies", policies, "--plugins", pluginDir)
 		if kill == 0 {
 			admin = h.AdminKey
 			fileChannel(t, h, "shop", folder, map[string]any{"page_size": 50})
 		}
 		h.AdminKey = admin
-		// Kill once this start has stored some orders, a little later.
-		want := min(stored+100, files*perFile)
+		// Kill once a run of this start has stored some orders (read from
+		// the run's counters, which cost the same however many orders are
+		// stored), a little later.
+		want := min(100, files*perFile-stored)
 		e2e.Eventually(t, 60*time.Second, func() error {
-			if n := len(channelOrders(t, h, "shop")); n < want {
-				return fmt.Errorf("%d orders stored, waiting for %d", n, want)
+			for _, r := range runsOf(t, h, "shop") {
+				at, err := time.Parse(time.RFC3339Nano, r["started_at"].(string))
+				if err == nil && at.After(startedAt) && int(r["imported"].(float64)) >= want {
+					return nil
+				}
 			}
-			return nil
+			return fmt.Errorf("no run since this start has stored %d orders yet", want)
 		})
 		time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
 		h.Kill()
@@ -256,7 +265,7 @@ func TestHostKilledMidImport(t *testing.T) {
 
 	h := e2e.Start(t, bin, nil, "--data", data, "--policies", policies, "--plugins", pluginDir)
 	h.AdminKey = admin
-	e2e.Eventually(t, 120*time.Second, func() error {
+	e2e.Eventually(t, max(120*time.Second, time.Duration(files*perFile)*time.Millisecond), func() error {
 		if n := len(channelOrders(t, h, "shop")); n != files*perFile {
 			return fmt.Errorf("%d of %d orders stored", n, files*perFile)
 		}
@@ -313,11 +322,11 @@ func importedFiles(t *testing.T, path, folder, channel string, perFile int) (fil
 	}
 	for _, name := range names {
 		var f int
-		if _, err := fmt.Sscanf(name, "batch-%02d.ndjson", &f); err != nil {
+		if _, err := fmt.Sscanf(name, "batch-%04d.ndjson", &f); err != nil || orderFileName(f) != name {
 			t.Fatalf("unexpected file %q in the cursor or processed/", name)
 		}
 		for i := range perFile {
-			if ext := fmt.Sprintf("f%02d-%03d", f, i); !have[ext] {
+			if ext := orderFileExternalID(f, i); !have[ext] {
 				t.Fatalf("the cursor or processed/ counts %s as imported, but order %s is not stored", name, ext)
 			}
 		}
