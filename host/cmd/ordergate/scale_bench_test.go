@@ -36,6 +36,8 @@ const scaleTemplates = 1000
 //   - startup-ms: from starting the real binary on that file to serving;
 //   - list-p50-ms, list-p99-ms: GET /api/v1/orders?status=on_hold&limit=100
 //     over loopback, 200 times, the same query paging on from a cursor;
+//   - rss-start-MB: the host's resident set once it serves, before the
+//     queries;
 //   - rss-MB: the host's resident set after serving those queries (VmRSS
 //     from /proc), and of it anon-MB: the process's own memory (RssAnon:
 //     heap, stacks). The rest is pages of the memory-mapped database file
@@ -64,6 +66,7 @@ func BenchmarkScale(b *testing.B) {
 	start := time.Now()
 	h := e2e.Start(b, bin, nil, "--data", dir, "--policies", policies)
 	startup := time.Since(start)
+	rssStart, _ := procMemory(b, h.PID())
 
 	// One cursor walk over the held orders, 100 at a time. Each request is
 	// timed until its whole body is read; reading the page's cursor out
@@ -100,6 +103,7 @@ func BenchmarkScale(b *testing.B) {
 	b.ReportMetric(float64(startup.Microseconds())/1000, "startup-ms")
 	b.ReportMetric(float64(res.Percentile(50).Microseconds())/1000, "list-p50-ms")
 	b.ReportMetric(float64(res.Percentile(99).Microseconds())/1000, "list-p99-ms")
+	b.ReportMetric(float64(rssStart)/(1<<20), "rss-start-MB")
 	b.ReportMetric(float64(rss)/(1<<20), "rss-MB")
 	b.ReportMetric(float64(anon)/(1<<20), "anon-MB")
 }
