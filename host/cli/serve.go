@@ -118,6 +118,8 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if percent, ok := gcTarget(cfg.gcPercent, gcGiven, env.Getenv("GOGC")); ok {
 		debug.SetGCPercent(percent)
 		log.Debug("garbage collector target", "gc_percent", percent)
+	} else {
+		log.Debug("garbage collector target from GOGC", "gogc", env.Getenv("GOGC"))
 	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)

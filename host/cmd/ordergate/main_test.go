@@ -140,6 +140,31 @@ func TestEnvironmentFlags(t *testing.T) {
 	}
 }
 
+// TestGCPercent checks which garbage collector target the host sets: 400
+// by default, --gc-percent or ORDERGATE_GC_PERCENT when given (even with
+// GOGC set), and none of its own when only GOGC is set.
+func TestGCPercent(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  []string
+		args []string
+		log  string
+	}{
+		{"default", []string{"GOGC="}, nil, `"gc_percent":400`},
+		{"flag over GOGC", []string{"GOGC=50"}, []string{"--gc-percent", "150"}, `"gc_percent":150`},
+		{"variable over GOGC", []string{"GOGC=50", "ORDERGATE_GC_PERCENT=250"}, nil, `"gc_percent":250`},
+		{"GOGC alone", []string{"GOGC=50"}, nil, `"gogc":"50"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"--data", t.TempDir(), "--policies", policies, "--log-level", "debug"}, tc.args...)
+			h := e2e.Start(t, bin, tc.env, args...)
+			if logs := h.Logs(); !strings.Contains(logs, tc.log) {
+				t.Errorf("the log does not say %s:\n%s", tc.log, logs)
+			}
+		})
+	}
+}
+
 // TestGracefulShutdown sends SIGTERM while clients are posting orders:
 // every order the host acknowledged must be there after a restart.
 func TestGracefulShutdown(t *testing.T) {
