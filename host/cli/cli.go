@@ -97,7 +97,8 @@ func flagSet(name string, env Env) *flag.FlagSet {
 }
 
 // fromEnv sets each flag not given on the command line from its
-// environment variable, ORDERGATE_ plus the upper-cased flag name.
+// environment variable, ORDERGATE_ plus the upper-cased flag name. A flag
+// set that way counts as given: fs.Visit lists it.
 func fromEnv(fs *flag.FlagSet, env Env) error {
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
@@ -108,7 +109,7 @@ func fromEnv(fs *flag.FlagSet, env Env) error {
 		}
 		name := "ORDERGATE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v := env.Getenv(name); v != "" {
-			if e := f.Value.Set(v); e != nil {
+			if e := fs.Set(f.Name, v); e != nil {
 				err = fmt.Errorf("%s=%q: %w", name, v, e)
 			}
 		}

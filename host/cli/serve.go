@@ -95,7 +95,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if err := fromEnv(fs, env); err != nil {
 		return err
 	}
-	gcGiven := env.Getenv("ORDERGATE_GC_PERCENT") != ""
+	gcGiven := false // on the command line or in ORDERGATE_GC_PERCENT
 	fs.Visit(func(f *flag.Flag) { gcGiven = gcGiven || f.Name == "gc-percent" })
 	if cfg.gcPercent == 0 || cfg.gcPercent < -1 {
 		return fmt.Errorf("--gc-percent must be positive, or -1 to turn collection off, not %d", cfg.gcPercent)
@@ -115,11 +115,12 @@ func serve(ctx context.Context, env Env, args []string) error {
 		Output:     env.Stderr,
 		JSONFormat: cfg.logFormat == "json",
 	})
-	if percent, ok := gcTarget(cfg.gcPercent, gcGiven, env.Getenv("GOGC")); ok {
+	gogc := env.Getenv("GOGC")
+	if percent, ok := gcTarget(cfg.gcPercent, gcGiven, gogc); ok {
 		debug.SetGCPercent(percent)
 		log.Debug("garbage collector target", "gc_percent", percent)
 	} else {
-		log.Debug("garbage collector target from GOGC", "gogc", env.Getenv("GOGC"))
+		log.Debug("garbage collector target from GOGC", "gogc", gogc)
 	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)

@@ -195,14 +195,14 @@ func TestConnectorKilledMidImport(t *testing.T) {
 	t.Logf("%d orders stored once each after the connector was killed mid-import", len(seen))
 }
 
-// writeOrderFiles writes files NDJSON files batch-NN.ndjson of perFile
-// distinct copies of the tutorial order each, with external ids
-// fNN-III, so a test can tell which file an order came from.
 // orderFileName and orderFileExternalID name writeOrderFiles' file f and
 // its order i.
 func orderFileName(f int) string          { return fmt.Sprintf("batch-%04d.ndjson", f) }
 func orderFileExternalID(f, i int) string { return fmt.Sprintf("f%04d-%04d", f, i) }
 
+// writeOrderFiles writes files NDJSON files (orderFileName) of perFile
+// distinct copies of the tutorial order each, with external ids from
+// orderFileExternalID, so a test can tell which file an order came from.
 func writeOrderFiles(t *testing.T, folder string, files, perFile int) {
 	t.Helper()
 	for f := range files {
