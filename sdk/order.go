@@ -56,6 +56,12 @@ type Order struct {
 	Note            string            `json:"note,omitempty"`
 	Tags            []string          `json:"tags,omitempty"`
 	CustomFields    map[string]string `json:"custom_fields,omitempty"`
+	// CanceledAt is set when the order was canceled in the channel (a
+	// shop's own cancellation), with the channel's CancelReason. When a
+	// connector sends an imported order again with CanceledAt set, the host
+	// cancels the order, with actor "channel:<channel id>".
+	CanceledAt   *time.Time `json:"canceled_at,omitempty"`
+	CancelReason string     `json:"cancel_reason,omitempty"`
 
 	// Host-owned fields.
 

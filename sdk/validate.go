@@ -136,6 +136,10 @@ func (o *Order) Validate() error {
 			v.text("custom_fields."+k, o.CustomFields[k], false, MaxTextLength)
 		}
 	}
+	v.text("cancel_reason", o.CancelReason, false, MaxTextLength)
+	if o.CancelReason != "" && o.CanceledAt == nil {
+		v.add("cancel_reason", "is only given with canceled_at, the time the channel canceled the order")
+	}
 	v.hostOwned(o)
 	if len(v.errs) > 0 {
 		return v.errs
