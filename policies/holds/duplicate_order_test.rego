@@ -24,9 +24,11 @@ test_duplicates[name] if {
 			}},
 		},
 	}
-	holds == tc.holds with input as with_duplicates(tc.orders)
+	holds == tc.holds with input as with_duplicates(tc.orders) with data.ordergate.config as testing.config
 }
 
 test_switched_off if {
-	holds == set() with input as with_duplicates([original]) with data.ordergate.config.duplicate_order.enabled as false
+	holds == set() with input as with_duplicates([original])
+		with data.ordergate.config as testing.config
+		with data.ordergate.config.duplicate_order.enabled as false
 }

@@ -49,35 +49,40 @@ test_inventory[name] if {
 			"disabled": {disabled_hold("only disabled sources of routing group main could fill: V789 wanted 5, available 0; reno has 5 but is disabled as a source")},
 		},
 	}
-	insufficient_quantity.holds == tc.short with input as stock(tc.sources)
-	disabled_source.holds == tc.disabled with input as stock(tc.sources)
+	insufficient_quantity.holds == tc.short with input as stock(tc.sources) with data.ordergate.config as testing.config
+	disabled_source.holds == tc.disabled with input as stock(tc.sources) with data.ordergate.config as testing.config
 }
 
 # With disabled_source off, a line only disabled sources could fill is
 # simply short.
 test_disabled_source_off_means_insufficient if {
 	inp := stock([dallas_off_in_group(9)])
-	disabled_source.holds == set() with input as inp with data.ordergate.config.disabled_source.enabled as false
+	disabled_source.holds == set() with input as inp
+		with data.ordergate.config as testing.config
+		with data.ordergate.config.disabled_source.enabled as false
 	insufficient_quantity.holds == {short_hold("not enough stock in routing group main: V789 wanted 5, available 0")} with input as inp
+		with data.ordergate.config as testing.config
 		with data.ordergate.config.disabled_source.enabled as false
 }
 
 test_insufficient_off if {
-	insufficient_quantity.holds == set() with input as stock([]) with data.ordergate.config.insufficient_quantity.enabled as false
+	insufficient_quantity.holds == set() with input as stock([])
+		with data.ordergate.config as testing.config
+		with data.ordergate.config.insufficient_quantity.enabled as false
 }
 
 # No routing group: inventory is not tracked, nothing is held.
 test_no_routing_group if {
 	inp := testing.with_context(stock([]), {"routing_group": null})
-	insufficient_quantity.holds == set() with input as inp
-	disabled_source.holds == set() with input as inp
+	insufficient_quantity.holds == set() with input as inp with data.ordergate.config as testing.config
+	disabled_source.holds == set() with input as inp with data.ordergate.config as testing.config
 }
 
 # Lines that are not managed are the not_managed_item hold's business.
 test_unmanaged_lines_are_not_checked if {
 	line := object.union(testing.stocked([]), {"managed": false, "catalog": null})
 	inp := testing.with_context(stock([]), {"line_items": [line]})
-	insufficient_quantity.holds == set() with input as inp
+	insufficient_quantity.holds == set() with input as inp with data.ordergate.config as testing.config
 }
 
 # Without a catalog every line with a SKU is checked.
@@ -85,6 +90,7 @@ test_without_catalog_every_sku_is_checked if {
 	line := object.union(testing.stocked([austin(1)]), {"managed": false, "catalog": null})
 	inp := testing.with_context(stock([]), {"catalog": {"in_use": false}, "line_items": [line]})
 	insufficient_quantity.holds == {short_hold("not enough stock in routing group main: V789 wanted 5, available 1")} with input as inp
+		with data.ordergate.config as testing.config
 }
 
 # Several short lines are named in line order.
@@ -93,4 +99,5 @@ test_lines_in_line_order if {
 	b := object.union(testing.stocked([austin(1)]), {"index": 1, "sku": "A1", "quantity": 3, "available": 1})
 	inp := testing.with_context(stock([]), {"line_items": [a, b]})
 	insufficient_quantity.holds == {short_hold("not enough stock in routing group main: B2 wanted 2, available 0; A1 wanted 3, available 1")} with input as inp
+		with data.ordergate.config as testing.config
 }

@@ -26,7 +26,7 @@ test_not_managed[name] if {
 			"message": "B2 is not in the catalog; A1 is not managed",
 		},
 	}
-	got := holds with input as input_with(tc.lines, true)
+	got := holds with input as input_with(tc.lines, true) with data.ordergate.config as testing.config
 	expect(got, tc.message)
 }
 
@@ -36,10 +36,11 @@ expect(got, message) if got == {{"reason": "not_managed_item", "rule": "not_mana
 
 # A merchant without a catalog in ordergate gets no such hold.
 test_no_catalog_no_hold if {
-	holds == set() with input as input_with([line(0, "X1", null)], false)
+	holds == set() with input as input_with([line(0, "X1", null)], false) with data.ordergate.config as testing.config
 }
 
 test_switched_off if {
 	holds == set() with input as input_with([line(0, "X1", null)], true)
+		with data.ordergate.config as testing.config
 		with data.ordergate.config.not_managed_item.enabled as false
 }

@@ -21,9 +21,11 @@ test_shipping[name] if {
 			"holds": {hold("the order has no shipping method and channel shopify maps its methods to shipping policies")},
 		},
 	}
-	holds == tc.holds with input as tc.input
+	holds == tc.holds with input as tc.input with data.ordergate.config as testing.config
 }
 
 test_switched_off if {
-	holds == set() with input as shipping("Overnight", true, false) with data.ordergate.config.unmapped_shipping_policy.enabled as false
+	holds == set() with input as shipping("Overnight", true, false)
+		with data.ordergate.config as testing.config
+		with data.ordergate.config.unmapped_shipping_policy.enabled as false
 }

@@ -6,6 +6,50 @@
 # the other.)
 package ordergate.testing
 
+# config is data.ordergate.config as policies/data.yaml ships it. Every test
+# runs the workflow with it, stating the configuration it depends on,
+# instead of reading the data.yaml the policies are loaded with:
+#
+#	holds == set() with input as inp with data.ordergate.config as testing.config
+#
+# so that switching a rule group off or changing a threshold in data.yaml
+# changes decisions, not the tests, and the host still loads the revision.
+# A test of another value overrides one key after it (OPA applies the
+# `with` clauses in order, so the whole config must come first):
+#
+#	... with data.ordergate.config as testing.config
+#		with data.ordergate.config.review.enabled as false
+#
+# Keep it equal to data.yaml (TestFixtureConfigIsTheShippedConfig in
+# host/policy checks), so the tests check the shipped behaviour.
+config := {
+	"review": {
+		"enabled": true,
+		"max_line_quantity": 4,
+		"tag": "Review Needed",
+	},
+	"priority": {
+		"enabled": true,
+		"min_total_quantity": 20,
+		"tag": "High Priority",
+	},
+	"international": {
+		"enabled": true,
+		"home_countries": ["US"],
+		"tag": "International",
+	},
+	"sales": {
+		"enabled": true,
+		"large_order_total": "1000.00",
+		"alert_to": "sales",
+	},
+	"duplicate_order": {"enabled": true},
+	"not_managed_item": {"enabled": true},
+	"insufficient_quantity": {"enabled": true},
+	"disabled_source": {"enabled": true},
+	"unmapped_shipping_policy": {"enabled": true},
+}
+
 # order_1203 is the reference scenario: order #1203 from Shopify, one line of
 # SKU V789 with quantity 5, shipped to the US. Every field is present, as the
 # host guarantees; billing_address is optional.

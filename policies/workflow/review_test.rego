@@ -50,8 +50,8 @@ test_large_quantity[name] if {
 		},
 	}
 	inp := testing.input_for(testing.order_with({"line_items": tc.lines}))
-	holds == tc.holds with input as inp
-	tags == tc.tags with input as inp
+	holds == tc.holds with input as inp with data.ordergate.config as testing.config
+	tags == tc.tags with input as inp with data.ordergate.config as testing.config
 }
 
 # Reference scenario: order #1203 from Shopify (b2c), V789 x 5, shipped to
@@ -59,34 +59,48 @@ test_large_quantity[name] if {
 test_reference_order_1203_is_held if {
 	inp := testing.input_for(testing.order_1203)
 	holds == {hold("line V789 has quantity 5, over the review limit of 4")} with input as inp
-	tags == {"Review Needed"} with input as inp
+		with data.ordergate.config as testing.config
+	tags == {"Review Needed"} with input as inp with data.ordergate.config as testing.config
 }
 
 # The channel does not matter: a b2b order is held the same way.
 test_b2b_channel_is_held_too if {
 	inp := object.union(testing.input_for(testing.order_1203), {"channel": {"id": "reseller-42", "kind": "b2b"}})
-	count(holds) == 1 with input as inp
+	count(holds) == 1 with input as inp with data.ordergate.config as testing.config
 }
 
 # enabled: false switches the rule off.
 test_disabled_gives_nothing if {
 	inp := testing.input_for(testing.order_1203)
-	holds == set() with input as inp with data.ordergate.config.review.enabled as false
-	tags == set() with input as inp with data.ordergate.config.review.enabled as false
+	holds == set() with input as inp
+		with data.ordergate.config as testing.config
+		with data.ordergate.config.review.enabled as false
+	tags == set() with input as inp
+		with data.ordergate.config as testing.config
+		with data.ordergate.config.review.enabled as false
 }
 
 # Only the boolean true switches the rule on; a missing switch is off.
 test_enabled_must_be_true if {
 	inp := testing.input_for(testing.order_1203)
-	holds == set() with input as inp with data.ordergate.config.review.enabled as "true"
-	holds == set() with input as inp with data.ordergate.config.review as {"max_line_quantity": 4, "tag": "Review Needed"}
+	holds == set() with input as inp
+		with data.ordergate.config as testing.config
+		with data.ordergate.config.review.enabled as "true"
+	holds == set() with input as inp
+		with data.ordergate.config as testing.config
+		with data.ordergate.config.review as {"max_line_quantity": 4, "tag": "Review Needed"}
 }
 
 # The limit and the tag come from data.
 test_config_knobs if {
 	inp := testing.input_for(testing.order_1203)
-	holds == set() with input as inp with data.ordergate.config.review.max_line_quantity as 5
+	holds == set() with input as inp
+		with data.ordergate.config as testing.config
+		with data.ordergate.config.review.max_line_quantity as 5
 	holds == {hold("line V789 has quantity 5, over the review limit of 3")} with input as inp
+		with data.ordergate.config as testing.config
 		with data.ordergate.config.review.max_line_quantity as 3
-	tags == {"Check quantity"} with input as inp with data.ordergate.config.review.tag as "Check quantity"
+	tags == {"Check quantity"} with input as inp
+		with data.ordergate.config as testing.config
+		with data.ordergate.config.review.tag as "Check quantity"
 }

@@ -28,28 +28,34 @@ test_large_order[name] if {
 	inp := testing.input_for(testing.with_total(tc.total))
 	want_notes := {note(tc.total) | tc.large}
 	want_alerts := {alert(tc.total) | tc.large}
-	notes == want_notes with input as inp
-	alerts == want_alerts with input as inp
+	notes == want_notes with input as inp with data.ordergate.config as testing.config
+	alerts == want_alerts with input as inp with data.ordergate.config as testing.config
 }
 
 # Reference scenario: #1203 totals 139.12 USD, nothing for sales.
 test_reference_order_1203_is_not_large if {
 	inp := testing.input_for(testing.order_1203)
-	notes == set() with input as inp
-	alerts == set() with input as inp
+	notes == set() with input as inp with data.ordergate.config as testing.config
+	alerts == set() with input as inp with data.ordergate.config as testing.config
 }
 
 test_disabled_gives_nothing if {
 	inp := testing.input_for(testing.with_total("5000.00"))
-	notes == set() with input as inp with data.ordergate.config.sales.enabled as false
-	alerts == set() with input as inp with data.ordergate.config.sales.enabled as false
+	notes == set() with input as inp
+		with data.ordergate.config as testing.config
+		with data.ordergate.config.sales.enabled as false
+	alerts == set() with input as inp
+		with data.ordergate.config as testing.config
+		with data.ordergate.config.sales.enabled as false
 }
 
 test_config_knobs if {
 	inp := testing.input_for(testing.with_total("600.00"))
 	notes == {"Sales team: large order #1203, 600.00 USD (at least 500)"} with input as inp
+		with data.ordergate.config as testing.config
 		with data.ordergate.config.sales.large_order_total as 500
 	{a.to | some a in alerts} == {"key-accounts"} with input as inp
+		with data.ordergate.config as testing.config
 		with data.ordergate.config.sales.large_order_total as "500.00"
 		with data.ordergate.config.sales.alert_to as "key-accounts"
 }

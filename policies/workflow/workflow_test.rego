@@ -27,7 +27,7 @@ else := "open"
 # Reference scenario: order #1203 from Shopify (b2c), V789 x 5, shipped to
 # the US: on hold for review only, tagged "Review Needed", nothing else.
 test_reference_order_1203 if {
-	d := decision with input as testing.input_for(testing.order_1203)
+	d := decision with input as testing.input_for(testing.order_1203) with data.ordergate.config as testing.config
 	d.status == "on_hold"
 	d.tags == {"web", "Review Needed"}
 	{h.rule | some h in d.holds} == {"hold_large_quantity"}
@@ -40,10 +40,10 @@ test_reference_order_1203 if {
 # both end up on the order (tags merge as a union, never last-rule-wins).
 test_two_packages_tag_one_order if {
 	inp := testing.input_for(testing.order_with({"line_items": [testing.line("V789", 25)]}))
-	review.tags == {"Review Needed"} with input as inp
-	priority.tags == {"High Priority"} with input as inp
-	international.tags == set() with input as inp
-	d := decision with input as inp
+	review.tags == {"Review Needed"} with input as inp with data.ordergate.config as testing.config
+	priority.tags == {"High Priority"} with input as inp with data.ordergate.config as testing.config
+	international.tags == set() with input as inp with data.ordergate.config as testing.config
+	d := decision with input as inp with data.ordergate.config as testing.config
 	d.tags == {"web", "Review Needed", "High Priority"}
 }
 
@@ -54,7 +54,7 @@ test_every_rule_fires if {
 		"line_items": [testing.line("V789", 30)],
 		"totals": object.union(testing.order_1203.totals, {"total": "1300.00"}),
 	})
-	d := decision with input as testing.input_for(order)
+	d := decision with input as testing.input_for(order) with data.ordergate.config as testing.config
 	d.status == "on_hold"
 	d.tags == {"web", "Review Needed", "High Priority", "International"}
 	{h.rule | some h in d.holds} == {"hold_large_quantity", "hold_international"}
@@ -65,7 +65,7 @@ test_every_rule_fires if {
 # A small domestic order passes untouched.
 test_plain_order_is_open if {
 	order := testing.order_with({"line_items": [testing.line("A1", 2)]})
-	d := decision with input as testing.input_for(order)
+	d := decision with input as testing.input_for(order) with data.ordergate.config as testing.config
 	d.status == "open"
 	d.tags == {"web"}
 	d.holds == set()
@@ -79,7 +79,7 @@ test_outputs_follow_the_contract if {
 		"line_items": [testing.line("V789", 30), testing.line("", 6)],
 		"totals": object.union(testing.order_1203.totals, {"total": "1300.00"}),
 	})
-	d := decision with input as testing.input_for(order)
+	d := decision with input as testing.input_for(order) with data.ordergate.config as testing.config
 	every h in d.holds {
 		object.keys(h) == {"reason", "rule", "message"}
 		h.reason == "custom_rule"
