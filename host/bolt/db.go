@@ -226,7 +226,17 @@ func Verify(path string) error {
 		return fmt.Errorf("opening %s: %w", path, err)
 	}
 	defer bdb.Close()
+	info, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
 	return bdb.View(func(tx *bolt.Tx) error {
+		// A truncated file (a copy cut short) must be refused before the
+		// check reads pages past its end, which the memory map would
+		// answer with SIGBUS rather than an error.
+		if tx.Size() > info.Size() {
+			return fmt.Errorf("%s is damaged: it is truncated (%d bytes of the %d its pages need)", path, info.Size(), tx.Size())
+		}
 		for err := range tx.Check() {
 			return fmt.Errorf("%s is damaged: %w", path, err)
 		}

@@ -1,8 +1,12 @@
 package bolt_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -283,5 +287,41 @@ func TestSecondOpenIsRefused(t *testing.T) {
 	defer db.Close()
 	if _, err := bolt.Open(dir, nil); err == nil {
 		t.Fatal("a second open of a locked database must fail")
+	}
+}
+
+// TestVerifyRefusesTruncatedCopy: a backup cut short anywhere is refused
+// with an error, never read past its end (which the memory map answers
+// with SIGBUS, killing the process instead of refusing the file).
+func TestVerifyRefusesTruncatedCopy(t *testing.T) {
+	db := openDB(t, t.TempDir())
+	defer db.Close()
+	var rs []*host.Record
+	for i := range 2000 {
+		rs = append(rs, record("shop", fmt.Sprint(i), i, sdk.StatusOpen))
+	}
+	create(t, db, rs...)
+	var full bytes.Buffer
+	if _, err := db.Backup(&full); err != nil {
+		t.Fatal(err)
+	}
+	whole := filepath.Join(t.TempDir(), "whole.db")
+	if err := os.WriteFile(whole, full.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := bolt.Verify(whole); err != nil {
+		t.Fatalf("the whole copy: %v", err)
+	}
+	page := os.Getpagesize()
+	for _, size := range []int{full.Len() / 4, full.Len() / 2, full.Len() * 3 / 4, full.Len() - page, full.Len() - 1} {
+		t.Run(fmt.Sprintf("%d_of_%d_bytes", size, full.Len()), func(t *testing.T) {
+			cut := filepath.Join(t.TempDir(), "cut.db")
+			if err := os.WriteFile(cut, full.Bytes()[:size], 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := bolt.Verify(cut); err == nil || !strings.Contains(err.Error(), "damaged") {
+				t.Errorf("Verify of a copy cut to %d bytes: %v, want it refused as damaged", size, err)
+			}
+		})
 	}
 }
