@@ -50,8 +50,11 @@ type Host struct {
 	// directory already had keys.
 	AdminKey string
 
-	cmd    *exec.Cmd
-	stdout *lockedBuffer
+	cmd *exec.Cmd
+	// stdout is a file the host writes to directly: what it printed before
+	// it logged a line is in the file once the line is read. (Through a
+	// pipe copied by a goroutine, stdout could lag the log.)
+	stdout *os.File
 	logs   *lockedBuffer
 	exited chan struct{}
 	err    error // the process's exit error, once exited is closed
@@ -86,13 +89,18 @@ func OpenStore(t testing.TB) *bolt.DB {
 // when the test ends if the test has not stopped it.
 func Start(t testing.TB, bin string, env []string, args ...string) *Host {
 	t.Helper()
-	h := &Host{stdout: &lockedBuffer{}, logs: &lockedBuffer{}, exited: make(chan struct{})}
+	stdout, err := os.CreateTemp(t.TempDir(), "stdout-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &Host{stdout: stdout, logs: &lockedBuffer{}, exited: make(chan struct{})}
 	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}, args...)
 	h.cmd = exec.Command(bin, args...)
 	// A secret key, so tests can store channel and destination secrets;
 	// env may override it.
 	h.cmd.Env = append(append(os.Environ(), "ORDERGATE_SECRET_KEY="+TestSecretKey), env...)
 	h.cmd.Stdout = h.stdout
+	t.Cleanup(func() { h.stdout.Close() })
 	stderr, err := h.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +118,7 @@ func Start(t testing.TB, bin string, env []string, args ...string) *Host {
 		_ = h.cmd.Process.Kill()
 		<-h.exited
 		if t.Failed() {
-			t.Logf("host stdout:\n%s\nhost log:\n%s", h.stdout.String(), h.logs.String())
+			t.Logf("host stdout:\n%s\nhost log:\n%s", h.Stdout(), h.logs.String())
 		}
 	})
 
@@ -118,13 +126,13 @@ func Start(t testing.TB, bin string, env []string, args ...string) *Host {
 	case addr := <-serving:
 		h.URL = "http://" + addr
 	case <-h.exited:
-		t.Fatalf("ordergate exited before serving (%v)\nstdout:\n%s\nlog:\n%s", h.err, h.stdout.String(), h.logs.String())
+		t.Fatalf("ordergate exited before serving (%v)\nstdout:\n%s\nlog:\n%s", h.err, h.Stdout(), h.logs.String())
 	case <-time.After(StartTimeout):
 		t.Fatalf("ordergate did not serve within %s\nlog:\n%s", StartTimeout, h.logs.String())
 	}
 	// The first-start message ends with the key alone on its line; it is
 	// written before the host serves.
-	if out := strings.TrimSpace(h.stdout.String()); strings.Contains(out, "admin key") {
+	if out := strings.TrimSpace(h.Stdout()); strings.Contains(out, "admin key") {
 		lines := strings.Split(out, "\n")
 		h.AdminKey = strings.TrimSpace(lines[len(lines)-1])
 	}
@@ -153,7 +161,13 @@ func (h *Host) readLogs(r io.Reader, serving chan<- string) {
 }
 
 // Stdout is everything the host printed on stdout so far.
-func (h *Host) Stdout() string { return h.stdout.String() }
+func (h *Host) Stdout() string {
+	data, err := os.ReadFile(h.stdout.Name())
+	if err != nil {
+		return fmt.Sprintf("(reading the host's stdout: %v)", err)
+	}
+	return string(data)
+}
 
 // Logs is every log line so far.
 func (h *Host) Logs() string { return h.logs.String() }
