@@ -83,7 +83,7 @@ func (c *Client) GetOrders(ctx context.Context, cfg Config, cursor string, fn fu
 			page.Orders = append(page.Orders, o)
 		}
 		for _, p := range msg.GetProblems() {
-			page.Problems = append(page.Problems, Problem{Source: p.GetSource(), Message: p.GetMessage()})
+			page.Problems = append(page.Problems, Problem{Source: p.GetSource(), Message: p.GetMessage(), Notice: p.GetNotice()})
 		}
 		if err := fn(page); err != nil {
 			return err

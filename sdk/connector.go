@@ -37,10 +37,15 @@ type Pages interface {
 }
 
 // Problem is something a connector met and dealt with, shown on the
-// channel's import run.
+// channel's import run. A problem is input the connector set aside (a
+// malformed file, an order it could not map): the host counts the import
+// as partial, and a run of such imports as failing. A Notice is a problem
+// that rejected nothing (the connector shrank a page the channel found too
+// costly, say); the run shows it and stays a success.
 type Problem struct {
 	Source  string `json:"source"`
 	Message string `json:"message"`
+	Notice  bool   `json:"notice,omitempty"`
 }
 
 // Description names a connector and the configuration it takes.

@@ -199,7 +199,7 @@ func (p *streamPages) Send(orders []Order, cursor string, problems ...Problem) e
 		msg.OrdersJson[i] = data
 	}
 	for _, pr := range problems {
-		msg.Problems = append(msg.Problems, &connectorv1.Problem{Source: pr.Source, Message: pr.Message})
+		msg.Problems = append(msg.Problems, &connectorv1.Problem{Source: pr.Source, Message: pr.Message, Notice: pr.Notice})
 	}
 	return p.stream.Send(msg)
 }

@@ -511,8 +511,13 @@ func (x *GetOrdersResponse) GetProblems() []*Problem {
 type Problem struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Source names where it happened, e.g. a file name.
-	Source        string `protobuf:"bytes,1,opt,name=source,proto3" json:"source,omitempty"`
-	Message       string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	Source  string `protobuf:"bytes,1,opt,name=source,proto3" json:"source,omitempty"`
+	Message string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	// Notice marks a problem the connector dealt with that rejected no
+	// input (e.g. it shrank a page the channel found too costly). Without
+	// it, a problem is input the connector set aside, and the host counts
+	// the import as partial.
+	Notice        bool `protobuf:"varint,3,opt,name=notice,proto3" json:"notice,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -559,6 +564,13 @@ func (x *Problem) GetMessage() string {
 		return x.Message
 	}
 	return ""
+}
+
+func (x *Problem) GetNotice() bool {
+	if x != nil {
+		return x.Notice
+	}
+	return false
 }
 
 // ConfigErrors is the detail of an INVALID_ARGUMENT status about the
@@ -691,10 +703,11 @@ const file_connector_v1_connector_proto_rawDesc = "" +
 	"\vorders_json\x18\x01 \x03(\fR\n" +
 	"ordersJson\x12\x16\n" +
 	"\x06cursor\x18\x02 \x01(\tR\x06cursor\x12;\n" +
-	"\bproblems\x18\x03 \x03(\v2\x1f.ordergate.connector.v1.ProblemR\bproblems\";\n" +
+	"\bproblems\x18\x03 \x03(\v2\x1f.ordergate.connector.v1.ProblemR\bproblems\"S\n" +
 	"\aProblem\x12\x16\n" +
 	"\x06source\x18\x01 \x01(\tR\x06source\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage\"J\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\x12\x16\n" +
+	"\x06notice\x18\x03 \x01(\bR\x06notice\"J\n" +
 	"\fConfigErrors\x12:\n" +
 	"\x06fields\x18\x01 \x03(\v2\".ordergate.connector.v1.FieldErrorR\x06fields\":\n" +
 	"\n" +
