@@ -1,6 +1,8 @@
 package host
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -296,6 +298,70 @@ func (r *Record) Cancel(actor, reason string, now time.Time) error {
 	r.Status = sdk.StatusCanceled
 	r.touch(now)
 	return nil
+}
+
+// CanceledByHand reports whether the order was canceled by a person or
+// its channel, which is final (a workflow's cancellation is not: a new
+// decision may lift it).
+func (r *Record) CanceledByHand() bool {
+	return r.Status == sdk.StatusCanceled && r.Cancellation != nil && r.Cancellation.By != "workflow"
+}
+
+// ChangedFields lists the top-level channel fields (by JSON name, in the
+// order's field order) in which o differs from the order as received. Ids
+// the host assigned (id, channel_id) and host-owned fields do not count.
+func ChangedFields(received, o *sdk.Order) []string {
+	a, b := channelFields(received), channelFields(o)
+	var changed []string
+	for _, name := range channelFieldNames {
+		if !bytes.Equal(a[name], b[name]) {
+			changed = append(changed, name)
+		}
+	}
+	return changed
+}
+
+// channelFieldNames are the JSON names of the channel fields of an order,
+// in their order.
+var channelFieldNames = []string{"external_id", "number", "placed_at", "currency", "customer", "shipping_address", "billing_address",
+	"shipping_method", "line_items", "totals", "note", "tags", "custom_fields", "canceled_at", "cancel_reason"}
+
+// channelFields returns the JSON of each channel field of o, times in UTC.
+func channelFields(o *sdk.Order) map[string]json.RawMessage {
+	c := sdk.Order{ExternalID: o.ExternalID, Number: o.Number, PlacedAt: o.PlacedAt.UTC(), Currency: o.Currency, Customer: o.Customer,
+		ShippingAddress: o.ShippingAddress, BillingAddress: o.BillingAddress, ShippingMethod: o.ShippingMethod, LineItems: o.LineItems,
+		Totals: o.Totals, Note: o.Note, Tags: o.Tags, CustomFields: o.CustomFields, CancelReason: o.CancelReason}
+	if o.CanceledAt != nil {
+		t := o.CanceledAt.UTC()
+		c.CanceledAt = &t
+	}
+	data, _ := json.Marshal(&c) // an order of plain values always encodes
+	var fields map[string]json.RawMessage
+	_ = json.Unmarshal(data, &fields)
+	return fields
+}
+
+// ChannelUpdate replaces the order as received with o, the order as its
+// channel sends it now, and records on the timeline which fields changed.
+// The host-owned fields, the operators' edits and releases stay; the
+// caller re-evaluates the order (or cancels it, when the channel did).
+func (r *Record) ChannelUpdate(o *sdk.Order, actor string, changed []string, now time.Time) {
+	kept := r.Order
+	r.Order = *o
+	r.ID, r.ChannelID = kept.ID, kept.ChannelID
+	r.Status, r.Holds, r.Cancellation, r.Alerts, r.Workflow = kept.Status, kept.Holds, kept.Cancellation, kept.Alerts, kept.Workflow
+	r.ImportedAt, r.UpdatedAt, r.Events = kept.ImportedAt, kept.UpdatedAt, kept.Events
+	r.Events = append(r.Events, sdk.Event{At: now, Type: sdk.EventChannelUpdated, Actor: actor,
+		Message: "the channel changed the order: " + strings.Join(changed, ", "), Fields: changed})
+	r.touch(now)
+}
+
+// ChannelCancellation is the reason of a cancellation the channel made.
+func ChannelCancellation(o *sdk.Order) string {
+	if o.CancelReason != "" {
+		return "canceled in the channel: " + o.CancelReason
+	}
+	return "canceled in the channel"
 }
 
 func (r *Record) touch(now time.Time) {

@@ -91,3 +91,34 @@ func TestReleaseStaysUntilTheHoldChanges(t *testing.T) {
 		t.Errorf("a changed hold did not come back")
 	}
 }
+
+func TestChangedFields(t *testing.T) {
+	base := sdk.Order{ExternalID: "5531203", Number: "#1203", PlacedAt: time.Date(2026, 11, 28, 9, 30, 0, 0, time.UTC), Currency: "USD",
+		ShippingAddress: sdk.Address{Country: "US"}, LineItems: []sdk.LineItem{{SKU: "V789", Quantity: 5, UnitPrice: "19.99"}},
+		Totals: sdk.Totals{Total: "99.95"}, Tags: []string{"web"}}
+	canceled := time.Date(2026, 11, 29, 10, 0, 0, 0, time.FixedZone("EST", -5*3600))
+	for _, tc := range []struct {
+		name   string
+		change func(o *sdk.Order)
+		want   []string
+	}{
+		{"the same order", func(*sdk.Order) {}, nil},
+		{"the same time in another zone", func(o *sdk.Order) { o.PlacedAt = o.PlacedAt.In(time.FixedZone("CET", 3600)) }, nil},
+		{"no tags and an empty list", func(o *sdk.Order) { o.Tags = nil; o.CustomFields = map[string]string{} }, []string{"tags"}},
+		{"ids the host set do not count", func(o *sdk.Order) { o.ID, o.ChannelID = "01JD", "shopify" }, nil},
+		{"a quantity and the total", func(o *sdk.Order) {
+			o.LineItems = []sdk.LineItem{{SKU: "V789", Quantity: 2, UnitPrice: "19.99"}}
+			o.Totals.Total = "39.98"
+		}, []string{"line_items", "totals"}},
+		{"canceled in the channel", func(o *sdk.Order) { o.CanceledAt, o.CancelReason = &canceled, "customer" }, []string{"canceled_at", "cancel_reason"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := base
+			o.LineItems = slices.Clone(base.LineItems)
+			tc.change(&o)
+			if got := host.ChangedFields(&base, &o); !slices.Equal(got, tc.want) {
+				t.Errorf("ChangedFields = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -50,6 +50,11 @@ type OrderStore interface {
 	// order with the same external id. Concurrent calls are committed
 	// together (group commit). The error is for failures of the store.
 	CreateOrders(ctx context.Context, orders []NewOrder) ([]CreateResult, error)
+	// CommitPage stores the new orders of an import page as CreateOrders
+	// does and, in the same transaction, the page's cursor and its import
+	// run (page.Run given the results), so that a crash leaves the orders,
+	// the cursor and the run's counters agreeing. orders may be empty.
+	CommitPage(ctx context.Context, orders []NewOrder, page PageCommit) ([]CreateResult, error)
 	// Order returns one order, or an ENOTFOUND error.
 	Order(ctx context.Context, id string) (*Record, error)
 	// OrdersByExternalID returns the stored orders of the channel with the

@@ -165,6 +165,9 @@ type Event struct {
 	Decision *Decision `json:"decision,omitempty"`
 	// Edit is set on edited events: what the operator changed.
 	Edit *Edit `json:"edit,omitempty"`
+	// Fields is set on channel_updated events: the top-level fields of the
+	// order as received that the channel changed (e.g. "line_items").
+	Fields []string `json:"fields,omitempty"`
 }
 
 // Edit is a change an operator makes to an order by hand. Manual edits
@@ -186,4 +189,7 @@ const (
 	EventCanceled   = "canceled"
 	EventReevaluate = "reevaluated"
 	EventEdited     = "edited"
+	// EventChannelUpdated records that the channel sent an imported order
+	// again, changed: the order as received is replaced and re-evaluated.
+	EventChannelUpdated = "channel_updated"
 )

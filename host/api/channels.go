@@ -278,7 +278,10 @@ func (s *Server) channelView(ctx context.Context, ch *host.Channel) ChannelView 
 		return v
 	}
 	st := &ImportState{Running: s.cfg.Importer.Running(ch.ID)}
-	next, failures := s.cfg.Importer.NextRun(ch.ID)
+	next, failures, err := s.cfg.Importer.NextRun(ctx, ch)
+	if err != nil {
+		s.log.Warn("reading a channel's import history", "channel", ch.ID, "error", err)
+	}
 	st.FailuresInARow = failures
 	if ch.Enabled && !next.IsZero() {
 		st.NextRunAt = &next

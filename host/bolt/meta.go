@@ -258,30 +258,38 @@ func (d *DB) SaveCursor(ctx context.Context, channelID, cursor string) error {
 
 // PutRun implements host.RunStore.
 func (d *DB) PutRun(ctx context.Context, r *host.Run) error {
+	return d.update(ctx, func(tx *bolt.Tx) error { return putRun(tx, r) })
+}
+
+// putRun stores a run and drops the channel's oldest runs beyond
+// host.MaxRunsKept.
+func putRun(tx *bolt.Tx, r *host.Run) error {
 	data, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	return d.update(ctx, func(tx *bolt.Tx) error {
-		runs := tx.Bucket(bucketRuns)
-		prefix := append([]byte(r.ChannelID), 0)
-		if err := runs.Put(append(slices.Clone(prefix), r.ID...), data); err != nil {
+	runs := tx.Bucket(bucketRuns)
+	prefix := append([]byte(r.ChannelID), 0)
+	key := append(slices.Clone(prefix), r.ID...)
+	existed := runs.Get(key) != nil
+	if err := runs.Put(key, data); err != nil {
+		return err
+	}
+	if existed { // an update of a run: nothing to drop
+		return nil
+	}
+	n := 0
+	c := runs.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		n++
+	}
+	for ; n > host.MaxRunsKept; n-- {
+		k, _ := c.Seek(prefix)
+		if err := runs.Delete(k); err != nil {
 			return err
 		}
-		// Drop the oldest runs beyond the limit.
-		n := 0
-		c := runs.Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			n++
-		}
-		for ; n > host.MaxRunsKept; n-- {
-			k, _ := c.Seek(prefix)
-			if err := runs.Delete(k); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // Runs implements host.RunStore.

@@ -157,6 +157,15 @@ func getRecord(tx *bolt.Tx, id string) (*host.Record, error) {
 
 // CreateOrders implements host.OrderStore.
 func (d *DB) CreateOrders(ctx context.Context, orders []host.NewOrder) ([]host.CreateResult, error) {
+	return d.createOrders(ctx, orders, nil)
+}
+
+// CommitPage implements host.OrderStore.
+func (d *DB) CommitPage(ctx context.Context, orders []host.NewOrder, page host.PageCommit) ([]host.CreateResult, error) {
+	return d.createOrders(ctx, orders, &page)
+}
+
+func (d *DB) createOrders(ctx context.Context, orders []host.NewOrder, page *host.PageCommit) ([]host.CreateResult, error) {
 	results := make([]host.CreateResult, len(orders))
 	// Encode in the caller's goroutine: the committer's transaction, which
 	// every writer waits for, then only reads and puts bytes.
@@ -176,7 +185,15 @@ func (d *DB) CreateOrders(ctx context.Context, orders []host.NewOrder) ([]host.C
 			}
 			results[i] = res
 		}
-		return nil
+		if page == nil {
+			return nil
+		}
+		if page.Cursor != "" {
+			if err := tx.Bucket(bucketCursors).Put([]byte(page.ChannelID), []byte(page.Cursor)); err != nil {
+				return err
+			}
+		}
+		return putRun(tx, page.Run(results))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("storing orders: %w", err)

@@ -73,12 +73,14 @@ type Importer struct {
 	cancelBase context.CancelFunc
 }
 
-// channelState is the scheduler's memory of one channel.
+// channelState is the scheduler's memory of one channel. The failure
+// streak and the last success start from the channel's stored runs
+// (host.HistoryOf), so a restart forgets neither.
 type channelState struct {
 	running     *host.Run
 	nextAt      time.Time
-	failures    int       // consecutive failed runs
-	lastSuccess time.Time // of the last successful run (or when first seen)
+	failures    int       // consecutive failing runs
+	lastSuccess time.Time // of the last run that stored orders (or the channel's creation)
 }
 
 // New returns an importer.
@@ -107,8 +109,12 @@ func New(store Store, conns Connectors, svc *orders.Service, log hclog.Logger, c
 }
 
 // Run schedules imports until ctx ends, then waits for running imports to
-// stop (they are canceled with ctx).
+// stop (they are canceled with ctx, and end interrupted). It first closes
+// the runs a previous process left open (see CloseInterrupted).
 func (im *Importer) Run(ctx context.Context) {
+	if err := im.CloseInterrupted(ctx); err != nil {
+		im.log.Error("closing the runs the host left open", "error", err)
+	}
 	t := time.NewTicker(im.cfg.Tick)
 	defer t.Stop()
 	for {
@@ -142,6 +148,10 @@ func (im *Importer) startDue(ctx context.Context) {
 		if !ch.Enabled || ch.Kind != host.ChannelB2C || ch.Connector == "" {
 			continue
 		}
+		if err := im.loadState(ctx, ch); err != nil {
+			im.log.Error("reading a channel's import history", "channel", ch.ID, "error", err)
+			continue
+		}
 		im.mu.Lock()
 		st := im.stateOf(ch.ID)
 		due := st.running == nil && !now.Before(st.nextAt)
@@ -162,6 +172,8 @@ func (im *Importer) startDue(ctx context.Context) {
 	}
 }
 
+// stateOf returns the channel's state; call it with im.mu held, after
+// loadState.
 func (im *Importer) stateOf(id string) *channelState {
 	st := im.state[id]
 	if st == nil {
@@ -169,6 +181,55 @@ func (im *Importer) stateOf(id string) *channelState {
 		im.state[id] = st
 	}
 	return st
+}
+
+// loadState reads the channel's failure streak and last success from its
+// stored runs, the first time the importer meets the channel.
+func (im *Importer) loadState(ctx context.Context, ch *host.Channel) error {
+	im.mu.Lock()
+	_, ok := im.state[ch.ID]
+	im.mu.Unlock()
+	if ok {
+		return nil
+	}
+	runs, err := im.store.Runs(ctx, ch.ID, host.HistoryRuns)
+	if err != nil {
+		return err
+	}
+	h := host.HistoryOf(ch, runs)
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	if _, ok := im.state[ch.ID]; !ok {
+		im.state[ch.ID] = &channelState{failures: h.FailuresInARow, lastSuccess: h.LastSuccess}
+	}
+	return nil
+}
+
+// CloseInterrupted ends, as interrupted, every run a previous host
+// process left running (it stopped or crashed mid-import). The run keeps
+// the counters of the pages it committed.
+func (im *Importer) CloseInterrupted(ctx context.Context) error {
+	channels, err := im.store.Channels(ctx)
+	if err != nil {
+		return err
+	}
+	for _, ch := range channels {
+		// Imports of a channel run one at a time: only the newest run
+		// can be open.
+		runs, err := im.store.Runs(ctx, ch.ID, 1)
+		if err != nil {
+			return err
+		}
+		if len(runs) == 0 || runs[0].Status != host.RunRunning || im.Running(ch.ID) != nil {
+			continue
+		}
+		closed := runs[0].Interrupt("the host stopped before the import finished; the next import resumes from the saved cursor", im.now())
+		if err := im.store.PutRun(ctx, closed); err != nil {
+			return fmt.Errorf("closing run %s of channel %s: %w", closed.ID, ch.ID, err)
+		}
+		im.log.Warn("closed an import the host left running", "channel", ch.ID, "run", closed.ID, "imported", closed.Imported)
+	}
+	return nil
 }
 
 // ImportNow starts an import of the channel and returns its run, as it
@@ -208,15 +269,22 @@ func (im *Importer) Reschedule(channelID string) {
 }
 
 // NextRun returns when the scheduler imports the channel next and how
-// many runs in a row have failed.
-func (im *Importer) NextRun(channelID string) (time.Time, int) {
+// many runs in a row have failed (read from its stored runs the first
+// time).
+func (im *Importer) NextRun(ctx context.Context, ch *host.Channel) (time.Time, int, error) {
+	if err := im.loadState(ctx, ch); err != nil {
+		return time.Time{}, 0, err
+	}
 	im.mu.Lock()
 	defer im.mu.Unlock()
-	st := im.stateOf(channelID)
-	return st.nextAt, st.failures
+	st := im.stateOf(ch.ID)
+	return st.nextAt, st.failures, nil
 }
 
 func (im *Importer) start(ctx context.Context, ch *host.Channel, trigger string) (*host.Run, error) {
+	if err := im.loadState(ctx, ch); err != nil {
+		return nil, err
+	}
 	cursor, err := im.store.Cursor(ctx, ch.ID)
 	if err != nil {
 		return nil, err
@@ -253,47 +321,57 @@ func (im *Importer) start(ctx context.Context, ch *host.Channel, trigger string)
 }
 
 // finish records the end of a run and schedules the channel's next one.
+// A run the host's stop canceled ends interrupted; one that failed or
+// rejected input counts toward the failure streak.
 func (im *Importer) finish(ch *host.Channel, run *host.Run, err error) {
 	now := im.now()
 	im.mu.Lock()
-	run.FinishedAt = &now
+	var final *host.Run
+	if err != nil && im.stopped && errors.Is(err, context.Canceled) {
+		final = run.Interrupt("the host stopped before the import finished; the next import resumes from the saved cursor", now)
+	} else {
+		final = run.Finish(err, now)
+	}
 	st := im.stateOf(ch.ID)
-	if err != nil {
-		run.Status = host.RunFailed
-		run.Errors = append([]string{err.Error()}, run.Errors...)
+	switch {
+	case final.Failing():
 		st.failures++
 		backoff := min(5*time.Second<<min(st.failures-1, 16), im.cfg.MaxBackoff, ch.Interval())
 		st.nextAt = now.Add(backoff)
-	} else {
-		run.Status = host.RunSucceeded
+	case final.Status == host.RunSucceeded:
 		st.failures = 0
-		st.lastSuccess = now
 		st.nextAt = now.Add(ch.Interval())
 	}
+	if final.Status == host.RunSucceeded || final.Status == host.RunPartial {
+		st.lastSuccess = now
+	}
 	failures := st.failures
-	final := *run
+	*run = *final
 	im.mu.Unlock()
 
 	// The run's record is written with a fresh context: the host may be
 	// stopping, and the record says so.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if perr := im.store.PutRun(ctx, &final); perr != nil {
+	if perr := im.store.PutRun(ctx, final); perr != nil {
 		im.log.Error("recording an import run", "channel", ch.ID, "run", run.ID, "error", perr)
 	}
-	if err != nil && im.cfg.Ops != nil && failures == im.cfg.Ops.Config(ctx).ChannelFailures {
+	if final.Failing() && im.cfg.Ops != nil && failures == im.cfg.Ops.Config(ctx).ChannelFailures {
 		im.cfg.Ops.Raise(ctx, "channel_failing", "critical",
-			fmt.Sprintf("channel %s: %d imports in a row failed; the last: %v. The channel stays enabled and is retried with back-off", ch.ID, failures, err),
+			fmt.Sprintf("channel %s: %d imports in a row failed; the last (%s): %s. The channel stays enabled and is retried with back-off", ch.ID, failures, final.Status, final.Errors[0]),
 			ch.ID+run.ID)
 	}
 	// Only now is the run over: its record and alerts are written.
 	im.mu.Lock()
 	st.running = nil
 	im.mu.Unlock()
-	if err != nil {
-		im.log.Warn("import failed", "channel", ch.ID, "run", run.ID, "failures_in_a_row", failures, "error", err)
-	} else {
-		im.log.Info("import finished", "channel", ch.ID, "run", run.ID, "seen", run.OrdersSeen, "imported", run.Imported, "held", run.Held)
+	switch final.Status {
+	case host.RunSucceeded:
+		im.log.Info("import finished", "channel", ch.ID, "run", run.ID, "seen", final.OrdersSeen, "imported", final.Imported, "updated", final.Updated, "held", final.Held)
+	case host.RunInterrupted:
+		im.log.Info("import interrupted by the host's stop", "channel", ch.ID, "run", run.ID, "imported", final.Imported)
+	default:
+		im.log.Warn("import failed", "channel", ch.ID, "run", run.ID, "status", final.Status, "failures_in_a_row", failures, "error", final.Errors[0])
 	}
 }
 
@@ -339,51 +417,21 @@ func (im *Importer) runImport(ctx context.Context, ch *host.Channel, run *host.R
 	return nil
 }
 
-// storePage imports one page, then saves its cursor.
+// storePage imports one page: its new orders, its cursor and the run
+// with the page counted are committed in one transaction, so the cursor
+// never moves past an order that is not stored, and the run's counters
+// are what was committed.
 func (im *Importer) storePage(ctx context.Context, ch *host.Channel, run *host.Run, page sdk.Page) error {
-	incoming := make([]orders.Incoming, len(page.Orders))
-	for i := range page.Orders {
-		o := page.Orders[i]
-		o.ChannelID = ""
-		incoming[i] = orders.Incoming{Order: &o}
-	}
-	var results []orders.Result
-	if len(incoming) > 0 {
-		var err error
-		if results, err = im.orders.Import(ctx, ch, incoming); err != nil {
-			return fmt.Errorf("storing orders: %w", err)
-		}
+	im.mu.Lock()
+	base := *run
+	im.mu.Unlock()
+	_, committed, err := im.orders.ImportPage(ctx, ch, &base, page)
+	if err != nil {
+		return fmt.Errorf("storing orders: %w", err)
 	}
 	im.mu.Lock()
-	run.Pages++
-	run.OrdersSeen += len(page.Orders)
-	for i, res := range results {
-		switch {
-		case res.Err != nil:
-			run.Rejected++
-			run.AddError(fmt.Sprintf("order %s rejected: %v", page.Orders[i].ExternalID, res.Err))
-		case res.Created:
-			run.Imported++
-			if res.Record.Status == sdk.StatusOnHold {
-				run.Held++
-			}
-		default:
-			run.Existing++
-		}
-	}
-	for _, p := range page.Problems {
-		run.AddError(fmt.Sprintf("%s: %s", p.Source, p.Message))
-	}
+	*run = *committed
 	im.mu.Unlock()
-	// The orders above are committed: only now may the cursor move past them.
-	if page.Cursor != "" {
-		if err := im.store.SaveCursor(ctx, ch.ID, page.Cursor); err != nil {
-			return fmt.Errorf("saving the cursor: %w", err)
-		}
-		im.mu.Lock()
-		run.CursorAfter = page.Cursor
-		im.mu.Unlock()
-	}
 	return nil
 }
 

@@ -94,10 +94,11 @@ func (f *fakeConnectors) Restart(string) {
 }
 
 type fixture struct {
-	db    *bolt.DB
-	imp   *importer.Importer
-	conns *fakeConnectors
-	ch    *host.Channel
+	db      *bolt.DB
+	imp     *importer.Importer
+	service *orders.Service
+	conns   *fakeConnectors
+	ch      *host.Channel
 }
 
 func setup(t *testing.T, c sdk.Connector, cfg importer.Config) *fixture {
@@ -117,8 +118,9 @@ func setupWith(t *testing.T, db *bolt.DB, c sdk.Connector, cfg importer.Config) 
 		t.Fatal(err)
 	}
 	conns := &fakeConnectors{client: sdktest.Serve(t, c), desc: c.Describe()}
-	imp := importer.New(db, conns, orders.NewService(db, engine, nil), nil, cfg)
-	return &fixture{db: db, imp: imp, conns: conns, ch: ch}
+	svc := orders.NewService(db, engine, nil)
+	imp := importer.New(db, conns, svc, nil, cfg)
+	return &fixture{db: db, imp: imp, service: svc, conns: conns, ch: ch}
 }
 
 // runOnce starts an import and waits for it to end.
@@ -164,7 +166,7 @@ func TestCursorFollowsStoredOrders(t *testing.T) {
 	if cur, _ := f.db.Cursor(context.Background(), "shop"); cur != "3" || f.stored(t) != 6 {
 		t.Fatalf("cursor %q, %d stored", cur, f.stored(t))
 	}
-	if _, failures := f.imp.NextRun("shop"); failures != 1 {
+	if _, failures, _ := f.imp.NextRun(context.Background(), f.ch); failures != 1 {
 		t.Errorf("failures in a row = %d", failures)
 	}
 
@@ -176,12 +178,12 @@ func TestCursorFollowsStoredOrders(t *testing.T) {
 	if f.stored(t) != 12 {
 		t.Errorf("%d stored, want 12", f.stored(t))
 	}
-	if next, failures := f.imp.NextRun("shop"); failures != 0 || time.Until(next) < 59*time.Minute {
+	if next, failures, _ := f.imp.NextRun(context.Background(), f.ch); failures != 0 || time.Until(next) < 59*time.Minute {
 		t.Errorf("after success: next run %v, failures %d", next, failures)
 	}
 	// A changed schedule takes effect at once.
 	f.imp.Reschedule("shop")
-	if next, _ := f.imp.NextRun("shop"); !next.IsZero() {
+	if next, _, _ := f.imp.NextRun(context.Background(), f.ch); !next.IsZero() {
 		t.Errorf("after Reschedule the next run is %v, want now", next)
 	}
 
@@ -209,7 +211,7 @@ func TestHungConnectorIsRestarted(t *testing.T) {
 	if want := "stopped answering"; !strings.Contains(run.Errors[0], want) {
 		t.Errorf("run error %q does not say %q", run.Errors[0], want)
 	}
-	if next, _ := f.imp.NextRun("shop"); time.Until(next) > 10*time.Second {
+	if next, _, _ := f.imp.NextRun(context.Background(), f.ch); time.Until(next) > 10*time.Second {
 		t.Errorf("a failed channel is retried with backoff from 5s; next run in %v", time.Until(next))
 	}
 }
@@ -226,7 +228,8 @@ func TestOneImportAtATime(t *testing.T) {
 	if _, err := f.imp.ImportNow(context.Background(), "shop"); host.ErrorCode(err) != host.ECONFLICT {
 		t.Errorf("second import: %v, want a conflict", err)
 	}
-	// Stopping the scheduler ends the running import.
+	// Stopping the scheduler ends the running import: interrupted, not
+	// failed (a host's stop is not the channel's failure).
 	cancel()
 	select {
 	case <-done:
@@ -234,7 +237,7 @@ func TestOneImportAtATime(t *testing.T) {
 		t.Fatal("Run did not return after its context ended")
 	}
 	runs, _ := f.db.Runs(context.Background(), "shop", 1)
-	if len(runs) != 1 || runs[0].Status != host.RunFailed {
+	if len(runs) != 1 || runs[0].Status != host.RunInterrupted || runs[0].FinishedAt == nil {
 		t.Errorf("runs after stop = %+v", runs)
 	}
 }

@@ -62,18 +62,75 @@ type Incoming struct {
 type Result struct {
 	Record  *host.Record
 	Created bool
+	// Updated is set when a connector sent an order imported before that
+	// the channel has changed (or canceled) since.
+	Updated bool
 	Err     error
 }
 
 // Import validates, decides and stores orders of one channel. Invalid
 // orders fail alone (Result.Err); the error return is for failures of the
-// store, in which case nothing was acknowledged.
+// store, in which case nothing was acknowledged. An order the channel has
+// imported before (by external id, or Idempotency-Key) is answered as it
+// is stored.
 //
 // The orders of one call are decided in parallel, up to GOMAXPROCS at a
 // time, except that look-alikes (the same duplicate fingerprint) are
 // decided one after another in arrival order: whether a later one is a
 // duplicate depends on the earlier one's decision.
 func (s *Service) Import(ctx context.Context, ch *host.Channel, incoming []Incoming) ([]Result, error) {
+	return s.importOrders(ctx, ch, incoming, nil)
+}
+
+// ImportPage imports one page of a connector's import run. It is Import
+// with two differences. An order imported before that the channel sends
+// changed is updated (see ChannelUpdate) rather than answered as stored.
+// And the page's new orders, its cursor and the run with the page counted
+// are committed in one transaction; ImportPage returns that run.
+func (s *Service) ImportPage(ctx context.Context, ch *host.Channel, run *host.Run, page sdk.Page) ([]Result, *host.Run, error) {
+	incoming := make([]Incoming, len(page.Orders))
+	for i := range page.Orders {
+		o := page.Orders[i]
+		o.ChannelID = ""
+		incoming[i] = Incoming{Order: &o}
+	}
+	count := func(results []Result) *host.Run {
+		return run.WithPage(pageOrders(incoming, results), page.Problems, page.Cursor)
+	}
+	results, err := s.importOrders(ctx, ch, incoming, &pageCommit{cursor: page.Cursor, count: count})
+	if err != nil {
+		return nil, nil, err
+	}
+	return results, count(results), nil
+}
+
+// pageCommit is how importOrders commits a connector's page.
+type pageCommit struct {
+	cursor string
+	count  func([]Result) *host.Run
+}
+
+// pageOrders says what became of each order of a page.
+func pageOrders(incoming []Incoming, results []Result) []host.PageOrder {
+	out := make([]host.PageOrder, len(results))
+	for i, res := range results {
+		p := host.PageOrder{ExternalID: incoming[i].Order.ExternalID}
+		switch {
+		case res.Err != nil:
+			p.Outcome, p.Err = host.OutcomeRejected, res.Err
+		case res.Created:
+			p.Outcome, p.Held = host.OutcomeCreated, res.Record.Status == sdk.StatusOnHold
+		case res.Updated:
+			p.Outcome = host.OutcomeUpdated
+		default:
+			p.Outcome = host.OutcomeExisting
+		}
+		out[i] = p
+	}
+	return out
+}
+
+func (s *Service) importOrders(ctx context.Context, ch *host.Channel, incoming []Incoming, page *pageCommit) ([]Result, error) {
 	results := make([]Result, len(incoming))
 	// Orders imported before are answered without evaluating them again
 	// (connectors re-read overlapping windows). With an Idempotency-Key
@@ -93,6 +150,9 @@ func (s *Service) Import(ctx context.Context, ch *host.Channel, incoming []Incom
 	for i, in := range incoming {
 		if r := stored[in.Order.ExternalID]; r != nil && in.IdempotencyKey == "" {
 			results[i] = Result{Record: r}
+			if page != nil {
+				results[i] = s.resent(ctx, ch, r, in.Order)
+			}
 			continue
 		}
 		r, err := s.newRecord(ch, in.Order)
@@ -103,28 +163,58 @@ func (s *Service) Import(ctx context.Context, ch *host.Channel, incoming []Incom
 		pending = append(pending, prepared{record: r, fingerprint: host.Fingerprint(r.Input())})
 		index = append(index, i)
 	}
-	if len(pending) == 0 {
+	if len(pending) == 0 && page == nil {
 		return results, nil
 	}
-	if err := s.decideAll(ctx, ch, pending); err != nil {
-		return nil, err
+	if len(pending) > 0 {
+		if err := s.decideAll(ctx, ch, pending); err != nil {
+			return nil, err
+		}
 	}
 	batch := make([]host.NewOrder, len(pending))
 	for j, p := range pending {
 		in := incoming[index[j]]
 		batch[j] = host.NewOrder{Record: p.record, IdempotencyKey: in.IdempotencyKey, RequestHash: in.RequestHash}
 	}
-	created, err := s.store.CreateOrders(ctx, batch)
+	// merge puts the store's results in the places of the orders it stored.
+	merge := func(created []host.CreateResult) []Result {
+		out := slices.Clone(results)
+		for j, res := range created {
+			out[index[j]] = Result{Record: res.Record, Created: res.Created, Err: res.Err}
+		}
+		return out
+	}
+	var created []host.CreateResult
+	if page == nil {
+		created, err = s.store.CreateOrders(ctx, batch)
+	} else {
+		created, err = s.store.CommitPage(ctx, batch, host.PageCommit{ChannelID: ch.ID, Cursor: page.cursor,
+			Run: func(stored []host.CreateResult) *host.Run { return page.count(merge(stored)) }})
+	}
 	if err != nil {
 		return nil, err
 	}
-	for j, res := range created {
-		results[index[j]] = Result{Record: res.Record, Created: res.Created, Err: res.Err}
+	results = merge(created)
+	for _, res := range results {
 		if res.Created {
 			s.log.Debug("order imported", "order", res.Record.ID, "channel", ch.ID, "number", res.Record.Number, "status", res.Record.Status)
 		}
 	}
 	return results, nil
+}
+
+// resent handles an order a connector sent again: unchanged, it is the
+// stored one; changed in the channel, it updates the stored one. A failed
+// update rejects the order for this page (the connector sends it again).
+func (s *Service) resent(ctx context.Context, ch *host.Channel, r *host.Record, o *sdk.Order) Result {
+	if len(host.ChangedFields(r.Received(), o)) == 0 {
+		return Result{Record: r}
+	}
+	updated, err := s.ChannelUpdate(ctx, ch, r.ID, o)
+	if err != nil {
+		return Result{Err: err}
+	}
+	return Result{Record: updated, Updated: true}
 }
 
 // prepared is an order of an import call that is not stored yet, with its
@@ -200,6 +290,10 @@ func (s *Service) decide(ctx context.Context, ch *host.Channel, p prepared, earl
 	r.Decide(d, "workflow", sdk.EventDecision)
 	if d.Error != "" {
 		s.log.Warn("workflow could not decide; order held with policy_error", "order", r.ID, "channel", ch.ID, "error", d.Error)
+	}
+	if r.CanceledAt != nil && !r.CanceledByHand() {
+		// Canceled in the channel before it was first imported.
+		return r.Cancel("channel:"+ch.ID, host.ChannelCancellation(&r.Order), d.EvaluatedAt)
 	}
 	return nil
 }
@@ -319,6 +413,69 @@ func sameTime(a, b *time.Time) bool {
 		return a == b
 	}
 	return a.Equal(*b)
+}
+
+// ChannelUpdate applies a change the channel made to an order imported
+// before; o is the order as the channel sends it now. A cancellation in
+// the channel (o.CanceledAt) cancels the order, with actor
+// "channel:<channel id>", unless it is canceled already. Any other change
+// is recorded on the timeline as channel_updated with the fields that
+// changed, replaces the order as received, and re-evaluates it, with the
+// documented rules: holds an operator released stay released while their
+// facts are unchanged, and operators' edits stay. An order canceled by a
+// person or its channel only records the change: its cancellation is final.
+func (s *Service) ChannelUpdate(ctx context.Context, ch *host.Channel, id string, o *sdk.Order) (*host.Record, error) {
+	if err := o.Validate(); err != nil {
+		var ve sdk.ValidationError
+		if errors.As(err, &ve) {
+			return nil, host.InvalidFields("the changed order is not valid", ve)
+		}
+		return nil, err
+	}
+	actor := "channel:" + ch.ID
+	for attempt := 0; ; attempt++ {
+		r, err := s.store.Order(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		changed := host.ChangedFields(r.Received(), o)
+		if len(changed) == 0 {
+			return r, nil
+		}
+		// The decision is made on the changed order, outside the write
+		// transaction; if the order changes meanwhile, all is done again.
+		var d *sdk.Decision
+		if o.CanceledAt == nil && !r.CanceledByHand() {
+			probe := *r
+			probe.ChannelUpdate(o, actor, changed, s.now())
+			if d, err = s.evaluate(ctx, ch, &probe, host.Fingerprint(probe.Input()), nil, s.now()); err != nil {
+				return nil, err
+			}
+		}
+		seen := r.UpdatedAt
+		updated, err := s.store.UpdateOrder(ctx, id, func(cur *host.Record) error {
+			if !sameTime(cur.UpdatedAt, seen) {
+				return errChanged
+			}
+			now := s.now()
+			cur.ChannelUpdate(o, actor, changed, now)
+			switch {
+			case cur.Status == sdk.StatusCanceled && (cur.CanceledByHand() || o.CanceledAt != nil):
+			case o.CanceledAt != nil:
+				return cur.Cancel(actor, host.ChannelCancellation(o), now)
+			case d != nil:
+				cur.Decide(d, actor, sdk.EventReevaluate)
+			}
+			return nil
+		})
+		if errors.Is(err, errChanged) && attempt < 5 {
+			continue
+		}
+		if err == nil {
+			s.log.Info("order changed in its channel", "order", id, "channel", ch.ID, "fields", changed, "status", updated.Status)
+		}
+		return updated, err
+	}
 }
 
 // Summary counts what a bulk re-evaluation did.

@@ -263,11 +263,40 @@ func TestHostKilledMidImport(t *testing.T) {
 		t.Logf("kill %d: %d orders stored; %d files counted as imported, each with all %d orders stored", kill+1, n, done, perFile)
 	}
 
+	lastStart := time.Now()
 	h := e2e.Start(t, bin, nil, "--data", data, "--policies", policies, "--plugins", pluginDir)
 	h.AdminKey = admin
 	e2e.Eventually(t, max(120*time.Second, time.Duration(files*perFile)*time.Millisecond), func() error {
 		if n := len(channelOrders(t, h, "shop")); n != files*perFile {
 			return fmt.Errorf("%d of %d orders stored", n, files*perFile)
+		}
+		return nil
+	})
+	// Every run a killed host left running was closed as interrupted at the
+	// next start, and the runs' counters, committed with their pages, add
+	// up to the orders stored: each counted once.
+	e2e.Eventually(t, 30*time.Second, func() error {
+		runs := decode(t, mustDo(t, h, "GET", "/api/v1/channels/shop/runs?limit=200", h.AdminKey, nil, 200))["runs"].([]any)
+		imported, interrupted := 0, 0
+		for _, x := range runs {
+			r := x.(map[string]any)
+			at, _ := time.Parse(time.RFC3339Nano, r["started_at"].(string))
+			switch {
+			case r["status"] == "running" && at.Before(lastStart):
+				return fmt.Errorf("run %s of a killed host is still running: %v", r["id"], r)
+			case r["status"] == "interrupted":
+				interrupted++
+				if r["finished_at"] == nil {
+					return fmt.Errorf("interrupted run %s has no finished_at: %v", r["id"], r)
+				}
+			}
+			imported += int(r["imported"].(float64))
+		}
+		if interrupted == 0 {
+			return fmt.Errorf("no interrupted run after %d kills", kills)
+		}
+		if len(runs) < 200 && imported != files*perFile {
+			return fmt.Errorf("the runs count %d orders imported; %d are stored", imported, files*perFile)
 		}
 		return nil
 	})
