@@ -42,11 +42,68 @@ type Facts struct {
 	Stock map[string]map[string]int64
 	// Shipping is the channel's shipping mappings, nil when it has none.
 	Shipping *ShippingMappings
-	// Duplicates are the look-alike orders, oldest first.
-	Duplicates []DuplicateCandidate
+	// Duplicates are the most recent look-alike orders (at most
+	// MaxDuplicatesListed), oldest first; DuplicateCount counts them all,
+	// up to MaxDuplicatesCounted (DuplicateCountCapped when there are more).
+	Duplicates           []DuplicateCandidate
+	DuplicateCount       int
+	DuplicateCountCapped bool
+	// DuplicateHorizon is the newest order with the fingerprint imported
+	// before the queried one (placed at any time), "" when none was. The
+	// store checks at commit that no look-alike newer than it was committed
+	// meanwhile (see LookAlikeCheck).
+	DuplicateHorizon string
 	// Settings are the settings in force.
 	Settings Settings
 }
+
+// Bounds of the duplicate search: every order's facts cost the same
+// however many look-alikes are stored.
+const (
+	// MaxDuplicatesListed is how many look-alikes the facts name.
+	MaxDuplicatesListed = 10
+	// MaxDuplicatesCounted is how far the facts count look-alikes.
+	MaxDuplicatesCounted = 100
+	// MaxDuplicatesScanned bounds the index entries one search reads.
+	MaxDuplicatesScanned = 1000
+	// PlacedAfterImportSlack is how much later than its import an order's
+	// placed_at may be and still be found as a look-alike: the search reads
+	// look-alikes newest import first and stops at those imported this long
+	// before the window opens (they were placed before it opened).
+	PlacedAfterImportSlack = 7 * 24 * time.Hour
+)
+
+// AddLookAlikes adds look-alikes found outside the store (earlier orders
+// of the same import call) to the facts, keeping the bounds: the most
+// recent MaxDuplicatesListed, oldest first, and the count.
+func (f *Facts) AddLookAlikes(ds ...DuplicateCandidate) {
+	f.Duplicates = append(f.Duplicates, ds...)
+	if extra := len(f.Duplicates) - MaxDuplicatesListed; extra > 0 {
+		f.Duplicates = f.Duplicates[extra:]
+	}
+	f.DuplicateCount += len(ds)
+	if f.DuplicateCount > MaxDuplicatesCounted {
+		f.DuplicateCount, f.DuplicateCountCapped = MaxDuplicatesCounted, true
+	}
+}
+
+// LookAlikeCheck asks the store to refuse a new order (ErrLookAlikeRaced)
+// when a look-alike of it was committed after its facts were read: two
+// look-alikes posted at the same moment must not both pass as originals.
+type LookAlikeCheck struct {
+	Fingerprint string
+	PlacedAt    time.Time
+	Window      time.Duration
+	// Horizon is Facts.DuplicateHorizon of the decision.
+	Horizon string
+	// Seen are look-alikes the decision counted that the store did not
+	// have then (earlier orders of the same call).
+	Seen []string
+}
+
+// ErrLookAlikeRaced is the result of a new order whose look-alike was
+// committed after the order's facts were read: it must be decided again.
+var ErrLookAlikeRaced = Errorf(ECONFLICT, "a look-alike order was stored while this one was decided; decide it again")
 
 // DuplicateCandidate is an earlier order that looks like the one being
 // evaluated.
@@ -160,20 +217,26 @@ type ShippingContext struct {
 	Policy             string `json:"policy"`
 }
 
-// DuplicatesContext is the duplicate search and what it found.
+// DuplicatesContext is the duplicate search and what it found: at most
+// MaxDuplicatesListed orders, the most recent look-alikes oldest first,
+// and Count, how many there are, counted up to MaxDuplicatesCounted
+// (CountCapped when there are more).
 type DuplicatesContext struct {
-	Enabled bool                 `json:"enabled"`
-	Window  string               `json:"window"`
-	Orders  []DuplicateCandidate `json:"orders"`
+	Enabled     bool                 `json:"enabled"`
+	Window      string               `json:"window"`
+	Orders      []DuplicateCandidate `json:"orders"`
+	Count       int                  `json:"count"`
+	CountCapped bool                 `json:"count_capped"`
 }
 
 // BuildContext computes input.context for order o from the facts.
 func BuildContext(o *sdk.Order, f *Facts) *OrderContext {
 	c := &OrderContext{
-		Catalog:    CatalogContext{InUse: f.CatalogInUse},
-		LineItems:  make([]LineContext, len(o.LineItems)),
-		Shipping:   ShippingContext{Method: o.ShippingMethod},
-		Duplicates: DuplicatesContext{Enabled: f.Settings.DuplicateProtection.Enabled, Window: f.Settings.DuplicateProtection.Window, Orders: f.Duplicates},
+		Catalog:   CatalogContext{InUse: f.CatalogInUse},
+		LineItems: make([]LineContext, len(o.LineItems)),
+		Shipping:  ShippingContext{Method: o.ShippingMethod},
+		Duplicates: DuplicatesContext{Enabled: f.Settings.DuplicateProtection.Enabled, Window: f.Settings.DuplicateProtection.Window, Orders: f.Duplicates,
+			Count: f.DuplicateCount, CountCapped: f.DuplicateCountCapped},
 	}
 	if c.Duplicates.Orders == nil {
 		c.Duplicates.Orders = []DuplicateCandidate{}

@@ -1,6 +1,7 @@
 package host_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/ordergate/ordergate/host"
@@ -77,5 +78,50 @@ func TestBuildContext(t *testing.T) {
 	}
 	if !c.Shipping.ChannelHasMappings || c.Shipping.Mapped {
 		t.Errorf("shipping = %+v", c.Shipping)
+	}
+}
+
+// TestFactListsAreBounded: what an order's facts read whole (a routing
+// group, a channel's shipping mappings) is bounded when it is stored.
+func TestFactListsAreBounded(t *testing.T) {
+	many := func(n int, f func(i int)) {
+		for i := range n {
+			f(i)
+		}
+	}
+	g := &host.RoutingGroup{ID: "main", Name: "Main"}
+	many(host.MaxGroupSources+1, func(i int) { g.Sources = append(g.Sources, host.GroupSource{SourceID: fmt.Sprint("s", i)}) })
+	many(host.MaxGroupChannels+1, func(i int) { g.Channels = append(g.Channels, fmt.Sprint("c", i)) })
+	fields := map[string]bool{}
+	for _, e := range g.Validate() {
+		fields[e.Field] = true
+	}
+	if !fields["sources"] || !fields["channels"] {
+		t.Errorf("a routing group over the bounds validates with errors on %v", fields)
+	}
+	g.Sources, g.Channels = g.Sources[:host.MaxGroupSources], g.Channels[:host.MaxGroupChannels]
+	if errs := g.Validate(); len(errs) != 0 {
+		t.Errorf("a routing group at the bounds: %v", errs)
+	}
+	m := &host.ShippingMappings{Methods: map[string]string{}}
+	many(host.MaxShippingMethods+1, func(i int) { m.Methods[fmt.Sprint("m", i)] = "ground" })
+	if errs := m.Validate(); len(errs) != 1 || errs[0].Field != "methods" {
+		t.Errorf("shipping mappings over the bound: %v", errs)
+	}
+}
+
+// TestAddLookAlikesKeepsTheBounds: look-alikes of the same call added to
+// the store's keep the most recent MaxDuplicatesListed and the count.
+func TestAddLookAlikesKeepsTheBounds(t *testing.T) {
+	f := &host.Facts{DuplicateCount: host.MaxDuplicatesCounted - 1}
+	for i := range host.MaxDuplicatesListed {
+		f.Duplicates = append(f.Duplicates, host.DuplicateCandidate{ID: fmt.Sprint("stored-", i)})
+	}
+	f.AddLookAlikes(host.DuplicateCandidate{ID: "batch-0"}, host.DuplicateCandidate{ID: "batch-1"})
+	if len(f.Duplicates) != host.MaxDuplicatesListed || f.Duplicates[0].ID != "stored-2" || f.Duplicates[len(f.Duplicates)-1].ID != "batch-1" {
+		t.Errorf("listed %d: first %s last %s", len(f.Duplicates), f.Duplicates[0].ID, f.Duplicates[len(f.Duplicates)-1].ID)
+	}
+	if f.DuplicateCount != host.MaxDuplicatesCounted || !f.DuplicateCountCapped {
+		t.Errorf("count %d capped %v", f.DuplicateCount, f.DuplicateCountCapped)
 	}
 }

@@ -137,6 +137,12 @@ const (
 	MaxInventoryRows = 500_000
 	// MaxDuplicateWindow bounds the duplicate search window.
 	MaxDuplicateWindow = 30 * 24 * time.Hour
+	// MaxGroupSources and MaxGroupChannels bound a routing group, and
+	// MaxShippingMethods a channel's shipping mappings: an order's facts
+	// read the whole group and mappings, so their size bounds its cost.
+	MaxGroupSources    = 100
+	MaxGroupChannels   = 1000
+	MaxShippingMethods = 1000
 )
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
@@ -218,6 +224,12 @@ func (s *Source) Validate() []sdk.FieldError { return checkIDAndName(s.ID, s.Nam
 // channels exist is checked by the store.
 func (g *RoutingGroup) Validate() []sdk.FieldError {
 	errs := checkIDAndName(g.ID, g.Name)
+	if len(g.Sources) > MaxGroupSources {
+		errs = append(errs, sdk.FieldError{Field: "sources", Detail: fmt.Sprintf("has %d sources; a routing group has at most %d", len(g.Sources), MaxGroupSources)})
+	}
+	if len(g.Channels) > MaxGroupChannels {
+		errs = append(errs, sdk.FieldError{Field: "channels", Detail: fmt.Sprintf("has %d channels; a routing group has at most %d", len(g.Channels), MaxGroupChannels)})
+	}
 	seen := map[string]bool{}
 	for i, s := range g.Sources {
 		if seen[s.SourceID] {
@@ -238,6 +250,9 @@ func (g *RoutingGroup) Validate() []sdk.FieldError {
 // Validate checks shipping mappings.
 func (m *ShippingMappings) Validate() []sdk.FieldError {
 	var errs []sdk.FieldError
+	if len(m.Methods) > MaxShippingMethods {
+		return []sdk.FieldError{{Field: "methods", Detail: fmt.Sprintf("has %d methods; a channel maps at most %d", len(m.Methods), MaxShippingMethods)}}
+	}
 	for method, pol := range m.Methods {
 		field := fmt.Sprintf("methods[%q]", method)
 		if d := checkName(method, true); d != "" {

@@ -30,6 +30,10 @@ type NewOrder struct {
 	// with. The same key with a different body is a conflict.
 	IdempotencyKey string
 	RequestHash    string
+	// LookAlikes, when set, has the store refuse the order (the result's
+	// Err is ErrLookAlikeRaced) if a look-alike was committed after the
+	// order's facts were read.
+	LookAlikes *LookAlikeCheck
 }
 
 // CreateResult is the outcome of storing one NewOrder.
@@ -54,6 +58,9 @@ type OrderStore interface {
 	// does and, in the same transaction, the page's cursor and its import
 	// run (page.Run given the results), so that a crash leaves the orders,
 	// the cursor and the run's counters agreeing. orders may be empty.
+	// When an order is refused with ErrLookAlikeRaced, the cursor and run
+	// are not stored: the caller decides that order again and commits the
+	// page with it.
 	CommitPage(ctx context.Context, orders []NewOrder, page PageCommit) ([]CreateResult, error)
 	// Order returns one order, or an ENOTFOUND error.
 	Order(ctx context.Context, id string) (*Record, error)

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -212,4 +213,36 @@ func BenchmarkCommit(b *testing.B) {
 		b.ReportMetric(float64(size), "B/record")
 		checkPlain(b, db, b.N)
 	})
+}
+
+// BenchmarkFactsLookAlikes reads an order's facts with 10, 1,000 and
+// 10,000 look-alikes stored (one address, one basket): the duplicate
+// search is bounded, so the cost per order should stay flat.
+func BenchmarkFactsLookAlikes(b *testing.B) {
+	for _, stored := range []int{10, 1000, 10000} {
+		b.Run(fmt.Sprintf("stored=%d", stored), func(b *testing.B) {
+			db := openDB(b, b.TempDir())
+			defer db.Close()
+			var rs []*host.Record
+			for i := range stored {
+				r := record("shop", fmt.Sprint(i), 0, sdk.StatusOpen)
+				at := t0.Add(time.Duration(i) * time.Second)
+				r.ID = ulid.MustNew(ulid.Timestamp(at), ulid.DefaultEntropy()).String()
+				r.PlacedAt, r.ImportedAt = at, &at
+				rs = append(rs, r)
+			}
+			for chunk := range slices.Chunk(rs, 1000) {
+				create(b, db, chunk...)
+			}
+			at := t0.Add(time.Duration(stored) * time.Second)
+			q := host.FactsQuery{ChannelID: "shop", SKUs: []string{"V789"}, Fingerprint: host.Fingerprint(&rs[0].Order), PlacedAt: at,
+				Before: ulid.MustNew(ulid.Timestamp(at), ulid.DefaultEntropy()).String()}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := db.Facts(context.Background(), q); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -546,7 +546,7 @@ func (d *DB) Facts(_ context.Context, q host.FactsQuery) (*host.Facts, error) {
 		}
 
 		if dp := f.Settings.DuplicateProtection; q.Fingerprint != "" && dp.Enabled {
-			f.Duplicates, err = duplicates(tx, q, dp.WindowDuration())
+			err = duplicates(tx, q, f, dp.WindowDuration())
 		}
 		return err
 	})
@@ -556,31 +556,87 @@ func (d *DB) Facts(_ context.Context, q host.FactsQuery) (*host.Facts, error) {
 	return f, nil
 }
 
-// fingerprintValue is the value of an order's fingerprint index entry: the
-// fingerprint and the placed time, so a range scan finds look-alikes
-// placed within a window.
-func fingerprintValue(fp string, placed time.Time) string {
-	return fmt.Sprintf("%s:%016x", fp, uint64(placed.UnixNano())^(1<<63))
-}
-
-func duplicates(tx *bolt.Tx, q host.FactsQuery, window time.Duration) ([]host.DuplicateCandidate, error) {
-	lo := indexPrefix(idxFingerprint, fingerprintValue(q.Fingerprint, q.PlacedAt.Add(-window)))
-	hi := indexPrefix(idxFingerprint, fingerprintValue(q.Fingerprint, q.PlacedAt.Add(window)))
-	hi[len(hi)-1] = 1 // past every id at the upper bound's time
-	var out []host.DuplicateCandidate
+// duplicates reads the look-alikes of the order q describes: the orders
+// with its fingerprint imported before it (q.Before; all when empty),
+// newest first, placed within window of it. It lists the most recent
+// MaxDuplicatesListed, counts up to MaxDuplicatesCounted, and stops at
+// look-alikes imported PlacedAfterImportSlack before the window opens or
+// after MaxDuplicatesScanned entries, so its cost does not grow with the
+// look-alikes stored. It also returns the horizon: the newest entry before
+// q.Before, whatever its placed time.
+func duplicates(tx *bolt.Tx, q host.FactsQuery, f *host.Facts, window time.Duration) error {
+	prefix := indexPrefix(idxLookAlike, q.Fingerprint)
 	c := tx.Bucket(bucketIndex).Cursor()
-	for k, _ := c.Seek(lo); k != nil && bytes.Compare(k, hi) < 0; k, _ = c.Next() {
-		i := bytes.LastIndexByte(k, 0)
-		id := string(k[i+1:])
-		if q.Before != "" && id >= q.Before {
+	start := append(slices.Clone(prefix), "\xff"...)
+	if q.Before != "" {
+		start = append(slices.Clone(prefix), q.Before...)
+	}
+	k, v := c.Seek(start)
+	if k == nil {
+		k, v = c.Last()
+	} else {
+		k, v = c.Prev()
+	}
+	lo, hi := q.PlacedAt.Add(-window), q.PlacedAt.Add(window)
+	stop := timeBound(lo.Add(-host.PlacedAfterImportSlack))
+	for scanned := 0; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
+		id := string(k[len(prefix):])
+		if f.DuplicateHorizon == "" {
+			f.DuplicateHorizon = id
+		}
+		if id < stop || scanned == host.MaxDuplicatesScanned {
+			break
+		}
+		scanned++
+		placed, ok := lookAlikePlaced(v)
+		if !ok || placed.Before(lo) || placed.After(hi) {
 			continue
 		}
-		r, err := getRecord(tx, id)
-		if err != nil {
-			return nil, err
+		if f.DuplicateCount == host.MaxDuplicatesCounted {
+			f.DuplicateCountCapped = true
+			break
 		}
-		out = append(out, host.DuplicateCandidate{ID: r.ID, ChannelID: r.ChannelID, ExternalID: r.ExternalID, Number: r.Number, PlacedAt: r.PlacedAt, Status: r.Status})
+		f.DuplicateCount++
+		if len(f.Duplicates) < host.MaxDuplicatesListed {
+			d, err := decodeLookAlike(id, v)
+			if err != nil {
+				return err
+			}
+			f.Duplicates = append(f.Duplicates, d)
+		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
+	slices.Reverse(f.Duplicates) // oldest first
+	return nil
+}
+
+// lookAlikeRaced reports whether a look-alike of the new order was
+// committed after the order's facts were read: an entry of its
+// fingerprint newer than the horizon its facts saw, placed within the
+// window, that the decision did not count. Its id may be above or below
+// the order's: either way one of the two must be decided again, and the
+// order being committed is the one that can be. Only look-alikes
+// committed meanwhile are read.
+func lookAlikeRaced(tx *bolt.Tx, check *host.LookAlikeCheck) bool {
+	prefix := indexPrefix(idxLookAlike, check.Fingerprint)
+	c := tx.Bucket(bucketIndex).Cursor()
+	k, v := c.Seek(append(slices.Clone(prefix), 0xff))
+	if k == nil {
+		k, v = c.Last()
+	} else {
+		k, v = c.Prev()
+	}
+	lo, hi := check.PlacedAt.Add(-check.Window), check.PlacedAt.Add(check.Window)
+	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
+		other := string(k[len(prefix):])
+		if other <= check.Horizon {
+			return false
+		}
+		if slices.Contains(check.Seen, other) {
+			continue
+		}
+		if placed, ok := lookAlikePlaced(v); ok && !placed.Before(lo) && !placed.After(hi) {
+			return true
+		}
+	}
+	return false
 }

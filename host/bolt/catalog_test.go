@@ -2,9 +2,12 @@ package bolt_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/oklog/ulid/v2"
 
 	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/sdk"
@@ -183,5 +186,61 @@ func TestListBySKU(t *testing.T) {
 	page, _, err := db.ListOrders(context.Background(), host.OrderFilter{SKU: "V789", Status: "on_hold"})
 	if err != nil || len(page) != 1 || page[0].ID != a.ID {
 		t.Fatalf("held V789 orders = %v %v", page, err)
+	}
+}
+
+// TestDuplicateSearchIsBounded: with 5,000 look-alikes stored, an order's
+// facts name the 10 most recent (oldest first) and count up to 100, and a
+// status change of a look-alike shows in the search without reading its
+// record.
+func TestDuplicateSearchIsBounded(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, t.TempDir())
+	defer db.Close()
+	const stored = 5000
+	var rs []*host.Record
+	for i := range stored {
+		// One a second, all within an hour and a half: every one is in the
+		// 24h window of the last.
+		r := record("shop", fmt.Sprint(i), 0, sdk.StatusOpen)
+		at := t0.Add(time.Duration(i) * time.Second)
+		r.ID = ulid.MustNew(ulid.Timestamp(at), ulid.DefaultEntropy()).String()
+		r.PlacedAt, r.ImportedAt = at, &at
+		rs = append(rs, r)
+	}
+	for chunk := range slices.Chunk(rs, 1000) {
+		create(t, db, chunk...)
+	}
+	next := record("shop", "next", 0, sdk.StatusOpen)
+	at := t0.Add(stored * time.Second)
+	next.ID, next.PlacedAt = ulid.MustNew(ulid.Timestamp(at), ulid.DefaultEntropy()).String(), at
+	f, err := db.Facts(ctx, host.FactsQuery{Fingerprint: host.Fingerprint(&next.Order), PlacedAt: next.PlacedAt, Before: next.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, d := range f.Duplicates {
+		ids = append(ids, d.ExternalID)
+	}
+	want := []string{"4990", "4991", "4992", "4993", "4994", "4995", "4996", "4997", "4998", "4999"}
+	if !slices.Equal(ids, want) || f.DuplicateCount != host.MaxDuplicatesCounted || !f.DuplicateCountCapped {
+		t.Fatalf("facts with %d look-alikes: %v, count %d capped %v; want %v, %d capped", stored, ids, f.DuplicateCount, f.DuplicateCountCapped, want, host.MaxDuplicatesCounted)
+	}
+	if f.DuplicateHorizon != rs[stored-1].ID {
+		t.Errorf("horizon %s, want the newest look-alike %s", f.DuplicateHorizon, rs[stored-1].ID)
+	}
+	if d := f.Duplicates[9]; d.Number != "#4999" || d.ChannelID != "shop" || !d.PlacedAt.Equal(rs[stored-1].PlacedAt) || d.Status != sdk.StatusOpen {
+		t.Errorf("the newest look-alike reads as %+v", d)
+	}
+	// A look-alike put on hold reads on hold.
+	if _, err := db.UpdateOrder(ctx, rs[stored-1].ID, func(r *host.Record) error {
+		r.Status, r.Holds = sdk.StatusOnHold, []sdk.Hold{{Reason: sdk.HoldCustomRule}}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f, _ = db.Facts(ctx, host.FactsQuery{Fingerprint: host.Fingerprint(&next.Order), PlacedAt: next.PlacedAt, Before: next.ID})
+	if d := f.Duplicates[9]; d.Status != sdk.StatusOnHold {
+		t.Errorf("after its hold the newest look-alike reads %s", d.Status)
 	}
 }

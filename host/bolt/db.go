@@ -6,6 +6,7 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,7 +19,9 @@ import (
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 
+	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/host/secrets"
+	"github.com/ordergate/ordergate/sdk"
 )
 
 // FileName is the database file inside the data directory.
@@ -96,8 +99,11 @@ func Open(dir string, log hclog.Logger) (*DB, error) {
 // 2 added the SKU and fingerprint order indexes. 3 stores new order records
 // compressed (record.go); records of older files still read as they are,
 // so going to 3 rewrites nothing, but a binary that knows only 2 refuses
-// the file instead of failing on every order.
-const schemaVersion = 3
+// the file instead of failing on every order. 4 replaced the fingerprint
+// index by the look-alike index (import order, with values), so the
+// duplicate search reads no record; going to 4 reads every order that is
+// not canceled once.
+const schemaVersion = 4
 
 var keySchema = []byte("schema_version")
 
@@ -124,8 +130,40 @@ func migrate(tx *bolt.Tx) error {
 		}); err != nil {
 			return fmt.Errorf("indexing orders for schema 2: %w", err)
 		}
+	} else if version < 4 {
+		if err := migrateLookAlikes(tx); err != nil {
+			return fmt.Errorf("indexing look-alikes for schema 4: %w", err)
+		}
 	}
 	return meta.Put(keySchema, []byte(fmt.Sprint(schemaVersion)))
+}
+
+// migrateLookAlikes replaces each entry of the schema 3 fingerprint index
+// by the order's look-alike entry.
+func migrateLookAlikes(tx *bolt.Tx) error {
+	idx := tx.Bucket(bucketIndex)
+	prefix := []byte{idxFingerprintV3, 0}
+	var old [][]byte
+	c := idx.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		old = append(old, bytes.Clone(k))
+	}
+	for _, k := range old {
+		id := string(k[bytes.LastIndexByte(k, 0)+1:])
+		r, err := getRecord(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := idx.Delete(k); err != nil {
+			return err
+		}
+		if r.Status != sdk.StatusCanceled {
+			if err := idx.Put(indexKey(idxLookAlike, host.Fingerprint(&r.Order), r.ID), lookAlikeValue(r)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Path returns the database file's path.

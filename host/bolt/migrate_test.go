@@ -1,10 +1,13 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/oklog/ulid/v2"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/ordergate/ordergate/host"
@@ -21,7 +24,7 @@ func TestMigrateToSchema2(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
-	r := &host.Record{Order: sdk.Order{ID: "01JDRK0000000000000000000A", ChannelID: "shop", ExternalID: "1", PlacedAt: at, Status: sdk.StatusOnHold,
+	r := &host.Record{Order: sdk.Order{ID: ulid.MustNew(ulid.Timestamp(at), ulid.DefaultEntropy()).String(), ChannelID: "shop", ExternalID: "1", PlacedAt: at, Status: sdk.StatusOnHold,
 		ImportedAt: &at, LineItems: []sdk.LineItem{{SKU: "V789", Quantity: 1, UnitPrice: "1.00"}}, ShippingAddress: sdk.Address{Country: "US"}}}
 	if _, err := db.CreateOrders(ctx, []host.NewOrder{{Record: r}}); err != nil {
 		t.Fatal(err)
@@ -29,7 +32,7 @@ func TestMigrateToSchema2(t *testing.T) {
 	// Make it a schema 1 file.
 	err = db.db.Update(func(tx *bolt.Tx) error {
 		idx := tx.Bucket(bucketIndex)
-		for _, kind := range []byte{idxSKU, idxFingerprint} {
+		for _, kind := range []byte{idxSKU, idxLookAlike} {
 			c := idx.Cursor()
 			for k, _ := c.Seek([]byte{kind, 0}); k != nil && k[0] == kind; k, _ = c.Seek([]byte{kind, 0}) {
 				if err := idx.Delete(k); err != nil {
@@ -59,4 +62,66 @@ func TestMigrateToSchema2(t *testing.T) {
 	if err != nil || len(f.Duplicates) != 1 {
 		t.Errorf("after migration the fingerprint index finds %v (%v)", f, err)
 	}
+}
+
+// TestMigrateToSchema4 opens a database with the schema 3 fingerprint
+// index (fingerprint and placed time in the key, no value) and finds the
+// look-alike index in its place, for orders that are not canceled.
+func TestMigrateToSchema4(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	order := func(id, ext string, status sdk.Status) *host.Record {
+		return &host.Record{Order: sdk.Order{ID: id, ChannelID: "shop", ExternalID: ext, Number: "#" + ext, PlacedAt: at, Status: status,
+			ImportedAt: &at, LineItems: []sdk.LineItem{{SKU: "V789", Quantity: 1, UnitPrice: "1.00"}}, ShippingAddress: sdk.Address{Address1: "1 Main St", Country: "US"}}}
+	}
+	id := func(n uint64) string {
+		return ulid.MustNew(ulid.Timestamp(at), bytes.NewReader(make([]byte, 16))).String()[:25] + fmt.Sprint(n)
+	}
+	kept, canceled := order(id(1), "1", sdk.StatusOpen), order(id(2), "2", sdk.StatusCanceled)
+	if _, err := db.CreateOrders(ctx, []host.NewOrder{{Record: kept}, {Record: canceled}}); err != nil {
+		t.Fatal(err)
+	}
+	fp := host.Fingerprint(&kept.Order)
+	// Make it a schema 3 file: the look-alike entries become the old
+	// fingerprint entries (for every order, as schema 3 kept canceled ones
+	// out only on update).
+	err = db.db.Update(func(tx *bolt.Tx) error {
+		idx := tx.Bucket(bucketIndex)
+		for _, r := range []*host.Record{kept, canceled} {
+			if err := idx.Delete(indexKey(idxLookAlike, fp, r.ID)); err != nil {
+				return err
+			}
+			v3 := fmt.Sprintf("%s:%016x", fp, uint64(r.PlacedAt.UnixNano())^(1<<63))
+			if err := idx.Put(indexKey(idxFingerprintV3, v3, r.ID), nil); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketSettings).Put(keySchema, []byte("3"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db, err = Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	f, err := db.Facts(ctx, host.FactsQuery{Fingerprint: fp, PlacedAt: at})
+	if err != nil || len(f.Duplicates) != 1 || f.Duplicates[0].ID != kept.ID || f.Duplicates[0].Number != "#1" || f.DuplicateCount != 1 {
+		t.Fatalf("after migration the look-alikes are %+v (%v)", f, err)
+	}
+	db.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketIndex).Cursor()
+		if k, _ := c.Seek([]byte{idxFingerprintV3, 0}); k != nil && k[0] == idxFingerprintV3 {
+			t.Errorf("a schema 3 fingerprint entry is left: %q", k)
+		}
+		return nil
+	})
 }

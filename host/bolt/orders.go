@@ -3,6 +3,8 @@ package bolt
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -24,9 +26,14 @@ const (
 	idxNumber   = 'n'
 	// idxSKU lists the orders with a line of the SKU.
 	idxSKU = 'k'
-	// idxFingerprint finds look-alike orders for duplicate protection; it
-	// holds orders that are not canceled.
-	idxFingerprint = 'f'
+	// idxLookAlike finds look-alike orders for duplicate protection: the
+	// orders (not canceled) of one fingerprint in import order, each entry's
+	// value the look-alike as the workflow sees it (lookAlikeValue), so the
+	// search reads no record. Schema 4 replaced the 'f' index (fingerprint
+	// and placed time, no value).
+	idxLookAlike = 'g'
+	// idxFingerprintV3 is the fingerprint index of schema 3 and before.
+	idxFingerprintV3 = 'f'
 )
 
 func indexKey(kind byte, value, id string) []byte {
@@ -43,21 +50,27 @@ const indexFillPercent = 0.9
 
 func indexPrefix(kind byte, value string) []byte { return indexKey(kind, value, "") }
 
-// indexKeys lists the index entries of a record: what the list filters need.
-func indexKeys(r *host.Record) [][]byte {
-	keys := [][]byte{
-		indexKey(idxStatus, string(r.Status), r.ID),
-		indexKey(idxChannel, r.ChannelID, r.ID),
-		indexKey(idxExternal, r.ExternalID, r.ID),
-		indexKey(idxNumber, r.Number, r.ID),
-	}
-	for _, t := range r.View().Tags {
-		keys = append(keys, indexKey(idxTag, t, r.ID))
+// indexEntry is one entry of the order index; most have no value.
+type indexEntry struct {
+	key, value []byte
+}
+
+// indexKeys lists the index entries of a record: what the list filters
+// and the duplicate search need.
+func indexKeys(r *host.Record) []indexEntry {
+	entries := []indexEntry{
+		{key: indexKey(idxStatus, string(r.Status), r.ID)},
+		{key: indexKey(idxChannel, r.ChannelID, r.ID)},
+		{key: indexKey(idxExternal, r.ExternalID, r.ID)},
+		{key: indexKey(idxNumber, r.Number, r.ID)},
 	}
 	add := func(k []byte) {
-		if !slices.ContainsFunc(keys, func(x []byte) bool { return bytes.Equal(x, k) }) {
-			keys = append(keys, k)
+		if !slices.ContainsFunc(entries, func(x indexEntry) bool { return bytes.Equal(x.key, k) }) {
+			entries = append(entries, indexEntry{key: k})
 		}
+	}
+	for _, t := range r.View().Tags {
+		add(indexKey(idxTag, t, r.ID))
 	}
 	for _, h := range r.Holds {
 		add(indexKey(idxHold, h.Reason, r.ID))
@@ -68,9 +81,47 @@ func indexKeys(r *host.Record) [][]byte {
 		}
 	}
 	if r.Status != sdk.StatusCanceled {
-		keys = append(keys, indexKey(idxFingerprint, fingerprintValue(host.Fingerprint(&r.Order), r.PlacedAt), r.ID))
+		entries = append(entries, indexEntry{key: indexKey(idxLookAlike, host.Fingerprint(&r.Order), r.ID), value: lookAlikeValue(r)})
 	}
-	return keys
+	return entries
+}
+
+// lookAlikeValue encodes what the duplicate search tells of an order:
+// placed_at (8 bytes, Unix nanoseconds), then the status, channel,
+// external id and number, each a uvarint length and its bytes.
+func lookAlikeValue(r *host.Record) []byte {
+	v := binary.BigEndian.AppendUint64(nil, uint64(r.PlacedAt.UnixNano()))
+	for _, s := range []string{string(r.Status), r.ChannelID, r.ExternalID, r.Number} {
+		v = binary.AppendUvarint(v, uint64(len(s)))
+		v = append(v, s...)
+	}
+	return v
+}
+
+// lookAlikePlaced reads the placed time of a look-alike entry's value.
+func lookAlikePlaced(v []byte) (time.Time, bool) {
+	if len(v) < 8 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC(), true
+}
+
+// decodeLookAlike reads a look-alike entry's value.
+func decodeLookAlike(id string, v []byte) (host.DuplicateCandidate, error) {
+	placed, ok := lookAlikePlaced(v)
+	if !ok {
+		return host.DuplicateCandidate{}, fmt.Errorf("look-alike entry of order %s is damaged", id)
+	}
+	v = v[8:]
+	var parts [4]string
+	for i := range parts {
+		n, k := binary.Uvarint(v)
+		if k <= 0 || uint64(len(v)-k) < n {
+			return host.DuplicateCandidate{}, fmt.Errorf("look-alike entry of order %s is damaged", id)
+		}
+		parts[i], v = string(v[k:k+int(n)]), v[k+int(n):]
+	}
+	return host.DuplicateCandidate{ID: id, Status: sdk.Status(parts[0]), ChannelID: parts[1], ExternalID: parts[2], Number: parts[3], PlacedAt: placed}, nil
 }
 
 func externalKey(channel, external string) []byte {
@@ -81,7 +132,7 @@ func externalKey(channel, external string) []byte {
 type encodedRecord struct {
 	id   string
 	data []byte
-	keys [][]byte
+	keys []indexEntry
 	// alerts are the deliveries the record's decision calls for.
 	alerts []*host.Delivery
 }
@@ -125,22 +176,22 @@ func putIndexes(tx *bolt.Tx, r *host.Record, old *host.Record) error {
 	return putIndexKeys(tx, r.ID, indexKeys(r), old)
 }
 
-func putIndexKeys(tx *bolt.Tx, id string, newKeys [][]byte, old *host.Record) error {
+func putIndexKeys(tx *bolt.Tx, id string, entries []indexEntry, old *host.Record) error {
 	idx := tx.Bucket(bucketIndex)
 	// Within each index value the ids grow with time: entries are added at
 	// the end of their run, so pages can be filled.
 	idx.FillPercent = indexFillPercent
 	if old != nil {
-		for _, k := range indexKeys(old) {
-			if !slices.ContainsFunc(newKeys, func(x []byte) bool { return bytes.Equal(x, k) }) {
-				if err := idx.Delete(k); err != nil {
+		for _, e := range indexKeys(old) {
+			if !slices.ContainsFunc(entries, func(x indexEntry) bool { return bytes.Equal(x.key, e.key) }) {
+				if err := idx.Delete(e.key); err != nil {
 					return err
 				}
 			}
 		}
 	}
-	for _, k := range newKeys {
-		if err := idx.Put(k, nil); err != nil {
+	for _, e := range entries {
+		if err := idx.Put(e.key, e.value); err != nil {
 			return fmt.Errorf("indexing order %s: %w", id, err)
 		}
 	}
@@ -185,7 +236,8 @@ func (d *DB) createOrders(ctx context.Context, orders []host.NewOrder, page *hos
 			}
 			results[i] = res
 		}
-		if page == nil {
+		// A page commits once none of its orders must be decided again.
+		if page == nil || slices.ContainsFunc(results, func(r host.CreateResult) bool { return errors.Is(r.Err, host.ErrLookAlikeRaced) }) {
 			return nil
 		}
 		if page.Cursor != "" {
@@ -223,6 +275,9 @@ func createOrder(tx *bolt.Tx, no host.NewOrder, enc encodedRecord) (host.CreateR
 	if id := ext.Get(ek); id != nil {
 		existing, err := getRecord(tx, string(id))
 		return host.CreateResult{Record: existing}, err
+	}
+	if no.LookAlikes != nil && lookAlikeRaced(tx, no.LookAlikes) {
+		return host.CreateResult{Err: host.ErrLookAlikeRaced}, nil
 	}
 	if err := ext.Put(ek, []byte(r.ID)); err != nil {
 		return host.CreateResult{}, err

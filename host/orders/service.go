@@ -145,8 +145,8 @@ func (s *Service) importOrders(ctx context.Context, ch *host.Channel, incoming [
 	if err != nil {
 		return nil, err
 	}
-	var pending []prepared
-	index := make([]int, 0, len(incoming))
+	var pending []*prepared
+	var index []int
 	for i, in := range incoming {
 		if r := stored[in.Order.ExternalID]; r != nil && in.IdempotencyKey == "" {
 			results[i] = Result{Record: r}
@@ -160,41 +160,68 @@ func (s *Service) importOrders(ctx context.Context, ch *host.Channel, incoming [
 			results[i].Err = err
 			continue
 		}
-		pending = append(pending, prepared{record: r, fingerprint: host.Fingerprint(r.Input())})
+		pending = append(pending, &prepared{record: r, fingerprint: host.Fingerprint(r.Input())})
 		index = append(index, i)
 	}
 	if len(pending) == 0 && page == nil {
 		return results, nil
 	}
-	if len(pending) > 0 {
-		if err := s.decideAll(ctx, ch, pending); err != nil {
+	// A new order whose look-alike another call committed while it was
+	// decided is refused by the store (host.ErrLookAlikeRaced) and decided
+	// again, now seeing the look-alike. A page's cursor and run commit with
+	// the attempt in which no order raced.
+	for attempt := 1; ; attempt++ {
+		if len(pending) > 0 {
+			if err := s.decideAll(ctx, ch, pending); err != nil {
+				return nil, err
+			}
+		}
+		batch := make([]host.NewOrder, len(pending))
+		for j, p := range pending {
+			in := incoming[index[j]]
+			batch[j] = host.NewOrder{Record: p.record, IdempotencyKey: in.IdempotencyKey, RequestHash: in.RequestHash, LookAlikes: p.check}
+		}
+		// merge puts the store's results in the places of the orders it stored.
+		merge := func(created []host.CreateResult) []Result {
+			out := slices.Clone(results)
+			for j, res := range created {
+				out[index[j]] = Result{Record: res.Record, Created: res.Created, Err: res.Err}
+			}
+			return out
+		}
+		var created []host.CreateResult
+		var err error
+		if page == nil {
+			created, err = s.store.CreateOrders(ctx, batch)
+		} else {
+			created, err = s.store.CommitPage(ctx, batch, host.PageCommit{ChannelID: ch.ID, Cursor: page.cursor,
+				Run: func(stored []host.CreateResult) *host.Run { return page.count(merge(stored)) }})
+		}
+		if err != nil {
 			return nil, err
 		}
-	}
-	batch := make([]host.NewOrder, len(pending))
-	for j, p := range pending {
-		in := incoming[index[j]]
-		batch[j] = host.NewOrder{Record: p.record, IdempotencyKey: in.IdempotencyKey, RequestHash: in.RequestHash}
-	}
-	// merge puts the store's results in the places of the orders it stored.
-	merge := func(created []host.CreateResult) []Result {
-		out := slices.Clone(results)
+		results = merge(created)
+		var raced []*prepared
+		var racedIndex []int
 		for j, res := range created {
-			out[index[j]] = Result{Record: res.Record, Created: res.Created, Err: res.Err}
+			if errors.Is(res.Err, host.ErrLookAlikeRaced) {
+				r, err := s.newRecord(ch, incoming[index[j]].Order)
+				if err != nil {
+					return nil, err
+				}
+				raced = append(raced, &prepared{record: r, fingerprint: pending[j].fingerprint})
+				racedIndex = append(racedIndex, index[j])
+			}
 		}
-		return out
+		if len(raced) == 0 {
+			break
+		}
+		if attempt == maxRaceAttempts {
+			return nil, fmt.Errorf("storing orders: look-alikes of %d orders kept being stored while they were decided, %d times", len(raced), attempt)
+		}
+		s.log.Debug("deciding orders again: a look-alike was stored meanwhile", "orders", len(raced), "channel", ch.ID)
+		pending, index = raced, racedIndex
 	}
-	var created []host.CreateResult
-	if page == nil {
-		created, err = s.store.CreateOrders(ctx, batch)
-	} else {
-		created, err = s.store.CommitPage(ctx, batch, host.PageCommit{ChannelID: ch.ID, Cursor: page.cursor,
-			Run: func(stored []host.CreateResult) *host.Run { return page.count(merge(stored)) }})
-	}
-	if err != nil {
-		return nil, err
-	}
-	results = merge(created)
 	for _, res := range results {
 		if res.Created {
 			s.log.Debug("order imported", "order", res.Record.ID, "channel", ch.ID, "number", res.Record.Number, "status", res.Record.Status)
@@ -202,6 +229,10 @@ func (s *Service) importOrders(ctx context.Context, ch *host.Channel, incoming [
 	}
 	return results, nil
 }
+
+// maxRaceAttempts bounds how often an import call decides orders again
+// because look-alikes were stored meanwhile.
+const maxRaceAttempts = 5
 
 // resent handles an order a connector sent again: unchanged, it is the
 // stored one; changed in the channel, it updates the stored one. A failed
@@ -218,18 +249,20 @@ func (s *Service) resent(ctx context.Context, ch *host.Channel, r *host.Record, 
 }
 
 // prepared is an order of an import call that is not stored yet, with its
-// duplicate fingerprint.
+// duplicate fingerprint and, once decided, the look-alike check its
+// commit makes.
 type prepared struct {
 	record      *host.Record
 	fingerprint string
+	check       *host.LookAlikeCheck
 }
 
 // decideAll decides the records of one import call. Records with the same
 // fingerprint form a group decided in order, each seeing the group's
 // earlier records as look-alikes not stored yet; groups are independent
 // and run on up to GOMAXPROCS goroutines.
-func (s *Service) decideAll(ctx context.Context, ch *host.Channel, pending []prepared) error {
-	var groups [][]prepared
+func (s *Service) decideAll(ctx context.Context, ch *host.Channel, pending []*prepared) error {
+	var groups [][]*prepared
 	byFingerprint := make(map[string]int, len(pending))
 	for _, p := range pending {
 		g, ok := byFingerprint[p.fingerprint]
@@ -281,12 +314,13 @@ func (s *Service) newRecord(ch *host.Channel, o *sdk.Order) (*host.Record, error
 // decide has the workflow decide on a new record and records the
 // decision. earlier are look-alikes of the same import not stored yet: they
 // are duplicates as much as stored ones.
-func (s *Service) decide(ctx context.Context, ch *host.Channel, p prepared, earlier []prepared) error {
+func (s *Service) decide(ctx context.Context, ch *host.Channel, p *prepared, earlier []*prepared) error {
 	r := p.record
-	d, err := s.evaluate(ctx, ch, r, p.fingerprint, earlier, *r.ImportedAt)
+	d, check, err := s.evaluate(ctx, ch, r, p.fingerprint, earlier, *r.ImportedAt)
 	if err != nil {
 		return err
 	}
+	p.check = check
 	r.Decide(d, "workflow", sdk.EventDecision)
 	if d.Error != "" {
 		s.log.Warn("workflow could not decide; order held with policy_error", "order", r.ID, "channel", ch.ID, "error", d.Error)
@@ -305,7 +339,7 @@ func (s *Service) Evaluate(ctx context.Context, ch *host.Channel, o *sdk.Order) 
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := s.decide(ctx, ch, prepared{r, host.Fingerprint(r.Input())}, nil); err != nil {
+	if err := s.decide(ctx, ch, &prepared{record: r, fingerprint: host.Fingerprint(r.Input())}, nil); err != nil {
 		return nil, nil, err
 	}
 	return r.LatestDecision(), r.View(), nil
@@ -314,7 +348,7 @@ func (s *Service) Evaluate(ctx context.Context, ch *host.Channel, o *sdk.Order) 
 // evaluate computes the facts of record r (input.context) and evaluates
 // the workflow on it. fingerprint is r's duplicate fingerprint. Only
 // orders imported before r count as its duplicates.
-func (s *Service) evaluate(ctx context.Context, ch *host.Channel, r *host.Record, fingerprint string, earlier []prepared, now time.Time) (*sdk.Decision, error) {
+func (s *Service) evaluate(ctx context.Context, ch *host.Channel, r *host.Record, fingerprint string, earlier []*prepared, now time.Time) (*sdk.Decision, *host.LookAlikeCheck, error) {
 	o := r.Input()
 	q := host.FactsQuery{ChannelID: ch.ID, Fingerprint: fingerprint, PlacedAt: o.PlacedAt, Before: r.ID}
 	for _, li := range o.LineItems {
@@ -324,20 +358,23 @@ func (s *Service) evaluate(ctx context.Context, ch *host.Channel, r *host.Record
 	}
 	facts, err := s.store.Facts(ctx, q)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if dp := facts.Settings.DuplicateProtection; dp.Enabled {
+	var check *host.LookAlikeCheck
+	if dp := facts.Settings.DuplicateProtection; dp.Enabled && fingerprint != "" {
+		check = &host.LookAlikeCheck{Fingerprint: fingerprint, PlacedAt: o.PlacedAt, Window: dp.WindowDuration(), Horizon: facts.DuplicateHorizon}
 		for _, p := range earlier {
 			e := p.record
 			if e.Status != sdk.StatusCanceled && p.fingerprint == q.Fingerprint && within(e.PlacedAt, o.PlacedAt, dp.WindowDuration()) {
-				facts.Duplicates = append(facts.Duplicates, host.DuplicateCandidate{
+				facts.AddLookAlikes(host.DuplicateCandidate{
 					ID: e.ID, ChannelID: e.ChannelID, ExternalID: e.ExternalID, Number: e.Number, PlacedAt: e.PlacedAt, Status: e.Status,
 				})
+				check.Seen = append(check.Seen, e.ID)
 			}
 		}
 	}
 	in := &policy.Input{Order: o, Channel: policy.ChannelInput{ID: ch.ID, Kind: ch.Kind}, Now: now, Context: host.BuildContext(o, facts)}
-	return s.workflow.Evaluate(ctx, in), nil
+	return s.workflow.Evaluate(ctx, in), check, nil
 }
 
 func within(a, b time.Time, window time.Duration) bool {
@@ -390,7 +427,7 @@ func (s *Service) Reevaluate(ctx context.Context, id, actor string) (*host.Recor
 			return nil, fmt.Errorf("the channel of order %s: %w", id, err)
 		}
 		seen := r.UpdatedAt
-		d, err := s.evaluate(ctx, ch, r, host.Fingerprint(r.Input()), nil, s.now())
+		d, _, err := s.evaluate(ctx, ch, r, host.Fingerprint(r.Input()), nil, s.now())
 		if err != nil {
 			return nil, err
 		}
@@ -448,7 +485,7 @@ func (s *Service) ChannelUpdate(ctx context.Context, ch *host.Channel, id string
 		if o.CanceledAt == nil && !r.CanceledByHand() {
 			probe := *r
 			probe.ChannelUpdate(o, actor, changed, s.now())
-			if d, err = s.evaluate(ctx, ch, &probe, host.Fingerprint(probe.Input()), nil, s.now()); err != nil {
+			if d, _, err = s.evaluate(ctx, ch, &probe, host.Fingerprint(probe.Input()), nil, s.now()); err != nil {
 				return nil, err
 			}
 		}

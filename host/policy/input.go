@@ -88,6 +88,8 @@ func contextValue(c *host.OrderContext) ast.Value {
 			item("enabled", ast.Boolean(c.Duplicates.Enabled)),
 			item("window", str(c.Duplicates.Window)),
 			item("orders", ast.NewArray(dups...)),
+			item("count", integer(int64(c.Duplicates.Count))),
+			item("count_capped", ast.Boolean(c.Duplicates.CountCapped)),
 		)),
 	)
 }

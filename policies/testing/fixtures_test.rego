@@ -120,7 +120,7 @@ context_for(order) := {
 	"line_items": [line_context(i, line) | some i, line in order.line_items],
 	"routing_group": null,
 	"shipping": {"method": order.shipping_method, "channel_has_mappings": false, "mapped": false, "policy": ""},
-	"duplicates": {"enabled": true, "window": "24h", "orders": []},
+	"duplicates": {"enabled": true, "window": "24h", "orders": [], "count": 0, "count_capped": false},
 }
 
 # line_context(i, line) is the context of a line nothing is known about.

@@ -1,0 +1,66 @@
+package api_test
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// TestLookAlikesPostedAtOnce: two look-alike orders posted at the same
+// moment in separate requests do not both pass as originals: one of each
+// pair is held as a duplicate of the other.
+func TestLookAlikesPostedAtOnce(t *testing.T) {
+	h := newTestHost(t, shippedPolicies)
+	h.createChannel("acme", "b2b")
+	const pairs = 20
+	for p := range pairs {
+		addr := map[string]any{"address1": fmt.Sprintf("%d Race St", p), "city": "Reno", "country": "US"}
+		var start sync.WaitGroup
+		start.Add(1)
+		var done sync.WaitGroup
+		got := make([]map[string]any, 2)
+		for i := range 2 {
+			o := small(t, map[string]any{"channel_id": "acme", "external_id": fmt.Sprintf("race-%d-%d", p, i), "number": fmt.Sprintf("R%d-%d", p, i), "shipping_address": addr})
+			done.Go(func() {
+				start.Wait()
+				got[i] = h.expect(h.do("POST", "/api/v1/orders", h.admin, o), http.StatusCreated).json(t)
+			})
+		}
+		start.Done()
+		done.Wait()
+		statuses := []string{got[0]["status"].(string), got[1]["status"].(string)}
+		slices.Sort(statuses)
+		if !slices.Equal(statuses, []string{"on_hold", "open"}) {
+			t.Errorf("pair %d posted at once: statuses %v, want one open and one held as a duplicate", p, statuses)
+			continue
+		}
+		held, open := got[0], got[1]
+		if held["status"] != "on_hold" {
+			held, open = open, held
+		}
+		h.wantHold(held, "duplicate_order", open["id"].(string))
+	}
+}
+
+// TestDuplicateHoldNamesTheMostRecent: with more look-alikes than the
+// facts list, the hold names the 10 most recent and says how many more
+// there are.
+func TestDuplicateHoldNamesTheMostRecent(t *testing.T) {
+	h := newTestHost(t, shippedPolicies)
+	h.createChannel("acme", "b2b")
+	addr := map[string]any{"address1": "1 Warehouse Way", "city": "Reno", "country": "US"}
+	var batch []any
+	for i := range 15 {
+		batch = append(batch, small(t, map[string]any{"channel_id": "acme", "external_id": fmt.Sprintf("w-%02d", i), "number": fmt.Sprintf("W%02d", i), "shipping_address": addr}))
+	}
+	h.expect(h.do("POST", "/api/v1/orders:batch", h.admin, map[string]any{"orders": batch}), http.StatusOK)
+	next := small(t, map[string]any{"channel_id": "acme", "external_id": "w-15", "number": "W15", "shipping_address": addr})
+	got := h.expect(h.do("POST", "/api/v1/orders", h.admin, next), http.StatusCreated).json(t)
+	h.wantHold(got, "duplicate_order", "W05 from acme", "W14 from acme", "and 5 more")
+	if msg := holdsOf(t, got)["duplicate_order"]; strings.Contains(msg, "W04 ") {
+		t.Errorf("the hold names an older look-alike than the 10 most recent: %q", msg)
+	}
+}
