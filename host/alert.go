@@ -41,10 +41,42 @@ type Destination struct {
 	TLS      string   `json:"tls,omitempty"`
 	// MaxConcurrency bounds deliveries in flight to this destination
 	// (default 4); RatePerSecond bounds their rate (default 10).
-	MaxConcurrency int       `json:"max_concurrency,omitempty"`
-	RatePerSecond  float64   `json:"rate_per_second,omitempty"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	MaxConcurrency int     `json:"max_concurrency,omitempty"`
+	RatePerSecond  float64 `json:"rate_per_second,omitempty"`
+	// Retry, when set, changes how long deliveries to this destination
+	// are retried before they are dead-lettered.
+	Retry     *RetryPolicy `json:"retry,omitempty"`
+	CreatedAt time.Time    `json:"created_at"`
+	UpdatedAt time.Time    `json:"updated_at"`
+}
+
+// RetryPolicy bounds the retries of a destination's deliveries: a
+// delivery is dead-lettered after MaxAttempts attempts, or once its next
+// attempt would fall more than MaxAge after its first (a Go duration).
+// Zero values take the host's defaults (alerts.DefaultRetry).
+type RetryPolicy struct {
+	MaxAttempts int    `json:"max_attempts,omitempty"`
+	MaxAge      string `json:"max_age,omitempty"`
+}
+
+// Bounds of a retry policy.
+const (
+	MaxRetryAttempts = 100
+	MaxRetryAge      = 30 * 24 * time.Hour
+)
+
+// Validate checks a retry policy; fields are named under "retry.".
+func (p *RetryPolicy) Validate() []sdk.FieldError {
+	var errs []sdk.FieldError
+	if p.MaxAttempts < 0 || p.MaxAttempts > MaxRetryAttempts {
+		errs = append(errs, sdk.FieldError{Field: "retry.max_attempts", Detail: fmt.Sprintf("must be from 1 to %d", MaxRetryAttempts)})
+	}
+	if p.MaxAge != "" {
+		if d, err := time.ParseDuration(p.MaxAge); err != nil || d < time.Minute || d > MaxRetryAge {
+			errs = append(errs, sdk.FieldError{Field: "retry.max_age", Detail: "must be a duration from 1m to 720h (30 days), such as \"48h\""})
+		}
+	}
+	return errs
 }
 
 // Public returns the destination without its secret, and whether it has one.
@@ -107,6 +139,9 @@ func (d *Destination) Validate() []sdk.FieldError {
 	if d.RatePerSecond < 0 || d.RatePerSecond > 1000 {
 		errs = append(errs, sdk.FieldError{Field: "rate_per_second", Detail: "must be from 0 to 1000"})
 	}
+	if d.Retry != nil {
+		errs = append(errs, d.Retry.Validate()...)
+	}
 	return errs
 }
 
@@ -122,17 +157,49 @@ const (
 // then delivered at least once by the dispatcher. Its ID is stable, so
 // receivers can de-duplicate.
 type Delivery struct {
-	ID            string     `json:"id"`
-	OrderID       string     `json:"order_id"`
-	OrderNumber   string     `json:"order_number,omitempty"`
-	ChannelID     string     `json:"channel_id,omitempty"`
-	Alert         sdk.Alert  `json:"alert"`
-	Status        string     `json:"status"`
-	Attempts      int        `json:"attempts"`
-	NextAttemptAt time.Time  `json:"next_attempt_at"`
-	LastError     string     `json:"last_error,omitempty"`
-	CreatedAt     time.Time  `json:"created_at"`
-	DeliveredAt   *time.Time `json:"delivered_at,omitempty"`
+	ID            string    `json:"id"`
+	OrderID       string    `json:"order_id"`
+	OrderNumber   string    `json:"order_number,omitempty"`
+	ChannelID     string    `json:"channel_id,omitempty"`
+	Alert         sdk.Alert `json:"alert"`
+	Status        string    `json:"status"`
+	Attempts      int       `json:"attempts"`
+	NextAttemptAt time.Time `json:"next_attempt_at"`
+	LastError     string    `json:"last_error,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	// QueuedAt is when the current series of attempts began: at creation,
+	// or at the last redelivery. A retry policy's max_age counts from it.
+	QueuedAt    time.Time  `json:"queued_at,omitzero"`
+	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
+}
+
+// AttemptsFrom is when the delivery's current series of attempts began.
+func (d *Delivery) AttemptsFrom() time.Time {
+	if d.QueuedAt.IsZero() {
+		return d.CreatedAt
+	}
+	return d.QueuedAt
+}
+
+// Requeue puts a failed or delivered alert back in the queue, due at now,
+// with a fresh count of attempts.
+func (d *Delivery) Requeue(now time.Time) error {
+	if d.Status == DeliveryPending {
+		return Errorf(ECONFLICT, "alert %s is pending already", d.ID)
+	}
+	d.Status, d.Attempts, d.NextAttemptAt, d.QueuedAt, d.DeliveredAt = DeliveryPending, 0, now, now, nil
+	return nil
+}
+
+// DeliveryFilter selects deliveries for listing: by status, destination
+// (the alert's "to") and creation time; empty fields do not filter.
+// Results come newest first; After is the cursor of the next page.
+type DeliveryFilter struct {
+	Status      string
+	Destination string
+	Since       time.Time // created at or after
+	After       string
+	Limit       int
 }
 
 // DeliveryID is the stable id of the alert a rule raised for an order:
@@ -147,7 +214,7 @@ func Deliveries(r *Record, now time.Time) []*Delivery {
 	out := make([]*Delivery, 0, len(r.Alerts))
 	for _, a := range r.Alerts {
 		out = append(out, &Delivery{ID: DeliveryID(r.ID, &a), OrderID: r.ID, OrderNumber: r.Number, ChannelID: r.ChannelID,
-			Alert: a, Status: DeliveryPending, NextAttemptAt: now, CreatedAt: now})
+			Alert: a, Status: DeliveryPending, NextAttemptAt: now, CreatedAt: now, QueuedAt: now})
 	}
 	return out
 }
@@ -158,7 +225,7 @@ func Deliveries(r *Record, now time.Time) []*Delivery {
 func OpsAlert(to, rule, severity, message, key string, now time.Time) *Delivery {
 	sum := sha256.Sum256([]byte(rule + "\x00" + key))
 	return &Delivery{ID: "ops_" + hex.EncodeToString(sum[:12]), Alert: sdk.Alert{To: to, Severity: severity, Message: message, Rule: rule, Package: "host"},
-		Status: DeliveryPending, NextAttemptAt: now, CreatedAt: now}
+		Status: DeliveryPending, NextAttemptAt: now, CreatedAt: now, QueuedAt: now}
 }
 
 // AlertStore keeps destinations and deliveries. Deliveries are created by
@@ -179,6 +246,11 @@ type AlertStore interface {
 	Delivery(ctx context.Context, id string) (*Delivery, error)
 	// Deliveries lists deliveries of a status ("" for all), newest first.
 	Deliveries(ctx context.Context, status string, limit int) ([]*Delivery, error)
+	// ListDeliveries returns one page of the deliveries f selects, newest
+	// first, and the cursor of the next page ("" when there is none).
+	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, string, error)
+	// PutDeliveries stores the new state of several deliveries at once.
+	PutDeliveries(ctx context.Context, ds []*Delivery) error
 }
 
 // String describes a delivery for logs.

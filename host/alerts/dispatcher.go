@@ -1,9 +1,9 @@
 // Package alerts delivers the workflow's alerts. Deliveries are written
 // by the order store in the transaction of the decision that raised them
 // (a transactional outbox); the Dispatcher sends each at least once to its
-// destination, retries with exponential back-off and jitter, and after
-// MaxAttempts marks it failed (the dead letter), where an operator can see
-// it and redeliver it.
+// destination, retries with exponential back-off and jitter for more than
+// a day by default (see DefaultRetry), and then marks it failed (the dead
+// letter), where an operator can see it and redeliver it.
 package alerts
 
 import (
@@ -27,6 +27,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/ordergate/ordergate/host"
+	"github.com/ordergate/ordergate/sdk"
 )
 
 // Config tunes the dispatcher.
@@ -34,9 +35,14 @@ type Config struct {
 	// Tick is how often it looks for due deliveries (default 500ms);
 	// Notify wakes it sooner.
 	Tick time.Duration
-	// MaxAttempts before a delivery is dead-lettered (default 8).
+	// Retry is the retry policy of destinations that set none of their
+	// own; zero fields take DefaultRetry's.
+	Retry host.RetryPolicy
+	// MaxAttempts, when set, overrides Retry.MaxAttempts.
 	MaxAttempts int
-	// BaseBackoff and MaxBackoff shape the retry waits (default 1s, 10m).
+	// BaseBackoff and MaxBackoff shape the retry waits (default 30s, 4h):
+	// the wait after the n-th failed attempt is BaseBackoff·2^(n-1), at
+	// most MaxBackoff, less up to a quarter of it at random (jitter).
 	BaseBackoff, MaxBackoff time.Duration
 	// Timeout bounds one attempt (default 10s).
 	Timeout time.Duration
@@ -47,6 +53,29 @@ type Config struct {
 	// SMTPTLS, when set, is the TLS configuration of SMTP connections
 	// (e.g. a private CA); the system roots otherwise.
 	SMTPTLS *tls.Config
+	// Now is the clock (default time.Now, in UTC); tests set their own.
+	Now func() time.Time
+}
+
+// The default retry schedule: 20 attempts, waits from 30s doubling up to
+// 4h, within 72h of the first attempt. Without jitter the 20th attempt
+// comes 44 hours after the first; with the most jitter, 33 hours.
+var DefaultRetry = host.RetryPolicy{MaxAttempts: 20, MaxAge: "72h"}
+
+// Default back-off bounds.
+const (
+	DefaultBaseBackoff = 30 * time.Second
+	DefaultMaxBackoff  = 4 * time.Hour
+)
+
+// Wait returns the range of the wait after the n-th failed attempt:
+// base·2^(n-1) capped at max is the most, three quarters of it the least.
+func Wait(base, max time.Duration, n int) (least, most time.Duration) {
+	most = max
+	if n-1 < 40 && base<<(n-1) > 0 && base<<(n-1) < max {
+		most = base << (n - 1)
+	}
+	return most - most/4, most
 }
 
 // Dispatcher delivers due alerts.
@@ -76,14 +105,23 @@ func New(store host.AlertStore, log hclog.Logger, cfg Config) *Dispatcher {
 	if cfg.Tick <= 0 {
 		cfg.Tick = 500 * time.Millisecond
 	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 8
+	if cfg.MaxAttempts > 0 {
+		cfg.Retry.MaxAttempts = cfg.MaxAttempts
+	}
+	if cfg.Retry.MaxAttempts <= 0 {
+		cfg.Retry.MaxAttempts = DefaultRetry.MaxAttempts
+	}
+	if cfg.Retry.MaxAge == "" {
+		cfg.Retry.MaxAge = DefaultRetry.MaxAge
 	}
 	if cfg.BaseBackoff <= 0 {
-		cfg.BaseBackoff = time.Second
+		cfg.BaseBackoff = DefaultBaseBackoff
 	}
 	if cfg.MaxBackoff <= 0 {
-		cfg.MaxBackoff = 10 * time.Minute
+		cfg.MaxBackoff = DefaultMaxBackoff
+	}
+	if cfg.Now == nil {
+		cfg.Now = func() time.Time { return time.Now().UTC() }
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
@@ -91,7 +129,7 @@ func New(store host.AlertStore, log hclog.Logger, cfg Config) *Dispatcher {
 	if cfg.HTTP == nil {
 		cfg.HTTP = &http.Client{}
 	}
-	return &Dispatcher{store: store, log: log.Named("alerts"), cfg: cfg, now: func() time.Time { return time.Now().UTC() },
+	return &Dispatcher{store: store, log: log.Named("alerts"), cfg: cfg, now: cfg.Now,
 		wake: make(chan struct{}, 1), limiters: map[string]*limiter{}, inflight: map[string]bool{}}
 }
 
@@ -207,18 +245,20 @@ func (d *Dispatcher) attempt(ctx context.Context, dl *host.Delivery) {
 		return
 	}
 	callCtx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
-	err = d.send(callCtx, dest, dl)
+	_, err = d.send(callCtx, dest, dl)
 	cancel()
 	if ctx.Err() != nil {
 		return // stopping: the delivery stays pending for the next start
 	}
 	dl.Attempts++
 	now := d.now()
+	maxAttempts, maxAge := d.retryOf(dest)
+	next := now.Add(d.backoff(dl.Attempts))
 	switch {
 	case err == nil:
 		dl.Status, dl.LastError, dl.DeliveredAt = host.DeliveryDelivered, "", &now
-	case dl.Attempts >= d.cfg.MaxAttempts:
-		dl.Status, dl.LastError = host.DeliveryFailed, fmt.Sprintf("gave up after %d attempts: %v", dl.Attempts, err)
+	case dl.Attempts >= maxAttempts || next.Sub(dl.AttemptsFrom()) > maxAge:
+		dl.Status, dl.LastError = host.DeliveryFailed, fmt.Sprintf("gave up after %d attempts over %s: %v", dl.Attempts, now.Sub(dl.AttemptsFrom()).Round(time.Second), err)
 		d.log.Error("alert dead-lettered", "alert", dl.ID, "to", dest.Name, "error", err)
 		if d.cfg.Ops != nil && dl.Alert.Package != "host" {
 			d.cfg.Ops.Raise(ctx, "alert_dead_lettered", "critical",
@@ -227,10 +267,29 @@ func (d *Dispatcher) attempt(ctx context.Context, dl *host.Delivery) {
 		}
 	default:
 		dl.LastError = err.Error()
-		dl.NextAttemptAt = now.Add(d.backoff(dl.Attempts))
-		d.log.Warn("alert delivery failed; will retry", "alert", dl.ID, "to", dest.Name, "attempt", dl.Attempts, "error", err)
+		dl.NextAttemptAt = next
+		d.log.Warn("alert delivery failed; will retry", "alert", dl.ID, "to", dest.Name, "attempt", dl.Attempts, "next_attempt_at", next, "error", err)
 	}
 	d.record(dl)
+}
+
+// retryOf returns the retry bounds of a destination: its own policy's,
+// else the dispatcher's.
+func (d *Dispatcher) retryOf(dest *host.Destination) (int, time.Duration) {
+	attempts, age := d.cfg.Retry.MaxAttempts, d.cfg.Retry.MaxAge
+	if p := dest.Retry; p != nil {
+		if p.MaxAttempts > 0 {
+			attempts = p.MaxAttempts
+		}
+		if p.MaxAge != "" {
+			age = p.MaxAge
+		}
+	}
+	maxAge, err := time.ParseDuration(age)
+	if err != nil {
+		maxAge, _ = time.ParseDuration(DefaultRetry.MaxAge)
+	}
+	return attempts, maxAge
 }
 
 func (d *Dispatcher) record(dl *host.Delivery) {
@@ -241,11 +300,11 @@ func (d *Dispatcher) record(dl *host.Delivery) {
 	}
 }
 
-// backoff is the wait after the n-th failed attempt: exponential with
-// full jitter, capped.
+// backoff is the wait after the n-th failed attempt: exponential,
+// capped, with jitter (see Wait).
 func (d *Dispatcher) backoff(n int) time.Duration {
-	w := min(d.cfg.BaseBackoff<<min(n-1, 20), d.cfg.MaxBackoff)
-	return w/2 + rand.N(w/2+1)
+	least, most := Wait(d.cfg.BaseBackoff, d.cfg.MaxBackoff, n)
+	return least + rand.N(most-least+1)
 }
 
 // Payload is the JSON body of a webhook delivery.
@@ -278,38 +337,40 @@ func Sign(secret string, timestamp int64, body []byte) string {
 	return "v1=" + hex.EncodeToString(mac.Sum(nil))
 }
 
-func (d *Dispatcher) send(ctx context.Context, dest *host.Destination, dl *host.Delivery) error {
+// send makes one attempt to deliver dl to dest and returns the HTTP
+// status the receiver answered (0 for destinations that are not HTTP).
+func (d *Dispatcher) send(ctx context.Context, dest *host.Destination, dl *host.Delivery) (int, error) {
 	path := "/api/v1/orders/" + dl.OrderID
 	switch dest.Kind {
 	case host.DestinationLog:
 		d.log.Info("alert", "alert", dl.ID, "to", dl.Alert.To, "severity", dl.Alert.Severity, "rule", dl.Alert.Rule,
 			"order", dl.OrderID, "number", dl.OrderNumber, "message", dl.Alert.Message)
-		return nil
+		return 0, nil
 	case host.DestinationSlack:
 		text := fmt.Sprintf("*%s* order %s: %s (rule %s) — %s", dl.Alert.Severity, dl.OrderNumber, dl.Alert.Message, dl.Alert.Rule, path)
 		body, _ := json.Marshal(map[string]string{"text": text})
 		return d.post(ctx, dest.URL, body, nil)
 	case host.DestinationEmail:
-		return d.email(ctx, dest, dl, path)
+		return 0, d.email(ctx, dest, dl, path)
 	case host.DestinationWebhook:
 		p := Payload{ID: dl.ID, CreatedAt: dl.CreatedAt, Alert: dl.Alert}
 		p.Order.ID, p.Order.Number, p.Order.ChannelID, p.Order.Path = dl.OrderID, dl.OrderNumber, dl.ChannelID, path
 		body, err := json.Marshal(p)
 		if err != nil {
-			return err
+			return 0, err
 		}
-		ts := d.now().Unix()
+		ts := time.Now().Unix()
 		return d.post(ctx, dest.URL, body, map[string]string{
 			HeaderID: dl.ID, HeaderTimestamp: strconv.FormatInt(ts, 10), HeaderSignature: Sign(dest.Secret, ts, body),
 		})
 	}
-	return fmt.Errorf("destination %s has unknown kind %q", dest.Name, dest.Kind)
+	return 0, fmt.Errorf("destination %s has unknown kind %q", dest.Name, dest.Kind)
 }
 
-func (d *Dispatcher) post(ctx context.Context, url string, body []byte, headers map[string]string) error {
+func (d *Dispatcher) post(ctx context.Context, url string, body []byte, headers map[string]string) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "ordergate-alerts")
@@ -318,14 +379,14 @@ func (d *Dispatcher) post(ctx context.Context, url string, body []byte, headers 
 	}
 	res, err := d.cfg.HTTP.Do(req)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer res.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 	if res.StatusCode/100 != 2 {
-		return fmt.Errorf("the receiver answered %s", res.Status)
+		return res.StatusCode, &ReceiverError{StatusCode: res.StatusCode, Status: res.Status}
 	}
-	return nil
+	return res.StatusCode, nil
 }
 
 // Redeliver puts a failed (or delivered) alert back in the queue, due now,
@@ -335,12 +396,84 @@ func Redeliver(ctx context.Context, store host.AlertStore, id string) error {
 	if err != nil {
 		return err
 	}
-	if dl.Status == host.DeliveryPending {
-		return host.Errorf(host.ECONFLICT, "alert %s is pending already", id)
+	if err := dl.Requeue(time.Now().UTC()); err != nil {
+		return err
 	}
-	dl.Status, dl.Attempts, dl.NextAttemptAt, dl.DeliveredAt = host.DeliveryPending, 0, time.Now().UTC(), nil
 	return store.PutDelivery(ctx, dl)
 }
+
+// RedeliverMatching puts every failed or delivered alert f selects back
+// in the queue (f.Status empty means failed), a page at a time, and
+// returns how many it queued. Pending alerts are queued already.
+func RedeliverMatching(ctx context.Context, store host.AlertStore, f host.DeliveryFilter) (int, error) {
+	if f.Status == "" {
+		f.Status = host.DeliveryFailed
+	}
+	if f.Status == host.DeliveryPending {
+		return 0, host.InvalidFields("pending alerts are queued already", []sdk.FieldError{{Field: "status", Detail: "must be failed or delivered"}})
+	}
+	f.After, f.Limit = "", 500
+	queued := 0
+	now := time.Now().UTC()
+	for {
+		page, next, err := store.ListDeliveries(ctx, f)
+		if err != nil {
+			return queued, err
+		}
+		for _, dl := range page {
+			if err := dl.Requeue(now); err != nil {
+				return queued, err
+			}
+		}
+		if len(page) > 0 {
+			if err := store.PutDeliveries(ctx, page); err != nil {
+				return queued, err
+			}
+		}
+		queued += len(page)
+		if next == "" {
+			return queued, nil
+		}
+		f.After = next
+	}
+}
+
+// TestResult is the outcome of sending a test alert to a destination.
+type TestResult struct {
+	OK bool `json:"ok"`
+	// StatusCode is the HTTP status the receiver answered (webhook and
+	// Slack destinations), 0 when it answered none.
+	StatusCode int    `json:"status_code,omitempty"`
+	Error      string `json:"error,omitempty"`
+	DurationMS int64  `json:"duration_ms"`
+	// AlertID is the id the test alert was sent with.
+	AlertID string `json:"alert_id"`
+}
+
+// SendTest sends a test alert to the destination now, signed as any
+// other, and says what happened. It is not queued or retried.
+func (d *Dispatcher) SendTest(ctx context.Context, dest *host.Destination) TestResult {
+	now := d.now()
+	dl := &host.Delivery{ID: host.NewID("test_"), Alert: sdk.Alert{To: dest.Name, Severity: "info", Rule: "destination_test", Package: "host",
+		Message: "a test alert from ordergate: this destination receives alerts"}, Status: host.DeliveryPending, CreatedAt: now, QueuedAt: now}
+	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
+	defer cancel()
+	start := time.Now()
+	code, err := d.send(ctx, dest, dl)
+	res := TestResult{OK: err == nil, StatusCode: code, DurationMS: time.Since(start).Milliseconds(), AlertID: dl.ID}
+	if err != nil {
+		res.Error = err.Error()
+	}
+	return res
+}
+
+// ReceiverError is a receiver's answer that is not a success.
+type ReceiverError struct {
+	StatusCode int
+	Status     string
+}
+
+func (e *ReceiverError) Error() string { return "the receiver answered " + e.Status }
 
 // email sends the alert as a plain-text email through the destination's
 // SMTP server, with the alert id as Message-ID so mail systems

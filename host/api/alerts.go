@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -19,6 +20,9 @@ type DestinationRequest struct {
 	Secret         string  `json:"secret,omitempty"`
 	MaxConcurrency int     `json:"max_concurrency,omitempty"`
 	RatePerSecond  float64 `json:"rate_per_second,omitempty"`
+	// Retry bounds how long deliveries are retried (default 20 attempts
+	// within 72h).
+	Retry *host.RetryPolicy `json:"retry,omitempty"`
 	// Email destinations.
 	SMTPHost string   `json:"smtp_host,omitempty"`
 	SMTPPort int      `json:"smtp_port,omitempty"`
@@ -37,6 +41,8 @@ type DestinationPatch struct {
 	RatePerSecond  *float64 `json:"rate_per_second,omitempty"`
 	Password       *string  `json:"password,omitempty"`
 	To             []string `json:"to,omitempty"`
+	// Retry replaces the retry policy; {} returns to the defaults.
+	Retry *host.RetryPolicy `json:"retry,omitempty"`
 }
 
 // DestinationList lists destinations, secrets redacted.
@@ -46,7 +52,13 @@ type DestinationList struct {
 
 // AlertList lists alert deliveries, newest first.
 type AlertList struct {
-	Alerts []*host.Delivery `json:"alerts"`
+	Alerts     []*host.Delivery `json:"alerts"`
+	NextCursor string           `json:"next_cursor,omitempty"`
+}
+
+// RedeliverResult says how many alerts a bulk redelivery queued.
+type RedeliverResult struct {
+	Queued int `json:"queued"`
 }
 
 func (s *Server) createDestination(c *gin.Context) {
@@ -57,7 +69,7 @@ func (s *Server) createDestination(c *gin.Context) {
 	}
 	now := time.Now().UTC()
 	d := &host.Destination{Name: req.Name, Kind: req.Kind, URL: req.URL, Secret: req.Secret,
-		MaxConcurrency: req.MaxConcurrency, RatePerSecond: req.RatePerSecond, CreatedAt: now, UpdatedAt: now,
+		MaxConcurrency: req.MaxConcurrency, RatePerSecond: req.RatePerSecond, Retry: req.Retry, CreatedAt: now, UpdatedAt: now,
 		SMTPHost: req.SMTPHost, SMTPPort: req.SMTPPort, Username: req.Username, Password: req.Password, From: req.From, To: req.To, TLS: req.TLS}
 	if bad := d.Validate(); len(bad) > 0 {
 		s.abort(c, host.InvalidFields("the destination is not valid", bad))
@@ -126,6 +138,12 @@ func (s *Server) patchDestination(c *gin.Context) {
 	if req.RatePerSecond != nil {
 		d.RatePerSecond = *req.RatePerSecond
 	}
+	if req.Retry != nil {
+		d.Retry = req.Retry
+		if *req.Retry == (host.RetryPolicy{}) {
+			d.Retry = nil
+		}
+	}
 	if bad := d.Validate(); len(bad) > 0 {
 		s.abort(c, host.InvalidFields("the destination is not valid", bad))
 		return
@@ -146,20 +164,39 @@ func (s *Server) deleteDestination(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
-func (s *Server) listAlerts(c *gin.Context) {
-	q := c.Request.URL.Query()
-	_, limit, bad := pageParams(q, 100, 1000)
-	status := q.Get("status")
-	switch status {
+// alertQuery documents the delivery filter's query parameters.
+var alertQuery = []param{{"status", "pending, delivered or failed"}, {"destination", "the destination an alert is addressed to"},
+	{"since", "RFC 3339 time: alerts created at or after it"}}
+
+// deliveryFilter reads a delivery filter from query parameters.
+func deliveryFilter(q url.Values) (host.DeliveryFilter, []sdk.FieldError) {
+	cursor, limit, bad := pageParams(q, 100, 1000)
+	f := host.DeliveryFilter{Status: q.Get("status"), Destination: q.Get("destination"), After: cursor, Limit: limit}
+	switch f.Status {
 	case "", host.DeliveryPending, host.DeliveryDelivered, host.DeliveryFailed:
 	default:
 		bad = append(bad, sdk.FieldError{Field: "status", Detail: "must be pending, delivered or failed"})
 	}
+	if f.Destination != "" && !host.ValidID(f.Destination) {
+		bad = append(bad, sdk.FieldError{Field: "destination", Detail: "must be a destination name: 1-64 lower-case letters, digits, '_' or '-'"})
+	}
+	if v := q.Get("since"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			bad = append(bad, sdk.FieldError{Field: "since", Detail: "must be an RFC 3339 time such as \"2026-11-28T09:30:00Z\""})
+		}
+		f.Since = t
+	}
+	return f, bad
+}
+
+func (s *Server) listAlerts(c *gin.Context) {
+	f, bad := deliveryFilter(c.Request.URL.Query())
 	if len(bad) > 0 {
 		s.abort(c, host.InvalidFields("invalid query parameters", bad))
 		return
 	}
-	list, err := s.cfg.Alerts.Deliveries(c.Request.Context(), status, limit)
+	list, next, err := s.cfg.Alerts.ListDeliveries(c.Request.Context(), f)
 	if err != nil {
 		s.abort(c, err)
 		return
@@ -167,7 +204,39 @@ func (s *Server) listAlerts(c *gin.Context) {
 	if list == nil {
 		list = []*host.Delivery{}
 	}
-	respond(c, http.StatusOK, AlertList{Alerts: list})
+	respond(c, http.StatusOK, AlertList{Alerts: list, NextCursor: next})
+}
+
+func (s *Server) redeliverAlerts(c *gin.Context) {
+	f, bad := deliveryFilter(c.Request.URL.Query())
+	if len(bad) > 0 {
+		s.abort(c, host.InvalidFields("invalid query parameters", bad))
+		return
+	}
+	n, err := alerts.RedeliverMatching(c.Request.Context(), s.cfg.Alerts, f)
+	if err != nil {
+		s.abort(c, err)
+		return
+	}
+	if n > 0 && s.cfg.Dispatcher != nil {
+		s.cfg.Dispatcher.Notify()
+	}
+	respond(c, http.StatusAccepted, RedeliverResult{Queued: n})
+}
+
+func (s *Server) testDestination(c *gin.Context) {
+	d, err := s.cfg.Alerts.Destination(c.Request.Context(), c.Param("name"))
+	if err != nil {
+		s.abort(c, err)
+		return
+	}
+	// Sending needs no running dispatcher: a host that runs none still
+	// tests with the default settings.
+	sender := s.cfg.Dispatcher
+	if sender == nil {
+		sender = alerts.New(s.cfg.Alerts, s.log, alerts.Config{})
+	}
+	respond(c, http.StatusOK, sender.SendTest(c.Request.Context(), d))
 }
 
 func (s *Server) getAlert(c *gin.Context) {

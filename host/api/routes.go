@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ordergate/ordergate/host"
+	"github.com/ordergate/ordergate/host/alerts"
 	"github.com/ordergate/ordergate/host/orders"
 	"github.com/ordergate/ordergate/host/policy"
 	"github.com/ordergate/ordergate/sdk"
@@ -104,8 +105,13 @@ func (s *Server) routes() []route {
 		{method: "PATCH", path: "/api/v1/alert-destinations/{name}", summary: "Change an alert destination; the secret is write-only.", role: host.RoleAdmin,
 			request: DestinationPatch{}, responses: one(host.Destination{}), handler: s.patchDestination},
 		{method: "DELETE", path: "/api/v1/alert-destinations/{name}", summary: "Delete an alert destination.", role: host.RoleAdmin, responses: map[int]any{204: nil}, handler: s.deleteDestination},
-		{method: "GET", path: "/api/v1/alerts", summary: "Alert deliveries, newest first.", role: host.RoleAdmin,
-			query: []param{{"status", "pending, delivered or failed"}, {"limit", "1 to 1000, default 100"}}, responses: one(AlertList{}), handler: s.listAlerts},
+		{method: "POST", path: "/api/v1/alert-destinations/{name}/test", summary: "Send a signed test alert to the destination now and say what happened (status code, error); nothing is queued.", role: host.RoleAdmin,
+			responses: one(alerts.TestResult{}), handler: s.testDestination},
+		{method: "GET", path: "/api/v1/alerts", summary: "Alert deliveries, newest first, with filters and cursor pagination.", role: host.RoleAdmin,
+			query:     append(slices.Clone(alertQuery), param{"cursor", "next_cursor of the previous page"}, param{"limit", "1 to 1000, default 100"}),
+			responses: one(AlertList{}), handler: s.listAlerts},
+		{method: "POST", path: "/api/v1/alerts:redeliver", summary: "Queue again every alert the filter selects (status defaults to failed: the dead letters); answers how many were queued.", role: host.RoleAdmin,
+			query: alertQuery, responses: map[int]any{202: RedeliverResult{}}, handler: s.redeliverAlerts},
 		{method: "GET", path: "/api/v1/alerts/{id}", summary: "One alert delivery.", role: host.RoleAdmin, responses: one(host.Delivery{}), handler: s.getAlert},
 		{method: "POST", path: "/api/v1/alerts/{id}/redeliver", summary: "Queue a failed or delivered alert again.", role: host.RoleAdmin,
 			responses: map[int]any{202: host.Delivery{}}, handler: s.redeliverAlert},

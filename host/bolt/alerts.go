@@ -4,22 +4,25 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
-	"sort"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/ordergate/ordergate/host"
+	"github.com/ordergate/ordergate/sdk"
 )
 
 var (
 	bucketDestinations = []byte("alert_destinations") // name -> destination JSON
 	bucketDeliveries   = []byte("alert_deliveries")   // id -> delivery JSON
-	// bucketDeliveryIdx: 'd' time id (pending, by next attempt) and
-	// 's' status \x00 time id (by status, by creation).
+	// bucketDeliveryIdx: 'd' time id (pending, by next attempt);
+	// 's' status \x00 time id (by status, by creation); 'c' time id (all,
+	// by creation) and 't' destination \x00 time id (by destination, by
+	// creation), both since schema 4.
 	bucketDeliveryIdx = []byte("alert_delivery_index")
 )
 
@@ -35,6 +38,16 @@ func dueKey(d *host.Delivery) []byte {
 
 func statusKey(d *host.Delivery) []byte {
 	k := append([]byte{'s'}, d.Status...)
+	k = append(k, 0)
+	return append(append(k, timeKey(d.CreatedAt)...), d.ID...)
+}
+
+func createdKey(d *host.Delivery) []byte {
+	return append(append([]byte{'c'}, timeKey(d.CreatedAt)...), d.ID...)
+}
+
+func destinationKey(d *host.Delivery) []byte {
+	k := append([]byte{'t'}, d.Alert.To...)
 	k = append(k, 0)
 	return append(append(k, timeKey(d.CreatedAt)...), d.ID...)
 }
@@ -61,13 +74,32 @@ func putDelivery(tx *bolt.Tx, d *host.Delivery) error {
 	if err := b.Put([]byte(d.ID), data); err != nil {
 		return err
 	}
-	if err := idx.Put(statusKey(d), nil); err != nil {
-		return err
+	// The creation and destination entries never change.
+	for _, k := range [][]byte{statusKey(d), createdKey(d), destinationKey(d)} {
+		if err := idx.Put(k, nil); err != nil {
+			return err
+		}
 	}
 	if d.Status == host.DeliveryPending {
 		return idx.Put(dueKey(d), nil)
 	}
 	return nil
+}
+
+// migrateDeliveryIndex adds the schema 4 entries (by creation, by
+// destination) of every stored delivery.
+func migrateDeliveryIndex(tx *bolt.Tx) error {
+	idx := tx.Bucket(bucketDeliveryIdx)
+	return tx.Bucket(bucketDeliveries).ForEach(func(_, v []byte) error {
+		var d host.Delivery
+		if err := json.Unmarshal(v, &d); err != nil {
+			return err
+		}
+		if err := idx.Put(createdKey(&d), nil); err != nil {
+			return err
+		}
+		return idx.Put(destinationKey(&d), nil)
+	})
 }
 
 // enqueueDeliveries writes the deliveries an order's decision calls for,
@@ -162,31 +194,80 @@ func (d *DB) Delivery(_ context.Context, id string) (dl *host.Delivery, err erro
 }
 
 // Deliveries implements host.AlertStore.
-func (d *DB) Deliveries(_ context.Context, status string, limit int) ([]*host.Delivery, error) {
+func (d *DB) Deliveries(ctx context.Context, status string, limit int) ([]*host.Delivery, error) {
+	out, _, err := d.ListDeliveries(ctx, host.DeliveryFilter{Status: status, Limit: limit})
+	return out, err
+}
+
+// ListDeliveries implements host.AlertStore. It walks the index of the
+// destination, else of the status, else of all deliveries, newest first,
+// and stops at the first delivery created before f.Since.
+func (d *DB) ListDeliveries(_ context.Context, f host.DeliveryFilter) ([]*host.Delivery, string, error) {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	var prefix []byte
+	switch {
+	case f.Destination != "":
+		prefix = append(append([]byte{'t'}, f.Destination...), 0)
+	case f.Status != "":
+		prefix = append(append([]byte{'s'}, f.Status...), 0)
+	default:
+		prefix = []byte{'c'}
+	}
+	start := append(slices.Clone(prefix), 0xff)
+	if f.After != "" {
+		after, err := hex.DecodeString(f.After)
+		if err != nil || len(after) < 8 {
+			return nil, "", host.InvalidFields("the cursor is not valid", []sdk.FieldError{{Field: "cursor", Detail: "is not a next_cursor this API returned"}})
+		}
+		start = append(slices.Clone(prefix), after...)
+	}
 	var out []*host.Delivery
+	next := ""
 	err := d.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketDeliveries)
-		if status == "" {
-			var err error
-			out, err = listJSON[host.Delivery](b)
-			return err
-		}
-		prefix := append(append([]byte{'s'}, status...), 0)
 		c := tx.Bucket(bucketDeliveryIdx).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			dl, err := getJSON[host.Delivery](b, string(k[len(prefix)+8:]), "")
+		k, _ := c.Seek(start)
+		if k == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev() // Seek lands on the first key >= start; older ones are wanted
+		}
+		since := timeKey(f.Since)
+		for ; k != nil && bytes.HasPrefix(k, prefix) && len(k) >= len(prefix)+8; k, _ = c.Prev() {
+			suffix := k[len(prefix):]
+			if !f.Since.IsZero() && bytes.Compare(suffix[:8], since) < 0 {
+				break
+			}
+			if len(out) == f.Limit {
+				next = hex.EncodeToString(append(timeKey(out[len(out)-1].CreatedAt), out[len(out)-1].ID...))
+				break
+			}
+			dl, err := getJSON[host.Delivery](b, string(suffix[8:]), "")
 			if err != nil {
 				return err
+			}
+			if (f.Status != "" && dl.Status != f.Status) || (f.Destination != "" && dl.Alert.To != f.Destination) {
+				continue
 			}
 			out = append(out, dl)
 		}
 		return nil
 	})
-	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
-	if len(out) > limit {
-		out = out[:limit]
-	}
-	return slices.Clip(out), err
+	return out, next, err
+}
+
+// PutDeliveries implements host.AlertStore.
+func (d *DB) PutDeliveries(ctx context.Context, ds []*host.Delivery) error {
+	return d.update(ctx, func(tx *bolt.Tx) error {
+		for _, dl := range ds {
+			if err := putDelivery(tx, dl); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // Enqueue implements host.AlertStore.

@@ -101,8 +101,9 @@ func Open(dir string, log hclog.Logger) (*DB, error) {
 // so going to 3 rewrites nothing, but a binary that knows only 2 refuses
 // the file instead of failing on every order. 4 replaced the fingerprint
 // index by the look-alike index (import order, with values), so the
-// duplicate search reads no record; going to 4 reads every order that is
-// not canceled once.
+// duplicate search reads no record, and indexed alert deliveries by
+// creation and destination; going to 4 reads every order that is not
+// canceled, and every delivery, once.
 const schemaVersion = 4
 
 var keySchema = []byte("schema_version")
@@ -133,6 +134,11 @@ func migrate(tx *bolt.Tx) error {
 	} else if version < 4 {
 		if err := migrateLookAlikes(tx); err != nil {
 			return fmt.Errorf("indexing look-alikes for schema 4: %w", err)
+		}
+	}
+	if version < 4 {
+		if err := migrateDeliveryIndex(tx); err != nil {
+			return fmt.Errorf("indexing alert deliveries for schema 4: %w", err)
 		}
 	}
 	return meta.Put(keySchema, []byte(fmt.Sprint(schemaVersion)))
