@@ -11,9 +11,11 @@ import (
 )
 
 // FuzzMapOrder feeds arbitrary JSON as a Shopify order node to the
-// mapping. It must not panic; a mapped order keeps every line item and
-// the order id; and it crosses the plugin protocol (JSON of the canonical
-// model, decoded strictly by the host) intact.
+// mapping. It must not panic; it refuses only an order without id or
+// with a time JSON cannot carry; a mapped order keeps every line item,
+// the order id and Shopify's cancellation (a cancel_reason only with
+// canceled_at, as the host requires); and it crosses the plugin protocol
+// (JSON of the canonical model, decoded strictly by the host) intact.
 func FuzzMapOrder(f *testing.F) {
 	data, err := os.ReadFile(filepath.Join("shopifytest", "testdata", "order-1203.json"))
 	if err != nil {
@@ -23,6 +25,9 @@ func FuzzMapOrder(f *testing.F) {
 	f.Add([]byte(`{"id":"gid://shopify/Order/1","lineItems":{"edges":[{"node":{"sku":null,"quantity":-3}}]}}`))
 	f.Add([]byte(`{"id":"1","billingAddress":{"countryCodeV2":"DE"},"customAttributes":[{"key":"Gift Wrap?","value":"\u0000"}],"totalPriceSet":{"shopMoney":{"amount":"NaN"}}}`))
 	f.Add([]byte(`{"id":"","processedAt":null}`))
+	f.Add([]byte(`{"id":"gid://shopify/Order/2","cancelledAt":"2026-11-29T10:00:00+01:00","cancelReason":"FRAUD"}`))
+	f.Add([]byte(`{"id":"3","cancelledAt":null,"cancelReason":"CUSTOMER","customer":{"defaultEmailAddress":null,"defaultPhoneNumber":{"phoneNumber":"+1"}}}`))
+	f.Add([]byte(`{"id":"4","createdAt":"9999-12-31T23:59:59-23:59","cancelledAt":"0000-01-01T00:00:00+01:00"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var s shopOrder
 		if json.Unmarshal(data, &s) != nil {
@@ -30,10 +35,17 @@ func FuzzMapOrder(f *testing.F) {
 		}
 		o, err := mapOrder(&s)
 		if err != nil {
-			if s.ID != "" {
+			outOfRange := !encodable(s.CreatedAt) || (s.ProcessedAt != nil && !encodable(*s.ProcessedAt)) || (s.CancelledAt != nil && !encodable(*s.CancelledAt))
+			if s.ID != "" && !outOfRange {
 				t.Fatalf("an order with id %q was refused: %v", s.ID, err)
 			}
 			return
+		}
+		if (s.CancelledAt == nil) != (o.CanceledAt == nil) || (o.CanceledAt != nil && !o.CanceledAt.Equal(*s.CancelledAt)) {
+			t.Fatalf("cancelledAt %v mapped to canceled_at %v", s.CancelledAt, o.CanceledAt)
+		}
+		if o.CancelReason != "" && o.CanceledAt == nil {
+			t.Fatalf("cancel_reason %q without canceled_at", o.CancelReason)
 		}
 		if o.ExternalID == "" && s.ID != "gid://shopify/Order/" {
 			t.Fatalf("order id %q mapped to an empty external id", s.ID)

@@ -46,6 +46,8 @@ type shopOrder struct {
 	CreatedAt                time.Time  `json:"createdAt"`
 	ProcessedAt              *time.Time `json:"processedAt"`
 	UpdatedAt                time.Time  `json:"updatedAt"`
+	CancelledAt              *time.Time `json:"cancelledAt"`
+	CancelReason             *string    `json:"cancelReason"`
 	CurrencyCode             string     `json:"currencyCode"`
 	Email                    string     `json:"email"`
 	Phone                    string     `json:"phone"`
@@ -54,10 +56,14 @@ type shopOrder struct {
 	DisplayFinancialStatus   string     `json:"displayFinancialStatus"`
 	DisplayFulfillmentStatus string     `json:"displayFulfillmentStatus"`
 	Customer                 *struct {
-		FirstName string `json:"firstName"`
-		LastName  string `json:"lastName"`
-		Email     string `json:"email"`
-		Phone     string `json:"phone"`
+		FirstName           string `json:"firstName"`
+		LastName            string `json:"lastName"`
+		DefaultEmailAddress *struct {
+			EmailAddress string `json:"emailAddress"`
+		} `json:"defaultEmailAddress"`
+		DefaultPhoneNumber *struct {
+			PhoneNumber string `json:"phoneNumber"`
+		} `json:"defaultPhoneNumber"`
 	} `json:"customer"`
 	ShippingAddress *address `json:"shippingAddress"`
 	BillingAddress  *address `json:"billingAddress"`
@@ -93,10 +99,20 @@ type lineItems struct {
 }
 
 // mapOrder turns a Shopify order into the canonical order. Lines without
-// a SKU keep their line (the not_managed_item hold deals with them).
+// a SKU keep their line (the not_managed_item hold deals with them). A
+// canceled order carries Shopify's cancellation: the host cancels the
+// imported order when it comes again with canceled_at.
 func mapOrder(s *shopOrder) (sdk.Order, error) {
 	if s.ID == "" {
 		return sdk.Order{}, fmt.Errorf("has no id")
+	}
+	for _, t := range []struct {
+		name string
+		at   *time.Time
+	}{{"createdAt", &s.CreatedAt}, {"processedAt", s.ProcessedAt}, {"cancelledAt", s.CancelledAt}} {
+		if t.at != nil && !encodable(*t.at) {
+			return sdk.Order{}, fmt.Errorf("has %s %s, outside the years 0000-9999 in UTC", t.name, t.at.Format(time.RFC3339))
+		}
 	}
 	o := sdk.Order{
 		ExternalID: strings.TrimPrefix(s.ID, "gid://shopify/Order/"),
@@ -112,11 +128,18 @@ func mapOrder(s *shopOrder) (sdk.Order, error) {
 	}
 	if c := s.Customer; c != nil {
 		o.Customer.Name = strings.TrimSpace(c.FirstName + " " + c.LastName)
-		if o.Customer.Email == "" {
-			o.Customer.Email = c.Email
+		if o.Customer.Email == "" && c.DefaultEmailAddress != nil {
+			o.Customer.Email = c.DefaultEmailAddress.EmailAddress
 		}
-		if o.Customer.Phone == "" {
-			o.Customer.Phone = c.Phone
+		if o.Customer.Phone == "" && c.DefaultPhoneNumber != nil {
+			o.Customer.Phone = c.DefaultPhoneNumber.PhoneNumber
+		}
+	}
+	if s.CancelledAt != nil {
+		at := s.CancelledAt.UTC()
+		o.CanceledAt = &at
+		if s.CancelReason != nil {
+			o.CancelReason = strings.ToLower(*s.CancelReason)
 		}
 	}
 	if a := s.ShippingAddress; a != nil {
@@ -160,6 +183,14 @@ func mapOrder(s *shopOrder) (sdk.Order, error) {
 		o.LineItems = append(o.LineItems, li)
 	}
 	return o, nil
+}
+
+// encodable reports whether t, in UTC, has the four-digit year JSON's
+// RFC 3339 needs: an order with another would fail to cross the plugin
+// protocol.
+func encodable(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 0 && y <= 9999
 }
 
 func mapAddress(a *address) sdk.Address {
