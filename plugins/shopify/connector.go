@@ -334,7 +334,7 @@ func (imp *importer) orders(ctx context.Context, after, filter string, out *orde
 		}
 		msg := fmt.Sprintf("Shopify refused a page of %s as too costly (%s, MAX_COST_EXCEEDED); this import asks for %s from here on", p, ce.detail(), smaller)
 		imp.log.Warn(msg)
-		imp.problems = append(imp.problems, sdk.Problem{Source: "orders query", Message: msg})
+		imp.problems = append(imp.problems, sdk.Problem{Source: "orders query", Message: msg, Notice: true})
 		imp.limit = smaller
 	}
 }
@@ -372,7 +372,7 @@ func (imp *importer) moreLineItems(ctx context.Context, o *shopOrder) error {
 			}
 			msg := fmt.Sprintf("Shopify refused %d more line items of order %s as too costly (%s, MAX_COST_EXCEEDED); this import asks for %d at a time from here on", n, o.Name, ce.detail(), smaller)
 			imp.log.Warn(msg)
-			imp.problems = append(imp.problems, sdk.Problem{Source: "order " + o.Name, Message: msg})
+			imp.problems = append(imp.problems, sdk.Problem{Source: "order " + o.Name, Message: msg, Notice: true})
 			imp.lineLimit = smaller
 			continue
 		}

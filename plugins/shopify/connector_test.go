@@ -643,6 +643,9 @@ func TestMaxCostExceeded(t *testing.T) {
 				t.Fatalf("the first page reports %v, want one problem", s.problems[0])
 			}
 			pr := s.problems[0][0]
+			if !pr.Notice {
+				t.Errorf("problem %q is not a notice: a shrunk page rejects no order, and the host would count the import as partial", pr.Message)
+			}
 			for _, w := range tc.problem {
 				if !strings.Contains(pr.Source+": "+pr.Message, w) {
 					t.Errorf("problem %q: %q lacks %q", pr.Source, pr.Message, w)
