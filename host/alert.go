@@ -191,6 +191,13 @@ func (d *Delivery) Requeue(now time.Time) error {
 	return nil
 }
 
+// Outbox states of a delivery, as the store counts them.
+const (
+	OutboxPending  = "pending"  // no attempt yet
+	OutboxRetrying = "retrying" // attempted and failed, to be retried
+	OutboxDead     = "dead"     // dead-lettered
+)
+
 // DeliveryFilter selects deliveries for listing: by status, destination
 // (the alert's "to") and creation time; empty fields do not filter.
 // Results come newest first; After is the cursor of the next page.

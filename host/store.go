@@ -3,6 +3,8 @@ package host
 import (
 	"context"
 	"time"
+
+	"github.com/ordergate/ordergate/sdk"
 )
 
 // OrderFilter selects orders for listing. Empty fields do not filter.
@@ -97,4 +99,23 @@ type KeyStore interface {
 	KeyByHash(ctx context.Context, hash string) (*APIKey, error)
 	Keys(ctx context.Context) ([]*APIKey, error)
 	DeleteKey(ctx context.Context, id string) error
+}
+
+// Counts are counts the store keeps up to date as orders and deliveries
+// change, so reading them costs the same however much is stored: what a
+// hold queue's badges and the metrics show.
+type Counts struct {
+	// Orders counts orders by status.
+	Orders map[sdk.Status]int64
+	// Held counts held orders by hold reason (an order held for two
+	// reasons counts under both).
+	Held map[string]int64
+	// Outbox counts alert deliveries not delivered, by destination and
+	// state (OutboxPending, OutboxRetrying, OutboxDead).
+	Outbox map[string]map[string]int64
+}
+
+// CountStore reads the store's counts.
+type CountStore interface {
+	Counts(ctx context.Context) (Counts, error)
 }

@@ -55,6 +55,14 @@ type Config struct {
 	SMTPTLS *tls.Config
 	// Now is the clock (default time.Now, in UTC); tests set their own.
 	Now func() time.Time
+	// Attempts, when set, is told of every attempt (the metrics).
+	Attempts AttemptObserver
+}
+
+// AttemptObserver is told of each delivery attempt: its destination and
+// result, "delivered", "retry" or "dead".
+type AttemptObserver interface {
+	ObserveAttempt(destination, result string)
 }
 
 // The default retry schedule: 20 attempts, waits from 30s doubling up to
@@ -269,6 +277,16 @@ func (d *Dispatcher) attempt(ctx context.Context, dl *host.Delivery) {
 		dl.LastError = err.Error()
 		dl.NextAttemptAt = next
 		d.log.Warn("alert delivery failed; will retry", "alert", dl.ID, "to", dest.Name, "attempt", dl.Attempts, "next_attempt_at", next, "error", err)
+	}
+	if d.cfg.Attempts != nil {
+		result := "retry"
+		switch dl.Status {
+		case host.DeliveryDelivered:
+			result = "delivered"
+		case host.DeliveryFailed:
+			result = "dead"
+		}
+		d.cfg.Attempts.ObserveAttempt(dest.Name, result)
 	}
 	d.record(dl)
 }

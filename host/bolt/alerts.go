@@ -55,17 +55,21 @@ func destinationKey(d *host.Delivery) []byte {
 // putDelivery stores a delivery and moves its index entries.
 func putDelivery(tx *bolt.Tx, d *host.Delivery) error {
 	b, idx := tx.Bucket(bucketDeliveries), tx.Bucket(bucketDeliveryIdx)
+	var old *host.Delivery
 	if data := b.Get([]byte(d.ID)); data != nil {
-		var old host.Delivery
-		if err := json.Unmarshal(data, &old); err != nil {
+		var err error
+		if old, err = decodeDelivery(data); err != nil {
 			return err
 		}
-		if err := idx.Delete(statusKey(&old)); err != nil {
+		if err := idx.Delete(statusKey(old)); err != nil {
 			return err
 		}
-		if err := idx.Delete(dueKey(&old)); err != nil {
+		if err := idx.Delete(dueKey(old)); err != nil {
 			return err
 		}
+	}
+	if err := countDeliveryChange(tx, old, d); err != nil {
+		return err
 	}
 	data, err := json.Marshal(d)
 	if err != nil {
@@ -84,6 +88,14 @@ func putDelivery(tx *bolt.Tx, d *host.Delivery) error {
 		return idx.Put(dueKey(d), nil)
 	}
 	return nil
+}
+
+func decodeDelivery(data []byte) (*host.Delivery, error) {
+	d := new(host.Delivery)
+	if err := json.Unmarshal(data, d); err != nil {
+		return nil, fmt.Errorf("decoding an alert delivery: %w", err)
+	}
+	return d, nil
 }
 
 // migrateDeliveryIndex adds the schema 4 entries (by creation, by

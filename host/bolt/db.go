@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -37,7 +38,7 @@ var (
 	bucketKeyIDs   = []byte("api_key_ids")    // key id -> hash
 	allBuckets     = [][]byte{bucketOrders, bucketExternal, bucketIndex, bucketIdem, bucketChannels, bucketKeys, bucketKeyIDs,
 		bucketCatalog, bucketSources, bucketStock, bucketStockBySource, bucketRoutingGroups, bucketRoutingChannels, bucketShipping, bucketSettings, bucketCursors, bucketRuns,
-		bucketDestinations, bucketDeliveries, bucketDeliveryIdx}
+		bucketDestinations, bucketDeliveries, bucketDeliveryIdx, bucketCounts}
 	errStoreClosing = errors.New("store is closing")
 )
 
@@ -52,7 +53,18 @@ type DB struct {
 	box    *secrets.Box // seals channel and destination secrets; set by UseSecrets
 	writes chan *write
 	done   chan struct{}
+	// observer, when set, is told of each commit.
+	observer atomic.Pointer[CommitObserver]
 }
+
+// CommitObserver is told of each commit: how many writes it grouped and
+// how long it took (the metrics implement it).
+type CommitObserver interface {
+	ObserveCommit(writes int, took time.Duration)
+}
+
+// ObserveCommits sets the observer of commits.
+func (d *DB) ObserveCommits(o CommitObserver) { d.observer.Store(&o) }
 
 // write is one queued write: fn runs inside the group's transaction. A
 // failing fn rolls the group back, and every write of the group is then
@@ -101,9 +113,10 @@ func Open(dir string, log hclog.Logger) (*DB, error) {
 // so going to 3 rewrites nothing, but a binary that knows only 2 refuses
 // the file instead of failing on every order. 4 replaced the fingerprint
 // index by the look-alike index (import order, with values), so the
-// duplicate search reads no record, and indexed alert deliveries by
-// creation and destination; going to 4 reads every order that is not
-// canceled, and every delivery, once.
+// duplicate search reads no record, indexed alert deliveries by creation
+// and destination, and keeps counts of orders by status and hold reason
+// and of the outbox; going to 4 reads every order that is not canceled,
+// and every delivery, once.
 const schemaVersion = 4
 
 var keySchema = []byte("schema_version")
@@ -139,6 +152,9 @@ func migrate(tx *bolt.Tx) error {
 	if version < 4 {
 		if err := migrateDeliveryIndex(tx); err != nil {
 			return fmt.Errorf("indexing alert deliveries for schema 4: %w", err)
+		}
+		if err := migrateCounts(tx); err != nil {
+			return fmt.Errorf("counting orders and alerts for schema 4: %w", err)
 		}
 	}
 	return meta.Put(keySchema, []byte(fmt.Sprint(schemaVersion)))
@@ -223,6 +239,9 @@ func (d *DB) commitLoop() {
 }
 
 func (d *DB) commit(group []*write) {
+	if o := d.observer.Load(); o != nil {
+		defer func(start time.Time) { (*o).ObserveCommit(len(group), time.Since(start)) }(time.Now())
+	}
 	err := d.db.Update(func(tx *bolt.Tx) error {
 		for _, w := range group {
 			if err := w.fn(tx); err != nil {

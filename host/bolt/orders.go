@@ -181,18 +181,31 @@ func putIndexKeys(tx *bolt.Tx, id string, entries []indexEntry, old *host.Record
 	// Within each index value the ids grow with time: entries are added at
 	// the end of their run, so pages can be filled.
 	idx.FillPercent = indexFillPercent
+	var oldEntries []indexEntry
 	if old != nil {
-		for _, e := range indexKeys(old) {
-			if !slices.ContainsFunc(entries, func(x indexEntry) bool { return bytes.Equal(x.key, e.key) }) {
-				if err := idx.Delete(e.key); err != nil {
-					return err
-				}
+		oldEntries = indexKeys(old)
+	}
+	has := func(list []indexEntry, k []byte) bool {
+		return slices.ContainsFunc(list, func(x indexEntry) bool { return bytes.Equal(x.key, k) })
+	}
+	for _, e := range oldEntries {
+		if !has(entries, e.key) {
+			if err := idx.Delete(e.key); err != nil {
+				return err
+			}
+			if err := addCount(tx, orderCountKey(e.key), -1); err != nil {
+				return err
 			}
 		}
 	}
 	for _, e := range entries {
 		if err := idx.Put(e.key, e.value); err != nil {
 			return fmt.Errorf("indexing order %s: %w", id, err)
+		}
+		if !has(oldEntries, e.key) {
+			if err := addCount(tx, orderCountKey(e.key), 1); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -47,6 +47,18 @@ type Manager struct {
 	mu      sync.Mutex
 	running map[string]*instance
 	closed  bool
+	// onRestart, when set, is told of each restart.
+	onRestart func(name string)
+}
+
+// OnRestart sets a function told of each connector restart (a process
+// that exited, or was stopped for not answering); call it before use.
+func (m *Manager) OnRestart(fn func(name string)) { m.onRestart = fn }
+
+func (m *Manager) restarted(name string) {
+	if m.onRestart != nil {
+		m.onRestart(name)
+	}
 }
 
 // instance is one running connector process.
@@ -137,6 +149,7 @@ func (m *Manager) Connector(ctx context.Context, name string) (*sdk.Client, sdk.
 		}
 		m.log.Warn("connector exited; starting it again", "connector", name)
 		delete(m.running, name)
+		m.restarted(name)
 	}
 	in, err := m.start(ctx, name)
 	if err != nil {
@@ -207,6 +220,7 @@ func (m *Manager) Restart(name string) {
 	if in != nil {
 		m.log.Warn("stopping connector for a restart", "connector", name)
 		in.process.Kill()
+		m.restarted(name)
 	}
 }
 

@@ -53,6 +53,13 @@ type Config struct {
 	// Ops, when set, raises operational alerts about failing and silent
 	// channels. Failing channels are never switched off.
 	Ops *alerts.Ops
+	// Runs, when set, is told of every run that ended (the metrics).
+	Runs RunObserver
+}
+
+// RunObserver is told of every import run that ended.
+type RunObserver interface {
+	ObserveRun(r *host.Run)
 }
 
 // Importer schedules and runs imports.
@@ -355,6 +362,9 @@ func (im *Importer) finish(ch *host.Channel, run *host.Run, err error) {
 	defer cancel()
 	if perr := im.store.PutRun(ctx, final); perr != nil {
 		im.log.Error("recording an import run", "channel", ch.ID, "run", run.ID, "error", perr)
+	}
+	if im.cfg.Runs != nil {
+		im.cfg.Runs.ObserveRun(final)
 	}
 	if final.Failing() && im.cfg.Ops != nil && failures == im.cfg.Ops.Config(ctx).ChannelFailures {
 		im.cfg.Ops.Raise(ctx, "channel_failing", "critical",

@@ -36,6 +36,9 @@ type Engine struct {
 	// own running time, not a wait for a CPU under an intake burst.
 	slots chan struct{}
 
+	// observer, when set, is told of every decision.
+	observer Observer
+
 	mu        sync.Mutex // serialises reloads and guards the fields below
 	onRefused func(previous string, err error)
 	lastError string
@@ -62,6 +65,16 @@ func NewEngine(dir string, log hclog.Logger, evalTimeout time.Duration) *Engine 
 	}
 	return &Engine{dir: dir, log: log.Named("policy"), evalTimeout: evalTimeout, slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 }
+
+// Observer is told of each decision and how long the evaluation took
+// (the metrics implement it).
+type Observer interface {
+	ObserveDecision(d *sdk.Decision, took time.Duration)
+}
+
+// Observe sets the observer of decisions; call it before the engine
+// serves.
+func (e *Engine) Observe(o Observer) { e.observer = o }
 
 // ErrNoRevision is returned by Evaluate before any revision loaded.
 var ErrNoRevision = errors.New("no policy revision is loaded")
@@ -125,9 +138,13 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input) *sdk.Decision {
 	case <-ctx.Done():
 		return errorDecision(rev.ID, in.Now, fmt.Errorf("waiting to evaluate: %w", ctx.Err()))
 	}
+	start := time.Now()
 	d, err := rev.Evaluate(ctx, in, e.evalTimeout)
 	if err != nil {
-		return errorDecision(rev.ID, in.Now, err)
+		d = errorDecision(rev.ID, in.Now, err)
+	}
+	if e.observer != nil {
+		e.observer.ObserveDecision(d, time.Since(start))
 	}
 	return d
 }
