@@ -147,19 +147,8 @@ func (s *Server) deleteDestination(c *gin.Context) {
 }
 
 func (s *Server) listAlerts(c *gin.Context) {
-	q := c.Request.URL.Query()
-	_, limit, bad := pageParams(q, 100, 1000)
-	status := q.Get("status")
-	switch status {
-	case "", host.DeliveryPending, host.DeliveryDelivered, host.DeliveryFailed:
-	default:
-		bad = append(bad, sdk.FieldError{Field: "status", Detail: "must be pending, delivered or failed"})
-	}
-	if len(bad) > 0 {
-		s.abort(c, host.InvalidFields("invalid query parameters", bad))
-		return
-	}
-	list, err := s.cfg.Alerts.Deliveries(c.Request.Context(), status, limit)
+	q := queryOf(c)
+	list, err := s.cfg.Alerts.Deliveries(c.Request.Context(), q.str("status"), q.int("limit"))
 	if err != nil {
 		s.abort(c, err)
 		return

@@ -13,7 +13,8 @@ import (
 )
 
 // openAPIDocument generates the OpenAPI 3.1 document from the route table:
-// paths, methods, security and query parameters from the routes, and
+// paths, methods, security and query parameters (with the schemas
+// checkQuery enforces) from the routes, and
 // request and response schemas reflected from the Go types they decode
 // and encode (JSON Schema 2020-12, which OpenAPI 3.1 uses as is).
 func openAPIDocument(table []route, version string) []byte {
@@ -51,8 +52,12 @@ func openAPIDocument(table []route, version string) []byte {
 		for _, m := range pathParam.FindAllStringSubmatch(rt.path, -1) {
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]string{"type": "string"}})
 		}
-		for _, q := range rt.query {
-			params = append(params, map[string]any{"name": q.name, "in": "query", "description": q.desc, "schema": map[string]string{"type": "string"}})
+		for _, p := range rt.query {
+			doc := map[string]any{"name": p.name, "in": "query", "description": p.description(), "schema": p.schema()}
+			if ex := p.exampleValue(); ex != nil {
+				doc["example"] = ex
+			}
+			params = append(params, doc)
 		}
 		if rt.method == "POST" && rt.path == "/api/v1/orders" {
 			params = append(params, map[string]any{"name": "Idempotency-Key", "in": "header", "description": "Replays of the same key and body return the first result; the same key with another body is a 409.", "schema": map[string]string{"type": "string"}})

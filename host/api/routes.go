@@ -3,7 +3,6 @@ package api
 import (
 	"net/http"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -20,15 +19,14 @@ type route struct {
 	path    string // OpenAPI form: /api/v1/orders/{id}
 	summary string
 	role    string // "" (public), host.RoleReseller (any key) or host.RoleAdmin
+	// query declares every query parameter the route takes; checkQuery
+	// refuses any other (query.go).
 	query   []param
 	request any // body type, or nil
 	// responses by status; the body type, or nil for none.
 	responses map[int]any
 	handler   gin.HandlerFunc
 }
-
-// param is a documented query parameter.
-type param struct{ name, desc string }
 
 func (s *Server) routes() []route {
 	orderResp := map[int]any{200: sdk.Order{}, 201: sdk.Order{}}
@@ -43,10 +41,10 @@ func (s *Server) routes() []route {
 		{method: "POST", path: "/api/v1/orders:batch", summary: "Import up to 1,000 orders with one result per order.",
 			role: host.RoleReseller, request: BatchRequest{}, responses: one(BatchResponse{}), handler: s.postBatch},
 		{method: "GET", path: "/api/v1/orders", summary: "List orders, newest first, with filters and cursor pagination.", role: host.RoleReseller,
-			query:     append(slices.Clone(orderQuery), param{"cursor", "next_cursor of the previous page"}, param{"limit", "1 to 500, default 50"}),
+			query:     append(orderQuery(), cursorParam, limitParam(50, 500)),
 			responses: one(OrderList{}), handler: s.listOrders},
 		{method: "POST", path: "/api/v1/orders:reevaluate", summary: "Re-evaluate every order the filter selects (status defaults to on_hold), e.g. after fixing a hold's cause.",
-			role: host.RoleAdmin, query: orderQuery, responses: one(orders.Summary{}), handler: s.reevaluateMatching},
+			role: host.RoleAdmin, query: reevaluateQuery(), responses: one(orders.Summary{}), handler: s.reevaluateMatching},
 		{method: "GET", path: "/api/v1/orders/{id}", summary: "One order with its timeline.", role: host.RoleReseller, responses: one(sdk.Order{}), handler: s.getOrder},
 		{method: "POST", path: "/api/v1/orders/{id}/release", summary: "Approve an order on hold: it becomes open.", role: host.RoleAdmin,
 			request: ReleaseRequest{}, responses: one(sdk.Order{}), handler: s.releaseOrder},
@@ -58,7 +56,7 @@ func (s *Server) routes() []route {
 			responses: one(sdk.Order{}), handler: s.reevaluateOrder},
 
 		{method: "GET", path: "/api/v1/catalog", summary: "List catalog items by SKU.", role: host.RoleAdmin,
-			query: []param{{"cursor", "next_cursor of the previous page"}, {"limit", "1 to 1000, default 100"}}, responses: one(CatalogList{}), handler: s.listCatalog},
+			query: []param{cursorParam, limitParam(100, 1000)}, responses: one(CatalogList{}), handler: s.listCatalog},
 		{method: "POST", path: "/api/v1/catalog", summary: "Create or replace catalog items (up to 10,000 per request); managed defaults to true.", role: host.RoleAdmin,
 			request: CatalogRequest{}, responses: one(CatalogList{}), handler: s.putCatalog},
 		{method: "GET", path: "/api/v1/catalog/{sku}", summary: "One catalog item (escape / in a SKU as %2F).", role: host.RoleAdmin, responses: one(host.CatalogItem{}), handler: s.getCatalogItem},
@@ -74,10 +72,14 @@ func (s *Server) routes() []route {
 			responses: map[int]any{204: nil}, handler: s.deleteSource},
 
 		{method: "POST", path: "/api/v1/inventory", summary: "Upload stock levels as CSV (text/csv: source_id,sku,available) or JSON ({\"levels\": [...]}); applied atomically, a bad row rejects the file. Held orders with a changed SKU are re-evaluated.",
-			role: host.RoleAdmin, query: []param{{"mode", "merge (default: listed levels only) or replace (other levels of the named sources become 0)"}, {"source_id", "the source of every row, when the file has no source_id column"}},
+			role: host.RoleAdmin, query: []param{
+				enumParam("mode", "merge: the levels listed only; replace: the other levels of the named sources become 0.", string(host.InventoryMerge), string(host.InventoryReplace)).withDefault(string(host.InventoryMerge)),
+				{name: "source_id", desc: "The source of every row, when the file has no source_id column.", example: "austin", valid: host.ValidID, mustBe: "a source id: 1-64 lower-case letters, digits, '_' or '-'"},
+			},
 			request: InventoryJSON{}, responses: one(InventoryResponse{}), handler: s.uploadInventory},
 		{method: "GET", path: "/api/v1/inventory", summary: "Stock levels of one source or of one SKU.", role: host.RoleAdmin,
-			query:     []param{{"source_id", "a source"}, {"sku", "a SKU"}, {"cursor", "next_cursor of the previous page"}, {"limit", "1 to 1000, default 100"}},
+			query: []param{textParam("source_id", "The stock of this source (give source_id, sku or both).", "austin"), textParam("sku", "The stock of this SKU.", "V789"),
+				cursorParam, limitParam(100, 1000)},
 			responses: one(InventoryList{}), handler: s.listInventory},
 
 		{method: "GET", path: "/api/v1/routing-groups", summary: "List routing groups.", role: host.RoleAdmin, responses: one(RoutingGroupList{}), handler: s.listRoutingGroups},
@@ -105,7 +107,8 @@ func (s *Server) routes() []route {
 			request: DestinationPatch{}, responses: one(host.Destination{}), handler: s.patchDestination},
 		{method: "DELETE", path: "/api/v1/alert-destinations/{name}", summary: "Delete an alert destination.", role: host.RoleAdmin, responses: map[int]any{204: nil}, handler: s.deleteDestination},
 		{method: "GET", path: "/api/v1/alerts", summary: "Alert deliveries, newest first.", role: host.RoleAdmin,
-			query: []param{{"status", "pending, delivered or failed"}, {"limit", "1 to 1000, default 100"}}, responses: one(AlertList{}), handler: s.listAlerts},
+			query:     []param{enumParam("status", "Deliveries of this status.", host.DeliveryPending, host.DeliveryDelivered, host.DeliveryFailed), limitParam(100, 1000)},
+			responses: one(AlertList{}), handler: s.listAlerts},
 		{method: "GET", path: "/api/v1/alerts/{id}", summary: "One alert delivery.", role: host.RoleAdmin, responses: one(host.Delivery{}), handler: s.getAlert},
 		{method: "POST", path: "/api/v1/alerts/{id}/redeliver", summary: "Queue a failed or delivered alert again.", role: host.RoleAdmin,
 			responses: map[int]any{202: host.Delivery{}}, handler: s.redeliverAlert},
@@ -132,7 +135,7 @@ func (s *Server) routes() []route {
 		{method: "POST", path: "/api/v1/channels/{id}/import", summary: "Start an import of the channel now; 409 while one runs.", role: host.RoleAdmin,
 			responses: map[int]any{202: host.Run{}}, handler: s.importChannel},
 		{method: "GET", path: "/api/v1/channels/{id}/runs", summary: "The channel's import runs, newest first.", role: host.RoleAdmin,
-			query: []param{{"limit", "1 to 200, default 50"}}, responses: one(RunList{}), handler: s.listRuns},
+			query: []param{limitParam(50, host.MaxRunsKept)}, responses: one(RunList{}), handler: s.listRuns},
 		{method: "GET", path: "/api/v1/connectors", summary: "The installed connectors and the configuration each takes.", role: host.RoleAdmin,
 			responses: one(ConnectorList{}), handler: s.listConnectors},
 
