@@ -276,6 +276,10 @@ func reevaluateQuery() []param {
 	return q
 }
 
+// idempotencyKey documents the header of an order import.
+var idempotencyKey = param{name: "Idempotency-Key", example: "po-7781-attempt",
+	desc: "At most 255 characters. Replays of the same key and body return the first result; the same key with another body is a 409."}
+
 // orderFilter reads the order filter (orderQuery) of a checked query.
 func orderFilter(q queryValues) host.OrderFilter {
 	return host.OrderFilter{

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -20,6 +21,7 @@ type operation struct {
 		Name string `json:"name"`
 		In   string `json:"in"`
 	} `json:"parameters"`
+	Responses map[string]json.RawMessage `json:"responses"`
 }
 
 // operations returns the served document's operations by "METHOD path".
@@ -48,6 +50,12 @@ func (op operation) query() []string {
 		}
 	}
 	return names
+}
+
+// documents reports whether the operation declares the status.
+func (op operation) documents(status int) bool {
+	_, ok := op.Responses[strconv.Itoa(status)]
+	return ok
 }
 
 // fingerprint is a hash of the whole database: a consistent copy changes
@@ -152,8 +160,8 @@ func typo(name string) string {
 // covered the moment it exists) queries it must refuse before its handler
 // runs: a parameter it does not declare (alone and next to good ones),
 // one given twice, a value its declaration refuses, a query string that
-// cannot be decoded. Each is a problem+json naming the parameter, and the
-// store does not change. Then it
+// cannot be decoded. Each is a problem+json naming the parameter, with a
+// status the document declares, and the store does not change. Then it
 // sends each route all its parameters with values they take, which must
 // pass the check. The document lists exactly the declared parameters.
 func TestQueryParameters(t *testing.T) {
@@ -220,6 +228,9 @@ func TestQueryParameters(t *testing.T) {
 				if r.status != c.status {
 					t.Fatalf("?%s: status %d, want %d: %s", c.query, r.status, c.status, r.body)
 				}
+				if !op.documents(r.status) {
+					t.Errorf("status %d is not in the document's responses", r.status)
+				}
 				fields := problemFields(t, r)
 				if c.field != "" {
 					if len(fields) != 1 || fields[0]["field"] != c.field || !strings.Contains(fields[0]["detail"].(string), c.detail) {
@@ -245,7 +256,7 @@ func TestQueryParameters(t *testing.T) {
 				q.Set(p.Name, p.Good)
 			}
 			r := h.do(rt.Method, fx.path(rt.Path)+"?"+q.Encode(), h.admin, fx.body(rt.Method, rt.Path))
-			if r.status >= 500 {
+			if r.status >= 500 || !ops[rt.Method+" "+rt.Path].documents(r.status) {
 				t.Fatalf("?%s: status %d: %s", q.Encode(), r.status, r.body)
 			}
 			if r.status == http.StatusBadRequest || r.status == http.StatusUnprocessableEntity {
