@@ -5,7 +5,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X github.com/ordergate/ordergate/host/cli.Version=$(VERSION)
 BENCH_OUT ?= bench/latest.txt
 
-.PHONY: all build run test bench fmt lint clean plugins proto fuzz test-crash
+.PHONY: all build run test bench fmt lint clean plugins proto fuzz test-crash openapi-lint-tools
 
 # Pinned code generators of the connector protocol (make proto).
 BUF_VERSION                := v1.75.0
@@ -47,9 +47,21 @@ $(BIN)/opa-$(OPA_VERSION):
 	GOBIN=$(abspath $(BIN))/.opa-$(OPA_VERSION) $(GO) install github.com/open-policy-agent/opa@$(OPA_VERSION)
 	mv $(BIN)/.opa-$(OPA_VERSION)/opa $@ && rmdir $(BIN)/.opa-$(OPA_VERSION)
 
+# The Redocly CLI that TestOpenAPILint (host/api) lints the served OpenAPI
+# document with: the exact version in package-lock.json, from the npm
+# registry (npm ci; node_modules is not committed). Runs again only when
+# the package files change.
+OPENAPI_LINT := host/api/testdata/openapi-lint
+
+openapi-lint-tools: $(OPENAPI_LINT)/node_modules/.package-lock.json
+
+$(OPENAPI_LINT)/node_modules/.package-lock.json: $(OPENAPI_LINT)/package.json $(OPENAPI_LINT)/package-lock.json
+	cd $(OPENAPI_LINT) && npm ci --no-audit --no-fund
+	@touch $@
+
 # The whole suite with the race detector, the policy tests (by the host and
 # by stock opa), and the lint checks.
-test: build lint $(BIN)/opa-$(OPA_VERSION)
+test: build lint openapi-lint-tools $(BIN)/opa-$(OPA_VERSION)
 	$(BIN)/ordergate policy test -v policies
 	$(BIN)/opa-$(OPA_VERSION) test policies
 	$(GO) test -race -count=1 ./...

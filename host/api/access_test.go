@@ -3,13 +3,15 @@ package api_test
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 )
 
 // TestAccessMatrix checks every route of the OpenAPI document (which is
 // generated from the route table, so a new route is covered the moment it
-// exists) against every kind of caller.
+// exists) against every kind of caller, and that each status it answers
+// is one the document declares for the route.
 func TestAccessMatrix(t *testing.T) {
 	h := newTestHost(t, shippedPolicies)
 	reseller := h.resellerKey("acme")
@@ -21,7 +23,8 @@ func TestAccessMatrix(t *testing.T) {
 
 	var doc struct {
 		Paths map[string]map[string]struct {
-			Role string `json:"x-ordergate-role"`
+			Role      string                     `json:"x-ordergate-role"`
+			Responses map[string]json.RawMessage `json:"responses"`
 		} `json:"paths"`
 	}
 	if err := json.Unmarshal(h.expect(h.do("GET", "/openapi.json", h.admin, nil), http.StatusOK).body, &doc); err != nil {
@@ -40,6 +43,9 @@ func TestAccessMatrix(t *testing.T) {
 			for _, c := range callers {
 				t.Run(strings.ToUpper(method)+" "+path+" as "+c.name, func(t *testing.T) {
 					r := h.do(strings.ToUpper(method), url, c.key, "{}")
+					if _, ok := op.Responses[strconv.Itoa(r.status)]; !ok {
+						t.Errorf("status %d is not in the document's responses: %s", r.status, r.body)
+					}
 					var want string
 					switch {
 					case op.Role == "public":

@@ -1,8 +1,8 @@
 package api
 
 import (
+	"encoding/hex"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -164,38 +164,34 @@ func (s *Server) deleteDestination(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
-// alertQuery documents the delivery filter's query parameters.
-var alertQuery = []param{{"status", "pending, delivered or failed"}, {"destination", "the destination an alert is addressed to"},
-	{"since", "RFC 3339 time: alerts created at or after it"}}
+// Query parameters of the delivery filter: GET /api/v1/alerts takes any
+// status, a bulk redelivery those that can be queued again.
+var (
+	alertDestination = param{name: "destination", desc: "Deliveries to this destination (the alert's \"to\").", example: "sales", valid: host.ValidID,
+		mustBe: "a destination name: 1-64 lower-case letters, digits, '_' or '-'"}
+	alertSince = timeParam("since", "Deliveries created at or after this time.")
+	alertQuery = []param{enumParam("status", "Deliveries of this status.", host.DeliveryPending, host.DeliveryDelivered, host.DeliveryFailed),
+		alertDestination, alertSince}
+	redeliverQuery = []param{enumParam("status", "Deliveries of this status; pending ones are queued already.", host.DeliveryFailed, host.DeliveryDelivered).withDefault(host.DeliveryFailed),
+		alertDestination, alertSince}
+	alertCursor = param{name: "cursor", desc: "The next_cursor of the previous page; there are no more pages when a page has none.",
+		example: "17f4c1e2a0b3c4d5616c72745f31", valid: validHex, mustBe: "a next_cursor this API returned"}
+)
 
-// deliveryFilter reads a delivery filter from query parameters.
-func deliveryFilter(q url.Values) (host.DeliveryFilter, []sdk.FieldError) {
-	cursor, limit, bad := pageParams(q, 100, 1000)
-	f := host.DeliveryFilter{Status: q.Get("status"), Destination: q.Get("destination"), After: cursor, Limit: limit}
-	switch f.Status {
-	case "", host.DeliveryPending, host.DeliveryDelivered, host.DeliveryFailed:
-	default:
-		bad = append(bad, sdk.FieldError{Field: "status", Detail: "must be pending, delivered or failed"})
-	}
-	if f.Destination != "" && !host.ValidID(f.Destination) {
-		bad = append(bad, sdk.FieldError{Field: "destination", Detail: "must be a destination name: 1-64 lower-case letters, digits, '_' or '-'"})
-	}
-	if v := q.Get("since"); v != "" {
-		t, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			bad = append(bad, sdk.FieldError{Field: "since", Detail: "must be an RFC 3339 time such as \"2026-11-28T09:30:00Z\""})
-		}
-		f.Since = t
-	}
-	return f, bad
+func validHex(s string) bool {
+	_, err := hex.DecodeString(s)
+	return err == nil && len(s) >= 16
+}
+
+// deliveryFilter reads the delivery filter of a checked query.
+func deliveryFilter(q queryValues) host.DeliveryFilter {
+	return host.DeliveryFilter{Status: q.str("status"), Destination: q.str("destination"), Since: q.time("since")}
 }
 
 func (s *Server) listAlerts(c *gin.Context) {
-	f, bad := deliveryFilter(c.Request.URL.Query())
-	if len(bad) > 0 {
-		s.abort(c, host.InvalidFields("invalid query parameters", bad))
-		return
-	}
+	q := queryOf(c)
+	f := deliveryFilter(q)
+	f.After, f.Limit = q.str("cursor"), q.int("limit")
 	list, next, err := s.cfg.Alerts.ListDeliveries(c.Request.Context(), f)
 	if err != nil {
 		s.abort(c, err)
@@ -208,12 +204,7 @@ func (s *Server) listAlerts(c *gin.Context) {
 }
 
 func (s *Server) redeliverAlerts(c *gin.Context) {
-	f, bad := deliveryFilter(c.Request.URL.Query())
-	if len(bad) > 0 {
-		s.abort(c, host.InvalidFields("invalid query parameters", bad))
-		return
-	}
-	n, err := alerts.RedeliverMatching(c.Request.Context(), s.cfg.Alerts, f)
+	n, err := alerts.RedeliverMatching(c.Request.Context(), s.cfg.Alerts, deliveryFilter(queryOf(c)))
 	if err != nil {
 		s.abort(c, err)
 		return

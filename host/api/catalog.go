@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
-	"net/url"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -159,26 +157,9 @@ func (s *Server) putCatalog(c *gin.Context) {
 	respond(c, http.StatusOK, CatalogList{Items: items})
 }
 
-// pageParams reads cursor and limit.
-func pageParams(q url.Values, def, max int) (string, int, []sdk.FieldError) {
-	limit := def
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > max {
-			return "", 0, []sdk.FieldError{{Field: "limit", Detail: fmt.Sprintf("must be a whole number from 1 to %d", max)}}
-		}
-		limit = n
-	}
-	return q.Get("cursor"), limit, nil
-}
-
 func (s *Server) listCatalog(c *gin.Context) {
-	cursor, limit, bad := pageParams(c.Request.URL.Query(), 100, 1000)
-	if bad != nil {
-		s.abort(c, host.InvalidFields("invalid query parameters", bad))
-		return
-	}
-	items, next, err := s.cfg.Catalog.CatalogItems(c.Request.Context(), cursor, limit)
+	q := queryOf(c)
+	items, next, err := s.cfg.Catalog.CatalogItems(c.Request.Context(), q.str("cursor"), q.int("limit"))
 	if err != nil {
 		s.abort(c, err)
 		return
@@ -288,23 +269,8 @@ func (s *Server) deleteSource(c *gin.Context) {
 }
 
 func (s *Server) uploadInventory(c *gin.Context) {
-	q := c.Request.URL.Query()
-	mode := host.InventoryMode(q.Get("mode"))
-	if mode == "" {
-		mode = host.InventoryMerge
-	}
-	source := q.Get("source_id")
-	var bad []sdk.FieldError
-	if mode != host.InventoryMerge && mode != host.InventoryReplace {
-		bad = append(bad, sdk.FieldError{Field: "mode", Detail: "must be merge or replace"})
-	}
-	if source != "" && !host.ValidID(source) {
-		bad = append(bad, sdk.FieldError{Field: "source_id", Detail: "is not a source id"})
-	}
-	if len(bad) > 0 {
-		s.abort(c, host.InvalidFields("invalid query parameters", bad))
-		return
-	}
+	q := queryOf(c)
+	mode, source := host.InventoryMode(q.str("mode")), q.str("source_id")
 	body, err := readBody(c, s.cfg.InventoryBodyLimit)
 	if err != nil {
 		s.abort(c, err)
@@ -338,17 +304,13 @@ func (s *Server) uploadInventory(c *gin.Context) {
 }
 
 func (s *Server) listInventory(c *gin.Context) {
-	q := c.Request.URL.Query()
-	cursor, limit, bad := pageParams(q, 100, 1000)
-	source, sku := q.Get("source_id"), q.Get("sku")
+	q := queryOf(c)
+	source, sku := q.str("source_id"), q.str("sku")
 	if source == "" && sku == "" {
-		bad = append(bad, sdk.FieldError{Field: "source_id", Detail: "give source_id or sku"})
-	}
-	if len(bad) > 0 {
-		s.abort(c, host.InvalidFields("invalid query parameters", bad))
+		s.abort(c, host.InvalidFields("invalid query parameters", []sdk.FieldError{{Field: "source_id", Detail: "give source_id or sku"}}))
 		return
 	}
-	levels, next, err := s.cfg.Catalog.Inventory(c.Request.Context(), source, sku, cursor, limit)
+	levels, next, err := s.cfg.Catalog.Inventory(c.Request.Context(), source, sku, q.str("cursor"), q.int("limit"))
 	if err != nil {
 		s.abort(c, err)
 		return
@@ -554,14 +516,7 @@ func (s *Server) editOrder(c *gin.Context) {
 }
 
 func (s *Server) reevaluateMatching(c *gin.Context) {
-	f, bad := orderFilter(c.Request.URL.Query())
-	if len(bad) > 0 {
-		s.abort(c, host.InvalidFields("invalid query parameters", bad))
-		return
-	}
-	if f.Status == "" {
-		f.Status = string(sdk.StatusOnHold)
-	}
+	f := orderFilter(queryOf(c))
 	sum, err := s.cfg.Orders.ReevaluateMatching(c.Request.Context(), f, keyOf(c).Actor())
 	if err != nil && !errors.Is(err, c.Request.Context().Err()) {
 		s.abort(c, err)

@@ -380,12 +380,7 @@ func (s *Server) listRuns(c *gin.Context) {
 		s.abort(c, err)
 		return
 	}
-	_, limit, bad := pageParams(c.Request.URL.Query(), 50, host.MaxRunsKept)
-	if bad != nil {
-		s.abort(c, host.InvalidFields("invalid query parameters", bad))
-		return
-	}
-	runs, err := s.cfg.Runs.Runs(c.Request.Context(), c.Param("id"), limit)
+	runs, err := s.cfg.Runs.Runs(c.Request.Context(), c.Param("id"), queryOf(c).int("limit"))
 	if err != nil {
 		s.abort(c, err)
 		return

@@ -6,9 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strconv"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -229,11 +226,9 @@ func (s *Server) postBatch(c *gin.Context) {
 
 func (s *Server) listOrders(c *gin.Context) {
 	key := keyOf(c)
-	f, bad := orderFilter(c.Request.URL.Query())
-	if len(bad) > 0 {
-		s.abort(c, host.InvalidFields("invalid query parameters", bad))
-		return
-	}
+	q := queryOf(c)
+	f := orderFilter(q)
+	f.After, f.Limit = q.str("cursor"), q.int("limit")
 	if key.Role == host.RoleReseller {
 		if f.ChannelID != "" && f.ChannelID != key.ChannelID {
 			s.abort(c, host.Errorf(host.EFORBIDDEN, "a reseller key reads only its own channel's orders"))
@@ -253,41 +248,44 @@ func (s *Server) listOrders(c *gin.Context) {
 	respond(c, http.StatusOK, list)
 }
 
-// orderQuery documents the order filter's query parameters.
-var orderQuery = []param{{"status", "open, on_hold or canceled"}, {"tag", "a tag"}, {"hold_reason", "a hold reason"}, {"channel_id", "a channel"},
-	{"sku", "orders with a line of this SKU"}, {"external_id", "the channel's order id"}, {"number", "the order number"},
-	{"imported_after", "RFC 3339 time (inclusive)"}, {"imported_before", "RFC 3339 time (exclusive)"}}
+// holdReasons are the reasons an order can be held for: those a policy
+// gives and the host's policy_error.
+var holdReasons = []string{sdk.HoldCustomRule, sdk.HoldDuplicateOrder, sdk.HoldNotManagedItem, sdk.HoldInsufficientQuantity,
+	sdk.HoldDisabledSource, sdk.HoldUnmappedShippingPolicy, sdk.HoldPolicyError}
 
-// orderFilter reads an order filter from query parameters.
-func orderFilter(q url.Values) (host.OrderFilter, []sdk.FieldError) {
-	f := host.OrderFilter{
-		Status: q.Get("status"), Tag: q.Get("tag"), HoldReason: q.Get("hold_reason"), ChannelID: q.Get("channel_id"), SKU: q.Get("sku"),
-		ExternalID: q.Get("external_id"), Number: q.Get("number"), After: q.Get("cursor"), Limit: 50,
+// orderQuery declares the order filter's query parameters.
+func orderQuery() []param {
+	return []param{
+		enumParam("status", "Orders of this status.", string(sdk.StatusOpen), string(sdk.StatusOnHold), string(sdk.StatusCanceled)),
+		textParam("tag", "Orders with this tag.", "Review Needed"),
+		enumParam("hold_reason", "Orders with a hold of this reason.", holdReasons...),
+		textParam("channel_id", "Orders of this channel (a reseller key is always limited to its own).", "acme"),
+		textParam("sku", "Orders with a line of this SKU.", "V789"),
+		textParam("external_id", "The order the channel knows by this id.", "PO-7781"),
+		textParam("number", "Orders with this number.", "#1203"),
+		timeParam("imported_after", "Orders imported at or after this time."),
+		timeParam("imported_before", "Orders imported before this time."),
 	}
-	var bad []sdk.FieldError
-	if f.Status != "" && !sdk.Status(f.Status).Valid() {
-		bad = append(bad, sdk.FieldError{Field: "status", Detail: "must be open, on_hold or canceled"})
+}
+
+// reevaluateQuery is the order filter of a re-evaluation: status defaults
+// to on_hold.
+func reevaluateQuery() []param {
+	q := orderQuery()
+	q[0] = q[0].withDefault(string(sdk.StatusOnHold))
+	return q
+}
+
+// idempotencyKey documents the header of an order import.
+var idempotencyKey = param{name: "Idempotency-Key", example: "po-7781-attempt",
+	desc: "At most 255 characters. Replays of the same key and body return the first result; the same key with another body is a 409."}
+
+// orderFilter reads the order filter (orderQuery) of a checked query.
+func orderFilter(q queryValues) host.OrderFilter {
+	return host.OrderFilter{
+		Status: q.str("status"), Tag: q.str("tag"), HoldReason: q.str("hold_reason"), ChannelID: q.str("channel_id"), SKU: q.str("sku"),
+		ExternalID: q.str("external_id"), Number: q.str("number"), ImportedAfter: q.time("imported_after"), ImportedBefore: q.time("imported_before"),
 	}
-	for _, name := range []string{"imported_after", "imported_before"} {
-		if v := q.Get(name); v != "" {
-			t, err := time.Parse(time.RFC3339Nano, v)
-			if err != nil {
-				bad = append(bad, sdk.FieldError{Field: name, Detail: "must be an RFC 3339 time"})
-			} else if name == "imported_after" {
-				f.ImportedAfter = t
-			} else {
-				f.ImportedBefore = t
-			}
-		}
-	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			bad = append(bad, sdk.FieldError{Field: "limit", Detail: "must be a whole number from 1 to 500"})
-		}
-		f.Limit = n
-	}
-	return f, bad
 }
 
 // loadOrder reads the order named in the path, as the key may see it.

@@ -21,45 +21,55 @@ type route struct {
 	path    string // OpenAPI form: /api/v1/orders/{id}
 	summary string
 	role    string // "" (public), host.RoleReseller (any key) or host.RoleAdmin
-	query   []param
+	// query declares every query parameter the route takes; checkQuery
+	// refuses any other (query.go).
+	query []param
+	// header documents request headers the handler reads (and checks).
+	header  []param
 	request any // body type, or nil
+	// optionalBody: the body may be left out.
+	optionalBody bool
+	// consumes lists the request media types when the body is not JSON
+	// alone; the handler answers any other with 415.
+	consumes []string
 	// responses by status; the body type, or nil for none.
 	responses map[int]any
-	handler   gin.HandlerFunc
+	// problems are the problem+json statuses the handler can give beyond
+	// those the route's properties imply (problemStatuses).
+	problems []int
+	handler  gin.HandlerFunc
 }
-
-// param is a documented query parameter.
-type param struct{ name, desc string }
 
 func (s *Server) routes() []route {
 	orderResp := map[int]any{200: sdk.Order{}, 201: sdk.Order{}}
 	one := func(v any) map[int]any { return map[int]any{200: v} }
 	return []route{
 		{method: "GET", path: "/healthz", summary: "Liveness: the process serves HTTP.", responses: one(Health{}), handler: s.healthz},
-		{method: "GET", path: "/readyz", summary: "Readiness: a policy revision is loaded and the store answers.", responses: one(Health{}), handler: s.readyz},
+		{method: "GET", path: "/readyz", summary: "Readiness: a policy revision is loaded and the store answers.",
+			responses: map[int]any{200: Health{}, 503: Health{}}, handler: s.readyz},
 		{method: "GET", path: "/openapi.json", summary: "This API's OpenAPI 3.1 document.", role: host.RoleReseller, responses: one(nil), handler: s.openAPI},
 
 		{method: "POST", path: "/api/v1/orders", summary: "Import one order. 201 when created, 200 when the channel's external id (or the Idempotency-Key) was already imported.",
-			role: host.RoleReseller, request: sdk.Order{}, responses: orderResp, handler: s.postOrder},
+			role: host.RoleReseller, header: []param{idempotencyKey}, request: sdk.Order{}, responses: orderResp, problems: []int{403, 409}, handler: s.postOrder},
 		{method: "POST", path: "/api/v1/orders:batch", summary: "Import up to 1,000 orders with one result per order.",
 			role: host.RoleReseller, request: BatchRequest{}, responses: one(BatchResponse{}), handler: s.postBatch},
 		{method: "GET", path: "/api/v1/orders", summary: "List orders, newest first, with filters and cursor pagination.", role: host.RoleReseller,
-			query:     append(slices.Clone(orderQuery), param{"cursor", "next_cursor of the previous page"}, param{"limit", "1 to 500, default 50"}),
-			responses: one(OrderList{}), handler: s.listOrders},
+			query:     append(orderQuery(), cursorParam, limitParam(50, 500)),
+			responses: one(OrderList{}), problems: []int{403}, handler: s.listOrders},
 		{method: "POST", path: "/api/v1/orders:reevaluate", summary: "Re-evaluate every order the filter selects (status defaults to on_hold), e.g. after fixing a hold's cause.",
-			role: host.RoleAdmin, query: orderQuery, responses: one(orders.Summary{}), handler: s.reevaluateMatching},
+			role: host.RoleAdmin, query: reevaluateQuery(), responses: one(orders.Summary{}), handler: s.reevaluateMatching},
 		{method: "GET", path: "/api/v1/orders/{id}", summary: "One order with its timeline.", role: host.RoleReseller, responses: one(sdk.Order{}), handler: s.getOrder},
 		{method: "POST", path: "/api/v1/orders/{id}/release", summary: "Approve an order on hold: it becomes open.", role: host.RoleAdmin,
-			request: ReleaseRequest{}, responses: one(sdk.Order{}), handler: s.releaseOrder},
+			request: ReleaseRequest{}, optionalBody: true, responses: one(sdk.Order{}), problems: []int{409}, handler: s.releaseOrder},
 		{method: "POST", path: "/api/v1/orders/{id}/cancel", summary: "Cancel an order by hand (final).", role: host.RoleAdmin,
-			request: CancelRequest{}, responses: one(sdk.Order{}), handler: s.cancelOrder},
+			request: CancelRequest{}, optionalBody: true, responses: one(sdk.Order{}), problems: []int{409}, handler: s.cancelOrder},
 		{method: "PATCH", path: "/api/v1/orders/{id}", summary: "Edit an order by hand: add or remove tags, set note, shipping_method or custom_fields.<key>. Kept across re-evaluations; a field edit re-evaluates the order.",
-			role: host.RoleAdmin, request: EditRequest{}, responses: one(sdk.Order{}), handler: s.editOrder},
+			role: host.RoleAdmin, request: EditRequest{}, responses: one(sdk.Order{}), problems: []int{409}, handler: s.editOrder},
 		{method: "POST", path: "/api/v1/orders/{id}/reevaluate", summary: "Run the live policies again on the order as received.", role: host.RoleAdmin,
-			responses: one(sdk.Order{}), handler: s.reevaluateOrder},
+			responses: one(sdk.Order{}), problems: []int{409}, handler: s.reevaluateOrder},
 
 		{method: "GET", path: "/api/v1/catalog", summary: "List catalog items by SKU.", role: host.RoleAdmin,
-			query: []param{{"cursor", "next_cursor of the previous page"}, {"limit", "1 to 1000, default 100"}}, responses: one(CatalogList{}), handler: s.listCatalog},
+			query: []param{cursorParam, limitParam(100, 1000)}, responses: one(CatalogList{}), handler: s.listCatalog},
 		{method: "POST", path: "/api/v1/catalog", summary: "Create or replace catalog items (up to 10,000 per request); managed defaults to true.", role: host.RoleAdmin,
 			request: CatalogRequest{}, responses: one(CatalogList{}), handler: s.putCatalog},
 		{method: "GET", path: "/api/v1/catalog/{sku}", summary: "One catalog item (escape / in a SKU as %2F).", role: host.RoleAdmin, responses: one(host.CatalogItem{}), handler: s.getCatalogItem},
@@ -67,23 +77,27 @@ func (s *Server) routes() []route {
 
 		{method: "GET", path: "/api/v1/sources", summary: "List sources.", role: host.RoleAdmin, responses: one(SourceList{}), handler: s.listSources},
 		{method: "POST", path: "/api/v1/sources", summary: "Create a source (a warehouse or supplier); enabled defaults to true.", role: host.RoleAdmin,
-			request: SourceRequest{}, responses: map[int]any{201: host.Source{}}, handler: s.createSource},
+			request: SourceRequest{}, responses: map[int]any{201: host.Source{}}, problems: []int{409}, handler: s.createSource},
 		{method: "GET", path: "/api/v1/sources/{id}", summary: "One source.", role: host.RoleAdmin, responses: one(host.Source{}), handler: s.getSource},
 		{method: "PATCH", path: "/api/v1/sources/{id}", summary: "Rename, enable or disable a source.", role: host.RoleAdmin,
 			request: SourcePatch{}, responses: one(host.Source{}), handler: s.patchSource},
 		{method: "DELETE", path: "/api/v1/sources/{id}", summary: "Delete a source and its stock; refused while a routing group lists it.", role: host.RoleAdmin,
-			responses: map[int]any{204: nil}, handler: s.deleteSource},
+			responses: map[int]any{204: nil}, problems: []int{409}, handler: s.deleteSource},
 
 		{method: "POST", path: "/api/v1/inventory", summary: "Upload stock levels as CSV (text/csv: source_id,sku,available) or JSON ({\"levels\": [...]}); applied atomically, a bad row rejects the file. Held orders with a changed SKU are re-evaluated.",
-			role: host.RoleAdmin, query: []param{{"mode", "merge (default: listed levels only) or replace (other levels of the named sources become 0)"}, {"source_id", "the source of every row, when the file has no source_id column"}},
-			request: InventoryJSON{}, responses: one(InventoryResponse{}), handler: s.uploadInventory},
+			role: host.RoleAdmin, query: []param{
+				enumParam("mode", "merge: the levels listed only; replace: the other levels of the named sources become 0.", string(host.InventoryMerge), string(host.InventoryReplace)).withDefault(string(host.InventoryMerge)),
+				{name: "source_id", desc: "The source of every row, when the file has no source_id column.", example: "austin", valid: host.ValidID, mustBe: "a source id: 1-64 lower-case letters, digits, '_' or '-'"},
+			},
+			request: InventoryJSON{}, consumes: []string{"text/csv", "application/json"}, responses: one(InventoryResponse{}), handler: s.uploadInventory},
 		{method: "GET", path: "/api/v1/inventory", summary: "Stock levels of one source or of one SKU.", role: host.RoleAdmin,
-			query:     []param{{"source_id", "a source"}, {"sku", "a SKU"}, {"cursor", "next_cursor of the previous page"}, {"limit", "1 to 1000, default 100"}},
+			query: []param{textParam("source_id", "The stock of this source (give source_id, sku or both).", "austin"), textParam("sku", "The stock of this SKU.", "V789"),
+				cursorParam, limitParam(100, 1000)},
 			responses: one(InventoryList{}), handler: s.listInventory},
 
 		{method: "GET", path: "/api/v1/routing-groups", summary: "List routing groups.", role: host.RoleAdmin, responses: one(RoutingGroupList{}), handler: s.listRoutingGroups},
 		{method: "POST", path: "/api/v1/routing-groups", summary: "Create a routing group: ordered sources, each enabled or not, and the channels it serves.", role: host.RoleAdmin,
-			request: RoutingGroupRequest{}, responses: map[int]any{201: host.RoutingGroup{}}, handler: s.createRoutingGroup},
+			request: RoutingGroupRequest{}, responses: map[int]any{201: host.RoutingGroup{}}, problems: []int{409}, handler: s.createRoutingGroup},
 		{method: "GET", path: "/api/v1/routing-groups/{id}", summary: "One routing group.", role: host.RoleAdmin, responses: one(host.RoutingGroup{}), handler: s.getRoutingGroup},
 		{method: "PUT", path: "/api/v1/routing-groups/{id}", summary: "Replace a routing group.", role: host.RoleAdmin,
 			request: RoutingGroupRequest{}, responses: one(host.RoutingGroup{}), handler: s.putRoutingGroup},
@@ -100,7 +114,7 @@ func (s *Server) routes() []route {
 
 		{method: "GET", path: "/api/v1/alert-destinations", summary: "List alert destinations (secrets redacted).", role: host.RoleAdmin, responses: one(DestinationList{}), handler: s.listDestinations},
 		{method: "POST", path: "/api/v1/alert-destinations", summary: "Create an alert destination that rules address with \"to\": webhook (signed, secret required), slack or log.", role: host.RoleAdmin,
-			request: DestinationRequest{}, responses: map[int]any{201: host.Destination{}}, handler: s.createDestination},
+			request: DestinationRequest{}, responses: map[int]any{201: host.Destination{}}, problems: []int{409}, handler: s.createDestination},
 		{method: "GET", path: "/api/v1/alert-destinations/{name}", summary: "One alert destination.", role: host.RoleAdmin, responses: one(host.Destination{}), handler: s.getDestination},
 		{method: "PATCH", path: "/api/v1/alert-destinations/{name}", summary: "Change an alert destination; the secret is write-only.", role: host.RoleAdmin,
 			request: DestinationPatch{}, responses: one(host.Destination{}), handler: s.patchDestination},
@@ -108,13 +122,13 @@ func (s *Server) routes() []route {
 		{method: "POST", path: "/api/v1/alert-destinations/{name}/test", summary: "Send a signed test alert to the destination now and say what happened (status code, error); nothing is queued.", role: host.RoleAdmin,
 			responses: one(alerts.TestResult{}), handler: s.testDestination},
 		{method: "GET", path: "/api/v1/alerts", summary: "Alert deliveries, newest first, with filters and cursor pagination.", role: host.RoleAdmin,
-			query:     append(slices.Clone(alertQuery), param{"cursor", "next_cursor of the previous page"}, param{"limit", "1 to 1000, default 100"}),
+			query:     append(slices.Clone(alertQuery), alertCursor, limitParam(100, 1000)),
 			responses: one(AlertList{}), handler: s.listAlerts},
 		{method: "POST", path: "/api/v1/alerts:redeliver", summary: "Queue again every alert the filter selects (status defaults to failed: the dead letters); answers how many were queued.", role: host.RoleAdmin,
-			query: alertQuery, responses: map[int]any{202: RedeliverResult{}}, handler: s.redeliverAlerts},
+			query: redeliverQuery, responses: map[int]any{202: RedeliverResult{}}, handler: s.redeliverAlerts},
 		{method: "GET", path: "/api/v1/alerts/{id}", summary: "One alert delivery.", role: host.RoleAdmin, responses: one(host.Delivery{}), handler: s.getAlert},
 		{method: "POST", path: "/api/v1/alerts/{id}/redeliver", summary: "Queue a failed or delivered alert again.", role: host.RoleAdmin,
-			responses: map[int]any{202: host.Delivery{}}, handler: s.redeliverAlert},
+			responses: map[int]any{202: host.Delivery{}}, problems: []int{409}, handler: s.redeliverAlert},
 
 		{method: "GET", path: "/api/v1/workflow", summary: "The policy revision in force, its modules and the last reload error.", role: host.RoleAdmin,
 			responses: one(policy.Status{}), handler: s.getWorkflow},
@@ -126,19 +140,19 @@ func (s *Server) routes() []route {
 			request: EvaluateRequest{}, responses: one(EvaluateResponse{}), handler: s.evaluateWorkflow},
 
 		{method: "POST", path: "/api/v1/channels", summary: "Create a channel (b2b: orders posted to the API; b2c: imported by a connector, with its config and poll interval). Secret config values are never returned.", role: host.RoleAdmin,
-			request: ChannelRequest{}, responses: map[int]any{201: ChannelView{}}, handler: s.createChannel},
+			request: ChannelRequest{}, responses: map[int]any{201: ChannelView{}}, problems: []int{409, 503}, handler: s.createChannel},
 		{method: "GET", path: "/api/v1/channels", summary: "List channels with the state of their imports.", role: host.RoleAdmin, responses: one(ChannelList{}), handler: s.listChannels},
 		{method: "GET", path: "/api/v1/channels/{id}", summary: "One channel with the state of its imports.", role: host.RoleAdmin, responses: one(ChannelView{}), handler: s.getChannel},
 		{method: "PATCH", path: "/api/v1/channels/{id}", summary: "Change a channel: name, connector, config (\"(secret)\" keeps a stored secret), poll_interval, enabled.", role: host.RoleAdmin,
-			request: ChannelPatch{}, responses: one(ChannelView{}), handler: s.patchChannel},
+			request: ChannelPatch{}, responses: one(ChannelView{}), problems: []int{503}, handler: s.patchChannel},
 		{method: "DELETE", path: "/api/v1/channels/{id}", summary: "Delete a channel's configuration, cursor and runs; its orders stay.", role: host.RoleAdmin,
-			responses: map[int]any{204: nil}, handler: s.deleteChannel},
+			responses: map[int]any{204: nil}, problems: []int{409}, handler: s.deleteChannel},
 		{method: "POST", path: "/api/v1/channels/{id}/test", summary: "Run the connector's connection test with the channel's config; says what failed and why.", role: host.RoleAdmin,
-			responses: one(ConnectionTest{}), handler: s.testChannel},
+			responses: one(ConnectionTest{}), problems: []int{503}, handler: s.testChannel},
 		{method: "POST", path: "/api/v1/channels/{id}/import", summary: "Start an import of the channel now; 409 while one runs.", role: host.RoleAdmin,
-			responses: map[int]any{202: host.Run{}}, handler: s.importChannel},
+			responses: map[int]any{202: host.Run{}}, problems: []int{409, 503}, handler: s.importChannel},
 		{method: "GET", path: "/api/v1/channels/{id}/runs", summary: "The channel's import runs, newest first.", role: host.RoleAdmin,
-			query: []param{{"limit", "1 to 200, default 50"}}, responses: one(RunList{}), handler: s.listRuns},
+			query: []param{limitParam(50, host.MaxRunsKept)}, responses: one(RunList{}), handler: s.listRuns},
 		{method: "GET", path: "/api/v1/connectors", summary: "The installed connectors and the configuration each takes.", role: host.RoleAdmin,
 			responses: one(ConnectorList{}), handler: s.listConnectors},
 

@@ -1,6 +1,7 @@
 // Package api is ordergate's HTTP API, served with gin. Every route is
-// declared once in a table (routes.go) that both registers it and generates
-// the OpenAPI document, so the document cannot drift from the code.
+// declared once in a table (routes.go) that registers it, checks its query
+// parameters (query.go) and generates the OpenAPI document, so the
+// document cannot drift from the code.
 package api
 
 import (
@@ -98,11 +99,14 @@ func New(cfg Config) *Server {
 	})
 	table := s.routes()
 	for _, rt := range table {
+		// The key first (a caller without one learns nothing of the
+		// route), then the query, then the handler.
 		handlers := []gin.HandlerFunc{}
 		if rt.role != "" {
 			handlers = append(handlers, s.authenticate(rt.role))
 		}
-		r.Handle(rt.method, ginPath(rt.path), append(handlers, rt.handler)...)
+		handlers = append(handlers, s.checkQuery(rt), rt.handler)
+		r.Handle(rt.method, ginPath(rt.path), handlers...)
 	}
 	s.openapi = openAPIDocument(table, cfg.Version)
 	s.router = r
