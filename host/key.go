@@ -16,7 +16,25 @@ const (
 	RoleAdmin = "admin"
 	// RoleReseller keys may post orders to, and read orders of, one B2B channel.
 	RoleReseller = "reseller"
+	// RoleMetrics keys may only read /metrics: the credential of a
+	// Prometheus server, which can do nothing else with it.
+	RoleMetrics = "metrics"
 )
+
+// MayUse reports whether the key may use a route of the role: an admin
+// key every route, a reseller key the routes of role reseller (any
+// order-side key), a metrics key the routes of role metrics.
+func (k *APIKey) MayUse(routeRole string) bool {
+	switch k.Role {
+	case RoleAdmin:
+		return true
+	case RoleReseller:
+		return routeRole == RoleReseller
+	case RoleMetrics:
+		return routeRole == RoleMetrics
+	}
+	return false
+}
 
 // KeyPrefix starts every API key so that secret scanners can recognise a
 // leaked one ("ogk_" + 40 base62 characters).

@@ -15,6 +15,7 @@ import (
 func TestAccessMatrix(t *testing.T) {
 	h := newTestHost(t, shippedPolicies)
 	reseller := h.resellerKey("acme")
+	metricsKey := h.expect(h.do("POST", "/api/v1/keys", h.admin, map[string]any{"role": "metrics"}), http.StatusCreated).json(t)["secret"].(string)
 	revoked := h.resellerKey("acme")
 	// Keys list oldest first: the last one is the key to revoke.
 	list := h.expect(h.do("GET", "/api/v1/keys", h.admin, nil), http.StatusOK).json(t)["keys"].([]any)
@@ -35,7 +36,7 @@ func TestAccessMatrix(t *testing.T) {
 	}
 	callers := []struct{ name, key string }{
 		{"no key", ""}, {"malformed key", "not-a-key"}, {"unknown key", "ogk_0000000000000000000000000000000000000000"},
-		{"revoked key", revoked}, {"reseller", reseller}, {"admin", h.admin},
+		{"revoked key", revoked}, {"reseller", reseller}, {"metrics", metricsKey}, {"admin", h.admin},
 	}
 	for path, ops := range doc.Paths {
 		for method, op := range ops {
@@ -52,9 +53,9 @@ func TestAccessMatrix(t *testing.T) {
 						want = "allowed"
 					case c.name == "admin":
 						want = "allowed"
-					case c.name == "reseller" && op.Role == "reseller":
+					case c.name == "reseller" && op.Role == "reseller", c.name == "metrics" && op.Role == "metrics":
 						want = "allowed"
-					case c.name == "reseller":
+					case c.name == "reseller", c.name == "metrics":
 						want = "forbidden"
 					default:
 						want = "unauthorized"

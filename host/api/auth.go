@@ -16,8 +16,9 @@ import (
 
 const ctxKey = "ordergate.key"
 
-// authenticate checks the bearer key and its role. role is RoleAdmin for
-// admin-only routes and RoleReseller for routes both roles may use.
+// authenticate checks the bearer key and its role against the route's
+// (host.APIKey.MayUse): RoleAdmin for admin-only routes, RoleReseller for
+// routes reseller keys may use too, RoleMetrics for /metrics.
 func (s *Server) authenticate(role string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		secret, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
@@ -30,8 +31,15 @@ func (s *Server) authenticate(role string) gin.HandlerFunc {
 			s.abort(c, err)
 			return
 		}
-		if role == host.RoleAdmin && key.Role != host.RoleAdmin {
-			s.abort(c, host.Errorf(host.EFORBIDDEN, "this route needs an admin key"))
+		if !key.MayUse(role) {
+			needs := "an admin key"
+			switch role {
+			case host.RoleReseller:
+				needs = "an admin or reseller key"
+			case host.RoleMetrics:
+				needs = "an admin or metrics key"
+			}
+			s.abort(c, host.Errorf(host.EFORBIDDEN, "this route needs %s; this key's role is %s", needs, key.Role))
 			return
 		}
 		if wait := s.limits.wait(key); wait > 0 {

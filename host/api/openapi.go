@@ -66,8 +66,9 @@ func (rt route) problemStatuses() []int {
 	switch rt.role {
 	case host.RoleAdmin:
 		statuses = append(statuses, http.StatusForbidden)
-	case host.RoleReseller:
-		statuses = append(statuses, http.StatusTooManyRequests)
+	case host.RoleReseller, host.RoleMetrics:
+		// Keys of other roles are refused; keys but admin ones are rate limited.
+		statuses = append(statuses, http.StatusForbidden, http.StatusTooManyRequests)
 	}
 	if pathParam.MatchString(rt.path) {
 		statuses = append(statuses, http.StatusNotFound)
@@ -117,6 +118,9 @@ func openAPIDocument(table []route, version string) []byte {
 		case host.RoleAdmin:
 			op["description"] = "Needs an admin key."
 			op["x-ordergate-role"] = host.RoleAdmin
+		case host.RoleMetrics:
+			op["description"] = "Needs an admin key or a metrics key (which may read nothing else)."
+			op["x-ordergate-role"] = host.RoleMetrics
 		default:
 			op["description"] = "Needs an admin key or a reseller key (limited to its own channel)."
 			op["x-ordergate-role"] = host.RoleReseller
@@ -204,7 +208,7 @@ func openAPIDocument(table []route, version string) []byte {
 			"responses": responseComponents,
 			"securitySchemes": map[string]any{"bearer": map[string]string{"type": "http", "scheme": "bearer", "bearerFormat": host.KeyPrefix + " API key",
 				"description": fmt.Sprintf("An API key, sent as \"Authorization: Bearer <key>\": %q followed by 40 base62 characters, so that secret scanners recognise a leaked one. "+
-					"An admin key may use every route; a reseller key only the routes marked x-ordergate-role reseller, and only its own channel's orders. "+
+					"An admin key may use every route; a reseller key only the routes marked x-ordergate-role reseller, and only its own channel's orders; a metrics key only /metrics. "+
 					"POST /api/v1/keys creates a key and shows its secret once (the host stores only its hash); a host that starts with no key creates an admin key and prints it.", host.KeyPrefix)}},
 		},
 	}

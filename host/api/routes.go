@@ -20,7 +20,7 @@ type route struct {
 	method  string
 	path    string // OpenAPI form: /api/v1/orders/{id}
 	summary string
-	role    string // "" (public), host.RoleReseller (any key) or host.RoleAdmin
+	role    string // "" (public), host.RoleReseller (order-side keys), host.RoleAdmin or host.RoleMetrics
 	// query declares every query parameter the route takes; checkQuery
 	// refuses any other (query.go).
 	query []param
@@ -47,6 +47,8 @@ func (s *Server) routes() []route {
 		{method: "GET", path: "/healthz", summary: "Liveness: the process serves HTTP.", responses: one(Health{}), handler: s.healthz},
 		{method: "GET", path: "/readyz", summary: "Readiness: a policy revision is loaded and the store answers.",
 			responses: map[int]any{200: Health{}, 503: Health{}}, handler: s.readyz},
+		{method: "GET", path: "/metrics", summary: "Prometheus metrics (text exposition format): HTTP requests, decisions, holds, held orders, imports, the alert outbox, store commits. docs/metrics.md lists them.",
+			role: host.RoleMetrics, responses: one(nil), handler: s.metrics},
 		{method: "GET", path: "/openapi.json", summary: "This API's OpenAPI 3.1 document.", role: host.RoleReseller, responses: one(nil), handler: s.openAPI},
 
 		{method: "POST", path: "/api/v1/orders", summary: "Import one order. 201 when created, 200 when the channel's external id (or the Idempotency-Key) was already imported.",
@@ -190,6 +192,10 @@ func (s *Server) readyz(c *gin.Context) {
 		return
 	}
 	respond(c, http.StatusOK, Health{Status: "ready", Revision: s.cfg.Engine.Revision().ID})
+}
+
+func (s *Server) metrics(c *gin.Context) {
+	s.cfg.Metrics.Handler().ServeHTTP(c.Writer, c.Request)
 }
 
 func (s *Server) openAPI(c *gin.Context) {

@@ -18,6 +18,7 @@ import (
 	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/host/alerts"
 	"github.com/ordergate/ordergate/host/importer"
+	"github.com/ordergate/ordergate/host/metrics"
 	"github.com/ordergate/ordergate/host/orders"
 	"github.com/ordergate/ordergate/host/policy"
 )
@@ -55,6 +56,9 @@ type Config struct {
 	InventoryBodyLimit int64
 	// Version is reported by /healthz.
 	Version string
+	// Metrics records requests and serves GET /metrics; when nil the API
+	// keeps metrics of its own requests only.
+	Metrics *metrics.Metrics
 }
 
 // Server serves the API.
@@ -64,6 +68,8 @@ type Server struct {
 	limits  *keyLimits
 	router  *gin.Engine
 	openapi []byte
+	// routeOf maps gin's path patterns to the route table's.
+	routeOf map[string]string
 }
 
 var setGinMode sync.Once
@@ -90,7 +96,10 @@ func New(cfg Config) *Server {
 	// the parameters.
 	r.UseRawPath = true
 	r.UnescapePathValues = true
-	r.Use(s.recoverer, s.requestLog)
+	if cfg.Metrics == nil {
+		s.cfg.Metrics = metrics.New(metrics.Sources{Version: cfg.Version})
+	}
+	r.Use(s.recoverer, s.requestLog, s.observe)
 	r.NoRoute(func(c *gin.Context) {
 		s.abort(c, host.Errorf(host.ENOTFOUND, "no route %s %s", c.Request.Method, c.Request.URL.Path))
 	})
@@ -98,7 +107,9 @@ func New(cfg Config) *Server {
 		s.abort(c, host.Errorf(host.EMETHOD, "%s is not allowed on %s", c.Request.Method, c.Request.URL.Path))
 	})
 	table := s.routes()
+	s.routeOf = make(map[string]string, len(table))
 	for _, rt := range table {
+		s.routeOf[ginPath(rt.path)] = rt.path
 		// The key first (a caller without one learns nothing of the
 		// route), then the query, then the handler.
 		handlers := []gin.HandlerFunc{}
@@ -174,6 +185,15 @@ func (s *Server) requestLog(c *gin.Context) {
 	} else {
 		s.log.Debug("request", args...)
 	}
+}
+
+// observe records each request in the metrics, by its route's pattern
+// as the route table writes it (/api/v1/orders/{id}): a bounded set of
+// label values, whatever the paths requested.
+func (s *Server) observe(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	s.cfg.Metrics.ObserveRequest(s.routeOf[c.FullPath()], c.Request.Method, c.Writer.Status(), time.Since(start))
 }
 
 // ready reports whether the host can serve orders.

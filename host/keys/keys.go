@@ -17,7 +17,7 @@ import (
 func Create(ctx context.Context, ks host.KeyStore, cs host.ChannelStore, role, channel, name string) (*host.APIKey, string, error) {
 	var bad []sdk.FieldError
 	switch role {
-	case host.RoleAdmin:
+	case host.RoleAdmin, host.RoleMetrics:
 		if channel != "" {
 			bad = append(bad, sdk.FieldError{Field: "channel_id", Detail: "only reseller keys are bound to a channel"})
 		}
@@ -26,7 +26,7 @@ func Create(ctx context.Context, ks host.KeyStore, cs host.ChannelStore, role, c
 			bad = append(bad, sdk.FieldError{Field: "channel_id", Detail: "is required for a reseller key: 1-64 lower-case letters, digits, '_' or '-'"})
 		}
 	default:
-		bad = append(bad, sdk.FieldError{Field: "role", Detail: "must be admin or reseller"})
+		bad = append(bad, sdk.FieldError{Field: "role", Detail: "must be admin, reseller or metrics"})
 	}
 	if len(name) > 200 {
 		bad = append(bad, sdk.FieldError{Field: "name", Detail: "must be at most 200 characters"})

@@ -102,6 +102,11 @@ func (m *Metrics) ObserveRequest(route, method string, code int, took time.Durat
 	if route == "" {
 		route = "unmatched"
 	}
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+	default:
+		method = "other" // any token is a method: keep the label's values few
+	}
 	m.httpRequests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
 	m.httpDuration.WithLabelValues(route, method).Observe(took.Seconds())
 }
