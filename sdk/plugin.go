@@ -111,9 +111,10 @@ func exitWithParent(parent int, every time.Duration) {
 }
 
 // newPluginLogger logs JSON to stderr, which go-plugin reads and writes to
-// the host's log under the connector's name.
+// the host's log under the connector's name; integers too large for a
+// float64 are logged as strings (see preciseLogger).
 func newPluginLogger(name string, w io.Writer) hclog.Logger {
-	return hclog.New(&hclog.LoggerOptions{Name: name, Output: w, JSONFormat: true, Level: hclog.Trace})
+	return precise(hclog.New(&hclog.LoggerOptions{Name: name, Output: w, JSONFormat: true, Level: hclog.Trace}))
 }
 
 type loggerKey struct{}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -122,11 +123,7 @@ func (s *Server) checkConnector(ctx context.Context, ch *host.Channel) error {
 	if _, err := desc.Check(ch.Config); err != nil {
 		var se *sdk.Error
 		if errors.As(err, &se) {
-			fields := make([]sdk.FieldError, len(se.Fields))
-			for i, f := range se.Fields {
-				fields[i] = sdk.FieldError{Field: "config." + f.Field, Detail: f.Detail}
-			}
-			return host.InvalidFields(fmt.Sprintf("the configuration does not suit connector %s %s", desc.Name, desc.Version), fields)
+			return host.InvalidFields(fmt.Sprintf("the configuration does not suit connector %s %s", desc.Name, desc.Version), configFields(se.Fields))
 		}
 		return err
 	}
@@ -271,11 +268,26 @@ func (s *Server) deleteChannel(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
-// channelView redacts a channel's secrets and adds its import state.
+// configFields names a connector's configuration errors as the channel's
+// fields ("config.page_size"), the same wherever the API shows them.
+func configFields(fields []sdk.FieldError) []sdk.FieldError {
+	out := make([]sdk.FieldError, len(fields))
+	for i, f := range fields {
+		out[i] = sdk.FieldError{Field: "config." + strings.TrimPrefix(f.Field, "config."), Detail: f.Detail}
+	}
+	return out
+}
+
+// channelView redacts a channel's secrets and adds its import state. A
+// b2c channel with a connector shows the poll interval in force, its own
+// or the default.
 func (s *Server) channelView(ctx context.Context, ch *host.Channel) ChannelView {
 	v := ChannelView{Channel: ch.Public()}
 	if ch.Connector == "" || s.cfg.Importer == nil {
 		return v
+	}
+	if v.PollInterval == "" {
+		v.PollInterval = strings.TrimSuffix(ch.Interval().String(), "0s")
 	}
 	st := &ImportState{Running: s.cfg.Importer.Running(ch.ID)}
 	next, failures, err := s.cfg.Importer.NextRun(ctx, ch)
@@ -351,7 +363,7 @@ func (s *Server) testChannel(c *gin.Context) {
 		res := ConnectionTest{Kind: string(sdk.KindOf(err)), Error: err.Error()}
 		var se *sdk.Error
 		if errors.As(err, &se) {
-			res.Error, res.Fields = se.Message, se.Fields
+			res.Error, res.Fields = se.Message, configFields(se.Fields)
 		} else if code := host.ErrorCode(err); code != host.EINTERNAL {
 			res.Kind = code
 		}

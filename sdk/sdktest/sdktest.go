@@ -191,6 +191,11 @@ func Run(t *testing.T, s Suite) {
 // process, and returns the host's client.
 func Serve(t *testing.T, c sdk.Connector) *sdk.Client {
 	t.Helper()
+	// As sdk.Serve does: a connector whose description is not valid does
+	// not start.
+	if err := checkDescription(c); err != nil {
+		t.Fatal(err)
+	}
 	client, _ := plugin.TestPluginGRPCConn(t, false, map[string]plugin.Plugin{sdk.PluginName: &sdk.GRPCPlugin{Impl: c}})
 	t.Cleanup(func() { client.Close() })
 	raw, err := client.Dispense(sdk.PluginName)
@@ -198,6 +203,16 @@ func Serve(t *testing.T, c sdk.Connector) *sdk.Client {
 		t.Fatal(err)
 	}
 	return raw.(*sdk.Client)
+}
+
+// checkDescription refuses a connector whose description is not valid,
+// as sdk.Serve does (it exits).
+func checkDescription(c sdk.Connector) error {
+	desc := c.Describe()
+	if err := desc.Validate(); err != nil {
+		return fmt.Errorf("the connector's description is not valid (sdk.Serve would exit): %w", err)
+	}
+	return nil
 }
 
 func collect(t *testing.T, c *sdk.Client, cfg sdk.Config, cursor string) []sdk.Page {

@@ -139,6 +139,19 @@ func TestFileConnectorImportsDroppedFiles(t *testing.T) {
 	}
 	// The connector's own log line reaches the host's log under its name.
 	h.WaitLog(t, `"@message":"file set aside","@module":"connector.file"`, 1, 10*time.Second)
+
+	// A channel created without a poll interval shows the one in force.
+	mustDo(t, h, "POST", "/api/v1/channels", h.AdminKey, map[string]any{"id": "quiet", "kind": "b2c", "connector": "file", "config": map[string]any{"folder": folder}, "enabled": false}, 201)
+	if got := decode(t, mustDo(t, h, "GET", "/api/v1/channels/quiet", h.AdminKey, nil, 200)); got["poll_interval"] != "5m" {
+		t.Errorf("a channel without poll_interval shows %v, want the default 5m", got["poll_interval"])
+	}
+	// The connection test names a bad setting as the create and patch do:
+	// config.<name>.
+	mustDo(t, h, "PATCH", "/api/v1/channels/quiet", h.AdminKey, map[string]any{"config": map[string]any{"folder": folder, "format": "xml"}}, 200)
+	test = decode(t, mustDo(t, h, "POST", "/api/v1/channels/quiet/test", h.AdminKey, nil, 200))
+	if fields, _ := test["fields"].([]any); len(fields) != 1 || fields[0].(map[string]any)["field"] != "config.format" {
+		t.Errorf("connection test of a bad format = %v, want the field config.format", test)
+	}
 }
 
 // TestConnectorKilledMidImport kills the connector process while it
