@@ -13,6 +13,17 @@
 // It checks the description, configuration validation, the connection
 // test, the validity of every order, that cursors resume without losing
 // orders and move forward, and that a canceled import stops.
+//
+// What a re-sent order means: a connector may send an order the host has
+// imported before (an overlap window, an order changed in the channel).
+// The host compares it with the order as it first received it. Unchanged,
+// it counts as existing and nothing happens. Canceled in the channel (the
+// order's canceled_at set, with cancel_reason when the channel gives one),
+// the host cancels it with actor "channel:<channel id>". Otherwise the
+// host records the change on the order's timeline as channel_updated with
+// the fields that changed, replaces the order as received and re-evaluates
+// it. So a connector should send an order again when the channel changes
+// or cancels it, with its channel fields as the channel has them now.
 package sdktest
 
 import (
