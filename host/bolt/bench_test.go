@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
@@ -223,17 +222,7 @@ func BenchmarkFactsLookAlikes(b *testing.B) {
 		b.Run(fmt.Sprintf("stored=%d", stored), func(b *testing.B) {
 			db := openDB(b, b.TempDir())
 			defer db.Close()
-			var rs []*host.Record
-			for i := range stored {
-				r := record("shop", fmt.Sprint(i), 0, sdk.StatusOpen)
-				at := t0.Add(time.Duration(i) * time.Second)
-				r.ID = ulid.MustNew(ulid.Timestamp(at), ulid.DefaultEntropy()).String()
-				r.PlacedAt, r.ImportedAt = at, &at
-				rs = append(rs, r)
-			}
-			for chunk := range slices.Chunk(rs, 1000) {
-				create(b, db, chunk...)
-			}
+			rs := storeLookAlikes(b, db, stored)
 			at := t0.Add(time.Duration(stored) * time.Second)
 			q := host.FactsQuery{ChannelID: "shop", SKUs: []string{"V789"}, Fingerprint: host.Fingerprint(&rs[0].Order), PlacedAt: at,
 				Before: ulid.MustNew(ulid.Timestamp(at), ulid.DefaultEntropy()).String()}

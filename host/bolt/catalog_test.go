@@ -10,6 +10,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/ordergate/ordergate/host"
+	"github.com/ordergate/ordergate/host/bolt"
 	"github.com/ordergate/ordergate/sdk"
 )
 
@@ -198,19 +199,7 @@ func TestDuplicateSearchIsBounded(t *testing.T) {
 	db := openDB(t, t.TempDir())
 	defer db.Close()
 	const stored = 5000
-	var rs []*host.Record
-	for i := range stored {
-		// One a second, all within an hour and a half: every one is in the
-		// 24h window of the last.
-		r := record("shop", fmt.Sprint(i), 0, sdk.StatusOpen)
-		at := t0.Add(time.Duration(i) * time.Second)
-		r.ID = ulid.MustNew(ulid.Timestamp(at), ulid.DefaultEntropy()).String()
-		r.PlacedAt, r.ImportedAt = at, &at
-		rs = append(rs, r)
-	}
-	for chunk := range slices.Chunk(rs, 1000) {
-		create(t, db, chunk...)
-	}
+	rs := storeLookAlikes(t, db, stored)
 	next := record("shop", "next", 0, sdk.StatusOpen)
 	at := t0.Add(stored * time.Second)
 	next.ID, next.PlacedAt = ulid.MustNew(ulid.Timestamp(at), ulid.DefaultEntropy()).String(), at
@@ -243,4 +232,23 @@ func TestDuplicateSearchIsBounded(t *testing.T) {
 	if d := f.Duplicates[9]; d.Status != sdk.StatusOnHold {
 		t.Errorf("after its hold the newest look-alike reads %s", d.Status)
 	}
+}
+
+// storeLookAlikes stores n look-alike orders (one address, one basket),
+// imported and placed one a second from t0, so all are within a day's
+// window of the last, and returns them in import order.
+func storeLookAlikes(t testing.TB, db *bolt.DB, n int) []*host.Record {
+	t.Helper()
+	var rs []*host.Record
+	for i := range n {
+		r := record("shop", fmt.Sprint(i), 0, sdk.StatusOpen)
+		at := t0.Add(time.Duration(i) * time.Second)
+		r.ID = ulid.MustNew(ulid.Timestamp(at), ulid.DefaultEntropy()).String()
+		r.PlacedAt, r.ImportedAt = at, &at
+		rs = append(rs, r)
+	}
+	for chunk := range slices.Chunk(rs, 1000) {
+		create(t, db, chunk...)
+	}
+	return rs
 }
