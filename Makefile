@@ -5,7 +5,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X github.com/ordergate/ordergate/host/cli.Version=$(VERSION)
 BENCH_OUT ?= bench/latest.txt
 
-.PHONY: all build run test bench fmt lint clean plugins proto fuzz test-crash
+.PHONY: all build run test bench fmt lint check-files clean plugins proto fuzz test-crash
 
 # Pinned code generators of the connector protocol (make proto).
 BUF_VERSION                := v1.75.0
@@ -107,11 +107,39 @@ fmt:
 # staticcheck is pinned and run from the module proxy (no install step).
 STATICCHECK_VERSION := v0.8.2
 
-lint:
+lint: check-files
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null; git ls-files --others --exclude-standard '*.go' 2>/dev/null)); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# Build outputs must not be committed: check-files (run by make lint) fails
+# on any file in the index that is an executable (an ELF, Mach-O or Windows
+# binary, or a file with the executable bit that is not a #! script such as
+# .ci/run) or larger than MAX_FILE_SIZE, and lists them. Binaries belong in
+# bin/, which is ignored.
+MAX_FILE_SIZE := 5242880
+
+check-files:
+	@empty=$$(git hash-object -t tree /dev/null); \
+	bad=$$( { \
+		git ls-files -s | awk -F'\t' '{ split($$1, a, " ") } a[1] ~ /^100(644|755)$$/ { print a[2], $$2 }' | \
+			git cat-file --batch-check='%(objectsize) %(rest)' | \
+			awk -v max=$(MAX_FILE_SIZE) '$$1 > max { n = $$1; sub(/^[0-9]+ /, ""); printf "%s\t%d bytes, over %d\n", $$0, n, max }'; \
+		{ git diff --cached --numstat "$$empty" | awk -F'\t' '$$1 == "-" { print $$3 }'; \
+			git ls-files -s | awk -F'\t' '/^100755 / { print $$2 }'; } | sort -u | \
+		while IFS= read -r path; do \
+			magic=$$(git cat-file blob ":$$path" | head -c 4 | od -An -tx1 | tr -d ' \n'); \
+			case $$magic in \
+			7f454c46) printf '%s\tELF executable\n' "$$path";; \
+			cffaedfe|cefaedfe|feedfacf|feedface|cafebabe) printf '%s\tMach-O executable\n' "$$path";; \
+			4d5a*) printf '%s\tWindows executable\n' "$$path";; \
+			2321*) ;; \
+			*) if git ls-files -s -- "$$path" | grep -q '^100755 '; then printf '%s\texecutable bit, not a #! script\n' "$$path"; fi;; \
+			esac; \
+		done; \
+	} | sort | awk -F'\t' '$$1 == p { r = r ", " $$2; next } p != "" { print "  " p ": " r } { p = $$1; r = $$2 } END { if (p != "") print "  " p ": " r }'); \
+	if [ -n "$$bad" ]; then echo "committed build outputs or large files (git rm them; build into bin/):"; echo "$$bad"; exit 1; fi
 
 clean:
 	rm -rf $(BIN)
