@@ -84,9 +84,11 @@ test-crash: build
 BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
 BENCH_E2E         := BenchmarkConnectorImport|BenchmarkScale
 
-bench:
+# BenchmarkDecisionSidecar (host/policy) runs the stock opa binary as the
+# OPA server baseline of BenchmarkDecision; ORDERGATE_BENCH_OPA names it.
+bench: $(BIN)/opa-$(OPA_VERSION)
 	@mkdir -p $(dir $(BENCH_OUT))
-	$(GO) test -run '^$$' -bench . -skip '$(BENCH_E2E)' -benchmem -count 6 ./... | tee $(BENCH_OUT)
+	ORDERGATE_BENCH_OPA=$(abspath $(BIN)/opa-$(OPA_VERSION)) $(GO) test -run '^$$' -bench . -skip '$(BENCH_E2E)' -benchmem -count 6 ./... | tee $(BENCH_OUT)
 	$(GO) test -run '^$$' -bench ConnectorImport -benchtime 100000x ./host/cmd/ordergate | tee -a $(BENCH_OUT)
 	$(GO) test -run '^$$' -bench Scale -benchtime 1000000x -timeout 60m ./host/cmd/ordergate | tee -a $(BENCH_OUT)
 	$(GO) run golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION) $(BENCH_OUT) | tee $(basename $(BENCH_OUT))-table.txt
