@@ -3,6 +3,13 @@ GO        ?= go
 BIN       := bin
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X github.com/ordergate/ordergate/host/cli.Version=$(VERSION)
+# Release builds: no local paths in the binaries (-trimpath), no symbol
+# table or DWARF (-s -w; stack traces keep function names and lines), and
+# gin without MessagePack, which the API never speaks (nomsgpack). The
+# host's binary goes from 65 MB to 40 MB. The e2e tests build their own
+# binaries with plain go build.
+BUILDFLAGS := -trimpath
+TAGS       := nomsgpack
 BENCH_OUT ?= bench/latest.txt
 
 .PHONY: all build run test bench fmt lint check-files clean plugins proto fuzz test-crash
@@ -17,15 +24,15 @@ all: build
 
 build: plugins
 	@mkdir -p $(BIN)
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ordergate ./host/cmd/ordergate
+	$(GO) build $(BUILDFLAGS) -tags '$(TAGS)' -ldflags "-s -w $(LDFLAGS)" -o $(BIN)/ordergate ./host/cmd/ordergate
 
 # Connectors we ship, one binary each: bin/plugins/ordergate-connector-<name>.
 plugins:
 	@mkdir -p $(BIN)/plugins
 	@for dir in $$(find plugins -mindepth 1 -maxdepth 1 -type d 2>/dev/null); do \
 		name=$$(basename $$dir); \
-		echo "$(GO) build -o $(BIN)/plugins/ordergate-connector-$$name ./$$dir"; \
-		$(GO) build -o $(BIN)/plugins/ordergate-connector-$$name ./$$dir || exit 1; \
+		echo "$(GO) build $(BUILDFLAGS) -ldflags '-s -w' -o $(BIN)/plugins/ordergate-connector-$$name ./$$dir"; \
+		$(GO) build $(BUILDFLAGS) -ldflags '-s -w' -o $(BIN)/plugins/ordergate-connector-$$name ./$$dir || exit 1; \
 	done
 
 # make run seals stored secrets with a development key it creates once in
