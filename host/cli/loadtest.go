@@ -21,7 +21,7 @@ import (
 // loadtest posts generated orders to a host for a while and reports the
 // throughput and latency percentiles: capacity planning for operators.
 func loadtest(ctx context.Context, env Env, args []string) error {
-	fs := flagSet("loadtest", env)
+	fs := newFlags(env, "loadtest --key KEY [--channel ID] [flags]", "Posts generated orders to a running host for --duration and prints the\nthroughput and latency percentiles.")
 	url := fs.String("url", "http://127.0.0.1:8080", "the host's base URL")
 	key := fs.String("key", "", "an API key (admin, or a reseller key of --channel); or ORDERGATE_KEY")
 	channel := fs.String("channel", "", "the channel to post to (with an admin key)")
@@ -30,10 +30,7 @@ func loadtest(ctx context.Context, env Env, args []string) error {
 	duration := fs.Duration("duration", 10*time.Second, "how long to post")
 	batch := fs.Int("batch", 0, "post batches of this many orders to /api/v1/orders:batch (0: one order per request)")
 	orderFile := fs.String("order", "", "a JSON order to post copies of (default: a 3-line order); external_id and the address are made unique")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := fromEnv(fs, env); err != nil {
+	if err := fs.parseWithEnv(args, 0); err != nil {
 		return err
 	}
 	switch {

@@ -66,7 +66,7 @@ func gcTarget(percent int, given bool, gogc string) (int, bool) {
 
 func serve(ctx context.Context, env Env, args []string) error {
 	var cfg serveConfig
-	fs := flagSet("serve", env)
+	fs := newFlags(env, "serve [flags]", "Runs the host: the HTTP API, the workflow, the connectors and the store. On\nthe first start with a data directory that has no API key, it creates an\nadmin key and prints it once on stdout.")
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "address to serve HTTP on")
 	fs.StringVar(&cfg.data, "data", "./data", "data directory (the bbolt database)")
 	fs.StringVar(&cfg.policies, "policies", "./policies", "policy directory (Rego and data files)")
@@ -89,10 +89,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")
 	fs.IntVar(&cfg.gcPercent, "gc-percent", DefaultGCPercent, "garbage collector target, as GOGC: how far the heap may grow past live data before a collection (when not given, GOGC wins if set)")
 	fs.BoolVar(&cfg.watch, "watch", true, "reload the policies when their files change")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := fromEnv(fs, env); err != nil {
+	if err := fs.parseWithEnv(args, 0); err != nil {
 		return err
 	}
 	gcGiven := false // on the command line or in ORDERGATE_GC_PERCENT
