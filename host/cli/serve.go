@@ -123,6 +123,25 @@ func serve(ctx context.Context, env Env, args []string) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// What can fail without touching the data directory comes first: the
+	// certificate and the address. Another process on the port must not
+	// leave an admin key behind, created and printed but never served.
+	var tlsConfig *tls.Config
+	if cfg.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
+		if err != nil {
+			return fmt.Errorf("loading --tls-cert and --tls-key: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.addr, err)
+	}
+	// Shutdown closes ln once it serves; this closes it if serve returns
+	// before that.
+	defer ln.Close()
+
 	box, err := secrets.Load(cfg.secretKeyFile, env.Getenv("ORDERGATE_SECRET_KEY"))
 	if err != nil {
 		return err
@@ -141,6 +160,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("the policies in %s cannot serve: %w", cfg.policies, err)
 	}
 
+	// The address is bound and the store and policies are ready, so a key
+	// printed now is not lost to a host that cannot start (the connectors
+	// can still fail, as before).
 	if err := firstAdminKey(ctx, env, db); err != nil {
 		return err
 	}
@@ -187,9 +209,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 		KeyRate: cfg.keyRate, KeyBurst: cfg.keyBurst, Version: Version,
 	})
 	httpServer := srv.NewHTTPServer(cfg.addr, cfg.timeouts)
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return fmt.Errorf("listening on %s: %w", cfg.addr, err)
+	if tlsConfig != nil {
+		httpServer.TLSConfig = tlsConfig
+		ln = tls.NewListener(ln, tlsConfig)
 	}
 
 	go reloadOnHangup(ctx, engine, log)
@@ -202,15 +224,6 @@ func serve(ctx context.Context, env Env, args []string) error {
 	}
 
 	errc := make(chan error, 1)
-	if cfg.tlsCert != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("loading --tls-cert and --tls-key: %w", err)
-		}
-		httpServer.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		ln = tls.NewListener(ln, httpServer.TLSConfig)
-	}
 	go func() { errc <- httpServer.Serve(ln) }()
 	log.Info("ordergate serving", "addr", ln.Addr().String(), "data", db.Path(), "policies", cfg.policies,
 		"revision", engine.Revision().ID, "version", Version, "tls", cfg.tlsCert != "")

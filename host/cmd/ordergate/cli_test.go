@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ordergate/ordergate/host/bolt"
 )
 
 // runCLI runs the binary with args in dir, without the ORDERGATE_
@@ -200,5 +204,43 @@ func TestUsageErrors(t *testing.T) {
 				t.Errorf("ordergate %s left %v in its directory", name, entries)
 			}
 		})
+	}
+}
+
+// TestServeBusyPort starts serve on a new data directory at an address
+// another process listens on: it fails without having created an admin
+// key, in the data directory or on stdout.
+func TestServeBusyPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	data := filepath.Join(t.TempDir(), "data")
+	dir, err := filepath.Abs(policies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, t.TempDir(), "serve", "--addr", ln.Addr().String(), "--data", data, "--policies", dir)
+	if code != 1 || !strings.Contains(stderr, "listening on "+ln.Addr().String()) {
+		t.Errorf("serve on a busy port: exit %d, want 1 with the listening error\nstderr:\n%s", code, stderr)
+	}
+	if strings.Contains(stdout, "ogk_") || strings.Contains(stdout, "admin key") {
+		t.Errorf("serve on a busy port printed a key:\n%s", stdout)
+	}
+	if _, err := os.Stat(filepath.Join(data, bolt.FileName)); errors.Is(err, os.ErrNotExist) {
+		return // no database, so no key
+	}
+	db, err := bolt.Open(data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	keys, err := db.Keys(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 0 {
+		t.Errorf("serve on a busy port created %d key(s) in the data directory", len(keys))
 	}
 }
