@@ -35,13 +35,30 @@ plugins:
 		$(GO) build $(BUILDFLAGS) -ldflags '-s -w' -o $(BIN)/plugins/ordergate-connector-$$name ./$$dir || exit 1; \
 	done
 
-# make run seals stored secrets with a development key it creates once in
-# ./data; in production keep the key outside the data directory.
-DEV_SECRET_KEY := data/secret.key
+# make run serves with serve's ORDERGATE_ variables: those set in the
+# environment (or on make's command line) are used as they are, these are
+# the defaults of the others. Any other ORDERGATE_ variable (e.g.
+# ORDERGATE_LOG_FORMAT) reaches the host from the environment.
+ORDERGATE_ADDR     ?= 127.0.0.1:8080
+ORDERGATE_DATA     ?= ./data
+ORDERGATE_POLICIES ?= ./policies
+ORDERGATE_PLUGINS  ?= ./$(BIN)/plugins
+
+# Unless a secret key is given (ORDERGATE_SECRET_KEY or
+# ORDERGATE_SECRET_KEY_FILE), make run seals stored secrets with a
+# development key it creates once in the data directory; in production
+# keep the key outside the data directory.
+ifeq ($(ORDERGATE_SECRET_KEY)$(ORDERGATE_SECRET_KEY_FILE),)
+DEV_SECRET_KEY := $(ORDERGATE_DATA)/secret.key
+RUN_SECRET_KEY := ORDERGATE_SECRET_KEY_FILE='$(DEV_SECRET_KEY)'
+endif
 
 run: build
-	@mkdir -p data && test -f $(DEV_SECRET_KEY) || (umask 077 && $(BIN)/ordergate secret-key > $(DEV_SECRET_KEY))
-	$(BIN)/ordergate serve --addr 127.0.0.1:8080 --data ./data --policies ./policies --plugins ./$(BIN)/plugins --secret-key-file $(DEV_SECRET_KEY)
+ifdef DEV_SECRET_KEY
+	@mkdir -p '$(ORDERGATE_DATA)' && test -f '$(DEV_SECRET_KEY)' || (umask 077 && $(BIN)/ordergate secret-key > '$(DEV_SECRET_KEY)')
+endif
+	ORDERGATE_ADDR='$(ORDERGATE_ADDR)' ORDERGATE_DATA='$(ORDERGATE_DATA)' ORDERGATE_POLICIES='$(ORDERGATE_POLICIES)' \
+		ORDERGATE_PLUGINS='$(ORDERGATE_PLUGINS)' $(RUN_SECRET_KEY) $(BIN)/ordergate serve
 
 # OPA_VERSION is the OPA release the policies are checked with; keep it the
 # version of github.com/open-policy-agent/opa in go.mod.
