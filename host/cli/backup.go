@@ -20,10 +20,10 @@ import (
 // (GET /api/v1/backup), checks it and puts it at --out. The file appears
 // only once it is whole and checked.
 func backupCommand(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "backup --key KEY --out FILE [--url URL]", "Copies the database of a running host to FILE: a consistent copy taken while\nthe host serves, checked before it is put in place.")
+	fs := newFlags(env, "backup --key KEY --out FILE [--url URL]", "Copies the database of a running host to FILE: a consistent copy taken while\nthe host serves, checked before it is put in place. Folders of FILE that do\nnot exist are created (mode 0700).")
 	url := fs.String("url", "http://127.0.0.1:8080", "the host's base URL")
 	key := fs.String("key", "", "an admin API key; or ORDERGATE_KEY")
-	out := fs.String("out", "", "the file to write the backup to (required)")
+	out := fs.String("out", "", "the file to write the backup to (required; missing folders are created)")
 	if err := fs.parseWithEnv(args, 0); err != nil {
 		return err
 	}
@@ -46,6 +46,11 @@ func backupCommand(ctx context.Context, env Env, args []string) error {
 	if res.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
 		return fmt.Errorf("asking %s for a backup: %s: %s", *url, res.Status, body)
+	}
+	// Folders of --out that do not exist are made, once the host has
+	// agreed to send a backup, for the owner alone like the file.
+	if err := os.MkdirAll(filepath.Dir(*out), 0o700); err != nil {
+		return fmt.Errorf("backing up to %s: %w", *out, err)
 	}
 	tmp := *out + ".partial"
 	n, err := writeFileSynced(tmp, res.Body)
