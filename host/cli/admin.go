@@ -16,18 +16,19 @@ import (
 )
 
 func keysCommand(ctx context.Context, env Env, args []string) error {
-	if len(args) == 0 || args[0] != "create" {
-		return fmt.Errorf("usage: ordergate keys create --role admin|reseller [--channel ID] [--name NAME] [--data DIR]")
-	}
-	fs := flagSet("keys create", env)
+	return runGroup(ctx, env, "keys", "Administers the API keys of a stopped host's data directory; a running host\nmanages them over its API (/api/v1/keys).", []subcommand{
+		{"create", "create an API key and print its secret once", keysCreate},
+	}, args)
+}
+
+func keysCreate(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "keys create --role admin|reseller [--channel ID] [--name NAME] [--data DIR]",
+		"Creates an API key in the data directory of a stopped host and prints its\nsecret, alone on the last line, once.")
 	role := fs.String("role", "", "admin or reseller")
 	channel := fs.String("channel", "", "the B2B channel a reseller key posts to (created if new)")
 	name := fs.String("name", "", "a name to recognise the key by")
 	data := fs.String("data", "./data", "data directory of a stopped host")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	if err := fromEnv(fs, env); err != nil {
+	if err := fs.parseWithEnv(args, 0); err != nil {
 		return err
 	}
 	db, err := bolt.Open(*data, nil)
@@ -48,22 +49,16 @@ func keysCommand(ctx context.Context, env Env, args []string) error {
 }
 
 func policyCommand(ctx context.Context, env Env, args []string) error {
-	if len(args) == 0 {
-		return fmt.Errorf("usage: ordergate policy test [dir] | policy eval --order FILE [--policies DIR]")
-	}
-	switch args[0] {
-	case "test":
-		return policyTest(ctx, env, args[1:])
-	case "eval":
-		return policyEval(ctx, env, args[1:])
-	}
-	return fmt.Errorf("unknown policy command %q (test or eval)", args[0])
+	return runGroup(ctx, env, "policy", "Works with a policy directory (Rego and data files) without a host.", []subcommand{
+		{"test", "run the Rego tests of a policy directory", policyTest},
+		{"eval", "print the workflow decision for an order", policyEval},
+	}, args)
 }
 
 func policyTest(ctx context.Context, env Env, args []string) error {
-	fs := flagSet("policy test", env)
+	fs := newFlags(env, "policy test [-v] [dir]", "Runs the Rego tests (the *_test.rego files) of a policy directory, ./policies\nby default, and prints the failures (every test with -v).")
 	verbose := fs.Bool("v", false, "print every test, not only failures")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parse(args, 1); err != nil {
 		return err
 	}
 	dir := "./policies"
@@ -93,16 +88,13 @@ func policyTest(ctx context.Context, env Env, args []string) error {
 }
 
 func policyEval(ctx context.Context, env Env, args []string) error {
-	fs := flagSet("policy eval", env)
+	fs := newFlags(env, "policy eval --order FILE [flags]", "Prints, as JSON, the workflow decision the policies make for one canonical\norder (sdk.Order as JSON).")
 	orderFile := fs.String("order", "", "JSON file with one canonical order")
 	dir := fs.String("policies", "./policies", "policy directory")
 	channel := fs.String("channel", "", "channel id for input.channel.id (default: the order's channel_id)")
 	kind := fs.String("channel-kind", host.ChannelB2C, "channel kind for input.channel.kind: b2c or b2b")
 	contextFile := fs.String("context", "", "JSON file with input.context (default: no catalog, routing or shipping data)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := fromEnv(fs, env); err != nil {
+	if err := fs.parseWithEnv(args, 0); err != nil {
 		return err
 	}
 	if *orderFile == "" {

@@ -20,14 +20,11 @@ import (
 // (GET /api/v1/backup), checks it and puts it at --out. The file appears
 // only once it is whole and checked.
 func backupCommand(ctx context.Context, env Env, args []string) error {
-	fs := flagSet("backup", env)
+	fs := newFlags(env, "backup --key KEY --out FILE [--url URL]", "Copies the database of a running host to FILE: a consistent copy taken while\nthe host serves, checked before it is put in place. Folders of FILE that do\nnot exist are created (mode 0700).")
 	url := fs.String("url", "http://127.0.0.1:8080", "the host's base URL")
 	key := fs.String("key", "", "an admin API key; or ORDERGATE_KEY")
-	out := fs.String("out", "", "the file to write the backup to (required)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := fromEnv(fs, env); err != nil {
+	out := fs.String("out", "", "the file to write the backup to (required; missing folders are created)")
+	if err := fs.parseWithEnv(args, 0); err != nil {
 		return err
 	}
 	switch {
@@ -49,6 +46,11 @@ func backupCommand(ctx context.Context, env Env, args []string) error {
 	if res.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
 		return fmt.Errorf("asking %s for a backup: %s: %s", *url, res.Status, body)
+	}
+	// Folders of --out that do not exist are made, once the host has
+	// agreed to send a backup, for the owner alone like the file.
+	if err := os.MkdirAll(filepath.Dir(*out), 0o700); err != nil {
+		return fmt.Errorf("backing up to %s: %w", *out, err)
 	}
 	tmp := *out + ".partial"
 	n, err := writeFileSynced(tmp, res.Body)
@@ -73,13 +75,10 @@ func backupCommand(ctx context.Context, env Env, args []string) error {
 // directory whose host is stopped. The database it replaces is kept beside
 // it, renamed.
 func restoreCommand(_ context.Context, env Env, args []string) error {
-	fs := flagSet("restore", env)
+	fs := newFlags(env, "restore --from FILE [--data DIR]", "Puts a backup in place as the database of a stopped host's data directory.\nThe backup is checked first; the database it replaces is kept beside it.")
 	from := fs.String("from", "", "the backup file (required)")
 	data := fs.String("data", "data", "the data directory of the stopped host")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := fromEnv(fs, env); err != nil {
+	if err := fs.parseWithEnv(args, 0); err != nil {
 		return err
 	}
 	if *from == "" {

@@ -9,9 +9,11 @@ import (
 	"net/http"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/time/rate"
 
@@ -21,7 +23,7 @@ import (
 // loadtest posts generated orders to a host for a while and reports the
 // throughput and latency percentiles: capacity planning for operators.
 func loadtest(ctx context.Context, env Env, args []string) error {
-	fs := flagSet("loadtest", env)
+	fs := newFlags(env, "loadtest --key KEY [--channel ID] [flags]", "Posts generated orders to a running host for --duration and prints the\nthroughput and latency percentiles.")
 	url := fs.String("url", "http://127.0.0.1:8080", "the host's base URL")
 	key := fs.String("key", "", "an API key (admin, or a reseller key of --channel); or ORDERGATE_KEY")
 	channel := fs.String("channel", "", "the channel to post to (with an admin key)")
@@ -30,10 +32,7 @@ func loadtest(ctx context.Context, env Env, args []string) error {
 	duration := fs.Duration("duration", 10*time.Second, "how long to post")
 	batch := fs.Int("batch", 0, "post batches of this many orders to /api/v1/orders:batch (0: one order per request)")
 	orderFile := fs.String("order", "", "a JSON order to post copies of (default: a 3-line order); external_id and the address are made unique")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := fromEnv(fs, env); err != nil {
+	if err := fs.parseWithEnv(args, 0); err != nil {
 		return err
 	}
 	switch {
@@ -74,7 +73,8 @@ func loadtest(ctx context.Context, env Env, args []string) error {
 	var mu sync.Mutex
 	var latencies []time.Duration
 	statuses := map[int]int{}
-	var ordersOK atomic.Int64
+	var ordersOK, batchRejected atomic.Int64
+	var refusal firstRefusal
 	var wg sync.WaitGroup
 	start := time.Now()
 	for range *concurrency {
@@ -113,14 +113,34 @@ func loadtest(ctx context.Context, env Env, args []string) error {
 				res, err := client.Do(req)
 				if err != nil {
 					mineStatus[0]++
+					refusal.setError(err)
 					continue
+				}
+				ok := res.StatusCode/100 == 2
+				var answer []byte
+				if !ok || *batch > 0 {
+					// The answer of a batch says which orders were
+					// taken; a refusal is kept if it is the first.
+					answer, err = io.ReadAll(io.LimitReader(res.Body, maxAnswer))
 				}
 				io.Copy(io.Discard, res.Body)
 				res.Body.Close()
 				mine = append(mine, time.Since(t))
 				mineStatus[res.StatusCode]++
-				if res.StatusCode/100 == 2 {
-					ordersOK.Add(int64(n))
+				switch {
+				case !ok:
+					refusal.setAnswer(res.Status, answer)
+				case *batch == 0:
+					ordersOK.Add(1)
+				default:
+					taken, rejected, problem, err := batchOutcome(answer, err)
+					ordersOK.Add(int64(taken))
+					batchRejected.Add(int64(rejected))
+					if err != nil {
+						refusal.setAnswer(res.Status+", an answer loadtest cannot read ("+err.Error()+")", answer)
+					} else if problem != nil {
+						refusal.setAnswer(res.Status+", but the batch rejected an order", problem)
+					}
 				}
 			}
 		})
@@ -151,13 +171,107 @@ func loadtest(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(w, " %s:%d", label, statuses[c])
 	}
 	fmt.Fprintln(w)
+	if *batch > 0 {
+		fmt.Fprintf(w, "orders        %d accepted, %d rejected in batches answered 200\n", ordersOK.Load(), batchRejected.Load())
+	}
 	fmt.Fprintf(w, "throughput    %.0f orders/s accepted\n", float64(ordersOK.Load())/elapsed.Seconds())
 	fmt.Fprintf(w, "latency       p50 %s  p90 %s  p99 %s  max %s\n", pct(50).Round(10*time.Microsecond), pct(90).Round(10*time.Microsecond),
 		pct(99).Round(10*time.Microsecond), pct(100).Round(10*time.Microsecond))
 	if ordersOK.Load() == 0 {
+		if first := refusal.String(); first != "" {
+			return fmt.Errorf("no order was accepted; check --url, --key and --channel. The first refusal:\n%s", first)
+		}
 		return fmt.Errorf("no order was accepted; check --url, --key and --channel")
 	}
 	return nil
+}
+
+// maxAnswer is as much of an answer as loadtest reads to look at; a
+// batch of 1,000 orders is answered in about 200 KB.
+const maxAnswer = 4 << 20
+
+// shownAnswer is as much of a refusal's body as loadtest prints.
+const shownAnswer = 2000
+
+// firstRefusal keeps the first answer that took no order, or when there
+// is none the first request that got no answer, for loadtest to show when
+// no order was accepted.
+type firstRefusal struct {
+	mu     sync.Mutex
+	answer string // status and body
+	err    error
+}
+
+func (f *firstRefusal) setAnswer(status string, body []byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.answer == "" {
+		f.answer = status + "\n" + truncate(strings.TrimSpace(strings.ToValidUTF8(string(body), "\uFFFD")), shownAnswer)
+	}
+}
+
+func (f *firstRefusal) setError(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err == nil {
+		f.err = err
+	}
+}
+
+// String is the first refusal's status and body, else the first error,
+// else "".
+func (f *firstRefusal) String() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case f.answer != "":
+		return f.answer
+	case f.err != nil:
+		return "no answer: " + f.err.Error()
+	}
+	return ""
+}
+
+// truncate cuts s to at most n bytes, at a rune boundary, saying how
+// long s was.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes in all)", s[:cut], len(s))
+}
+
+// batchOutcome reads the answer of POST /api/v1/orders:batch: how many
+// orders it took (created, or existing already), how many it rejected, and
+// the problem of the first rejected one. An answer it cannot read takes
+// none.
+func batchOutcome(answer []byte, readErr error) (taken, rejected int, problem []byte, err error) {
+	var res struct {
+		Created  int `json:"created"`
+		Existing int `json:"existing"`
+		Rejected int `json:"rejected"`
+		Results  []struct {
+			Outcome string          `json:"outcome"`
+			Problem json.RawMessage `json:"problem"`
+		} `json:"results"`
+	}
+	if readErr != nil {
+		return 0, 0, nil, readErr
+	}
+	if err := json.Unmarshal(answer, &res); err != nil {
+		return 0, 0, nil, err
+	}
+	for _, r := range res.Results {
+		if r.Outcome == "rejected" && len(r.Problem) > 0 {
+			problem = r.Problem
+			break
+		}
+	}
+	return res.Created + res.Existing, res.Rejected, problem, nil
 }
 
 // defaultLoadOrder is a realistic 3-line order, about 1 KB of JSON.

@@ -66,7 +66,7 @@ func gcTarget(percent int, given bool, gogc string) (int, bool) {
 
 func serve(ctx context.Context, env Env, args []string) error {
 	var cfg serveConfig
-	fs := flagSet("serve", env)
+	fs := newFlags(env, "serve [flags]", "Runs the host: the HTTP API, the workflow, the connectors and the store. On\nthe first start with a data directory that has no API key, it creates an\nadmin key and prints it once on stdout.")
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "address to serve HTTP on")
 	fs.StringVar(&cfg.data, "data", "./data", "data directory (the bbolt database)")
 	fs.StringVar(&cfg.policies, "policies", "./policies", "policy directory (Rego and data files)")
@@ -89,10 +89,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")
 	fs.IntVar(&cfg.gcPercent, "gc-percent", DefaultGCPercent, "garbage collector target, as GOGC: how far the heap may grow past live data before a collection (when not given, GOGC wins if set)")
 	fs.BoolVar(&cfg.watch, "watch", true, "reload the policies when their files change")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := fromEnv(fs, env); err != nil {
+	if err := fs.parseWithEnv(args, 0); err != nil {
 		return err
 	}
 	gcGiven := false // on the command line or in ORDERGATE_GC_PERCENT
@@ -126,6 +123,25 @@ func serve(ctx context.Context, env Env, args []string) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// What can fail without touching the data directory comes first: the
+	// certificate and the address. Another process on the port must not
+	// leave an admin key behind, created and printed but never served.
+	var tlsConfig *tls.Config
+	if cfg.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
+		if err != nil {
+			return fmt.Errorf("loading --tls-cert and --tls-key: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.addr, err)
+	}
+	// Shutdown closes ln once it serves; this closes it if serve returns
+	// before that.
+	defer ln.Close()
+
 	box, err := secrets.Load(cfg.secretKeyFile, env.Getenv("ORDERGATE_SECRET_KEY"))
 	if err != nil {
 		return err
@@ -144,6 +160,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("the policies in %s cannot serve: %w", cfg.policies, err)
 	}
 
+	// The address is bound and the store and policies are ready, so a key
+	// printed now is not lost to a host that cannot start (the connectors
+	// can still fail, as before).
 	if err := firstAdminKey(ctx, env, db); err != nil {
 		return err
 	}
@@ -190,9 +209,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 		KeyRate: cfg.keyRate, KeyBurst: cfg.keyBurst, Version: Version,
 	})
 	httpServer := srv.NewHTTPServer(cfg.addr, cfg.timeouts)
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return fmt.Errorf("listening on %s: %w", cfg.addr, err)
+	if tlsConfig != nil {
+		httpServer.TLSConfig = tlsConfig
+		ln = tls.NewListener(ln, tlsConfig)
 	}
 
 	go reloadOnHangup(ctx, engine, log)
@@ -205,15 +224,6 @@ func serve(ctx context.Context, env Env, args []string) error {
 	}
 
 	errc := make(chan error, 1)
-	if cfg.tlsCert != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("loading --tls-cert and --tls-key: %w", err)
-		}
-		httpServer.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		ln = tls.NewListener(ln, httpServer.TLSConfig)
-	}
 	go func() { errc <- httpServer.Serve(ln) }()
 	log.Info("ordergate serving", "addr", ln.Addr().String(), "data", db.Path(), "policies", cfg.policies,
 		"revision", engine.Revision().ID, "version", Version, "tls", cfg.tlsCert != "")
