@@ -240,12 +240,7 @@ func (d *DB) ListDeliveries(_ context.Context, f host.DeliveryFilter) ([]*host.D
 	err := d.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketDeliveries)
 		c := tx.Bucket(bucketDeliveryIdx).Cursor()
-		k, _ := c.Seek(start)
-		if k == nil {
-			k, _ = c.Last()
-		} else {
-			k, _ = c.Prev() // Seek lands on the first key >= start; older ones are wanted
-		}
+		k, _ := lastBefore(c, start)
 		since := timeKey(f.Since)
 		for ; k != nil && bytes.HasPrefix(k, prefix) && len(k) >= len(prefix)+8; k, _ = c.Prev() {
 			suffix := k[len(prefix):]

@@ -571,12 +571,7 @@ func duplicates(tx *bolt.Tx, q host.FactsQuery, f *host.Facts, window time.Durat
 	if q.Before != "" {
 		start = append(slices.Clone(prefix), q.Before...)
 	}
-	k, v := c.Seek(start)
-	if k == nil {
-		k, v = c.Last()
-	} else {
-		k, v = c.Prev()
-	}
+	k, v := lastBefore(c, start)
 	lo, hi := q.PlacedAt.Add(-window), q.PlacedAt.Add(window)
 	stop := timeBound(lo.Add(-host.PlacedAfterImportSlack))
 	for scanned := 0; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
@@ -619,12 +614,7 @@ func duplicates(tx *bolt.Tx, q host.FactsQuery, f *host.Facts, window time.Durat
 func lookAlikeRaced(tx *bolt.Tx, check *host.LookAlikeCheck) bool {
 	prefix := indexPrefix(idxLookAlike, check.Fingerprint)
 	c := tx.Bucket(bucketIndex).Cursor()
-	k, v := c.Seek(append(slices.Clone(prefix), 0xff))
-	if k == nil {
-		k, v = c.Last()
-	} else {
-		k, v = c.Prev()
-	}
+	k, v := lastBefore(c, append(slices.Clone(prefix), 0xff))
 	lo, hi := check.PlacedAt.Add(-check.Window), check.PlacedAt.Add(check.Window)
 	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
 		other := string(k[len(prefix):])

@@ -316,3 +316,12 @@ func Verify(path string) error {
 		return nil
 	})
 }
+
+// lastBefore positions c on the last key below key and returns it (nil
+// when there is none): where a walk newest first starts.
+func lastBefore(c *bolt.Cursor, key []byte) (k, v []byte) {
+	if k, _ = c.Seek(key); k == nil {
+		return c.Last()
+	}
+	return c.Prev()
+}

@@ -298,12 +298,7 @@ func (d *DB) Runs(_ context.Context, channelID string, limit int) ([]*host.Run, 
 	err := d.view(func(tx *bolt.Tx) error {
 		prefix := append([]byte(channelID), 0)
 		c := tx.Bucket(bucketRuns).Cursor()
-		var k, v []byte
-		if k, _ = c.Seek(append(slices.Clone(prefix), 0xff)); k == nil {
-			k, v = c.Last()
-		} else {
-			k, v = c.Prev()
-		}
+		k, v := lastBefore(c, append(slices.Clone(prefix), 0xff))
 		for ; k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, v = c.Prev() {
 			r := new(host.Run)
 			if err := json.Unmarshal(v, r); err != nil {

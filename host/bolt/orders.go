@@ -402,12 +402,7 @@ func (d *DB) ListOrders(_ context.Context, f host.OrderFilter) ([]*host.Record, 
 	err := d.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucket).Cursor()
 		seek := append(slices.Clone(prefix), upper...)
-		k, _ := c.Seek(seek)
-		if k == nil {
-			k, _ = c.Last()
-		} else {
-			k, _ = c.Prev() // Seek lands on the first key >= seek; ids below are wanted
-		}
+		k, _ := lastBefore(c, seek)
 		for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
 			id := string(k[len(prefix):])
 			if id < lower {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -23,6 +24,7 @@ import (
 	"github.com/ordergate/ordergate/host/connectors"
 	"github.com/ordergate/ordergate/host/importer"
 	"github.com/ordergate/ordergate/host/keys"
+	"github.com/ordergate/ordergate/host/metrics"
 	"github.com/ordergate/ordergate/host/orders"
 	"github.com/ordergate/ordergate/host/policy"
 	"github.com/ordergate/ordergate/host/secrets"
@@ -43,6 +45,7 @@ type serveConfig struct {
 	shutdownTimeout               time.Duration
 	watch                         bool
 	gcPercent                     int
+	metricsAddr, pprofAddr        string
 }
 
 // DefaultGCPercent is the host's garbage collector target (as GOGC): the
@@ -89,6 +92,8 @@ func serve(ctx context.Context, env Env, args []string) error {
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")
 	fs.IntVar(&cfg.gcPercent, "gc-percent", DefaultGCPercent, "garbage collector target, as GOGC: how far the heap may grow past live data before a collection (when not given, GOGC wins if set)")
 	fs.BoolVar(&cfg.watch, "watch", true, "reload the policies when their files change")
+	fs.StringVar(&cfg.metricsAddr, "metrics-addr", "", "also serve /metrics on this address, without a key (off by default; /metrics on --addr needs an admin or metrics key)")
+	fs.StringVar(&cfg.pprofAddr, "pprof-addr", "", "serve Go's net/http/pprof on this address, e.g. 127.0.0.1:6060 (off by default)")
 	if err := fs.parseWithEnv(args, 0); err != nil {
 		return err
 	}
@@ -141,6 +146,11 @@ func serve(ctx context.Context, env Env, args []string) error {
 	// Shutdown closes ln once it serves; this closes it if serve returns
 	// before that.
 	defer ln.Close()
+	extra, err := listenExtra(cfg)
+	if err != nil {
+		return err
+	}
+	defer extra.close()
 
 	box, err := secrets.Load(cfg.secretKeyFile, env.Getenv("ORDERGATE_SECRET_KEY"))
 	if err != nil {
@@ -156,6 +166,14 @@ func serve(ctx context.Context, env Env, args []string) error {
 	}
 
 	engine := policy.NewEngine(cfg.policies, log, cfg.evalTimeout)
+	m := metrics.New(metrics.Sources{Counts: db, Version: Version, Revision: func() string {
+		if rev := engine.Revision(); rev != nil {
+			return rev.ID
+		}
+		return ""
+	}})
+	engine.Observe(m)
+	db.ObserveCommits(m)
 	if _, err := engine.Reload(ctx); err != nil {
 		return fmt.Errorf("the policies in %s cannot serve: %w", cfg.policies, err)
 	}
@@ -184,15 +202,16 @@ func serve(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer manager.Close()
+	manager.OnRestart(m.ObserveConnectorRestart)
 	service := orders.NewService(db, engine, log)
 	var dispatcher *alerts.Dispatcher
 	ops := alerts.NewOps(db, db, log, func() { dispatcher.Notify() })
-	dispatcher = alerts.New(db, log, alerts.Config{Ops: ops})
+	dispatcher = alerts.New(db, log, alerts.Config{Ops: ops, Attempts: m})
 	engine.OnRefused(func(previous string, err error) {
 		ops.Raise(context.Background(), "policy_reload_refused", "critical",
 			fmt.Sprintf("a policy reload was refused; revision %s keeps serving: %v", previous, err), previous+err.Error())
 	})
-	imports := importer.New(db, manager, service, log, importer.Config{Ops: ops})
+	imports := importer.New(db, manager, service, log, importer.Config{Ops: ops, Runs: m})
 	importsDone := make(chan struct{})
 	importCtx, stopImports := context.WithCancel(ctx)
 	defer func() { stopImports(); <-importsDone }()
@@ -206,7 +225,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	srv := api.New(api.Config{
 		Orders: service, Store: db, Channels: db, Keys: db, Catalog: db, Runs: db, Alerts: db, Dispatcher: dispatcher, Connectors: manager, Importer: imports, Engine: engine,
 		Backup: db.Backup, Log: log, BodyLimit: cfg.bodyLimit, BatchBodyLimit: cfg.batchBodyLimit,
-		KeyRate: cfg.keyRate, KeyBurst: cfg.keyBurst, Version: Version,
+		KeyRate: cfg.keyRate, KeyBurst: cfg.keyBurst, Version: Version, Metrics: m,
 	})
 	httpServer := srv.NewHTTPServer(cfg.addr, cfg.timeouts)
 	if tlsConfig != nil {
@@ -225,6 +244,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()
+	extra.serve(m, log)
 	log.Info("ordergate serving", "addr", ln.Addr().String(), "data", db.Path(), "policies", cfg.policies,
 		"revision", engine.Revision().ID, "version", Version, "tls", cfg.tlsCert != "")
 
@@ -239,11 +259,81 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if err := httpServer.Shutdown(shutdownCtx); err != nil {
 		log.Warn("shutdown did not finish cleanly", "error", err)
 	}
+	extra.shutdown(shutdownCtx)
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// extraListeners are the optional listeners of /metrics without a key
+// and of pprof, bound with the API's address so a busy port fails first.
+type extraListeners struct {
+	metrics, pprof net.Listener
+	servers        []*http.Server
+}
+
+func listenExtra(cfg serveConfig) (*extraListeners, error) {
+	x := &extraListeners{}
+	for _, l := range []struct {
+		flag, addr string
+		ln         *net.Listener
+	}{{"--metrics-addr", cfg.metricsAddr, &x.metrics}, {"--pprof-addr", cfg.pprofAddr, &x.pprof}} {
+		if l.addr == "" {
+			continue
+		}
+		ln, err := net.Listen("tcp", l.addr)
+		if err != nil {
+			x.close()
+			return nil, fmt.Errorf("%s: listening on %s: %w", l.flag, l.addr, err)
+		}
+		*l.ln = ln
+	}
+	return x, nil
+}
+
+// serve starts the servers of the bound listeners.
+func (x *extraListeners) serve(m *metrics.Metrics, log hclog.Logger) {
+	if x.metrics != nil {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.Handler())
+		x.start(x.metrics, mux, "metrics", log)
+	}
+	if x.pprof != nil {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		x.start(x.pprof, mux, "pprof", log)
+	}
+}
+
+func (x *extraListeners) start(ln net.Listener, h http.Handler, name string, log hclog.Logger) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	x.servers = append(x.servers, srv)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("serving "+name, "addr", ln.Addr().String(), "error", err)
+		}
+	}()
+	log.Info("serving "+name, "addr", ln.Addr().String())
+}
+
+func (x *extraListeners) shutdown(ctx context.Context) {
+	for _, srv := range x.servers {
+		_ = srv.Shutdown(ctx)
+	}
+}
+
+func (x *extraListeners) close() {
+	for _, ln := range []net.Listener{x.metrics, x.pprof} {
+		if ln != nil {
+			ln.Close()
+		}
+	}
 }
 
 // firstAdminKey creates and prints an admin key when the store has no key
