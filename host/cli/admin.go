@@ -22,9 +22,9 @@ func keysCommand(ctx context.Context, env Env, args []string) error {
 }
 
 func keysCreate(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "keys create --role admin|reseller [--channel ID] [--name NAME] [--data DIR]",
+	fs := newFlags(env, "keys create --role admin|reseller|metrics [--channel ID] [--name NAME] [--data DIR]",
 		"Creates an API key in the data directory of a stopped host and prints its\nsecret, alone on the last line, once.")
-	role := fs.String("role", "", "admin or reseller")
+	role := fs.String("role", "", "admin, reseller (with --channel) or metrics (may only read /metrics)")
 	channel := fs.String("channel", "", "the B2B channel a reseller key posts to (created if new)")
 	name := fs.String("name", "", "a name to recognise the key by")
 	data := fs.String("data", "./data", "data directory of a stopped host")
