@@ -217,7 +217,7 @@ func (s *Service) importOrders(ctx context.Context, ch *host.Channel, incoming [
 			break
 		}
 		if attempt == maxRaceAttempts {
-			return nil, fmt.Errorf("storing orders: look-alikes of %d orders kept being stored while they were decided, %d times", len(raced), attempt)
+			return nil, host.Errorf(host.EUNAVAILABLE, "look-alikes of %d orders kept being stored while they were decided (%d times); try again", len(raced), attempt)
 		}
 		s.log.Debug("deciding orders again: a look-alike was stored meanwhile", "orders", len(raced), "channel", ch.ID)
 		pending, index = raced, racedIndex
