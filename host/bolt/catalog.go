@@ -257,6 +257,8 @@ func (d *DB) SetInventory(ctx context.Context, levels []host.StockLevel, mode ho
 		bySource := tx.Bucket(bucketStockBySource)
 		named := map[string]bool{}
 		listed := map[string]bool{}
+		// Every source is checked before anything is written: a domain
+		// error must leave the transaction untouched (see DB.update).
 		for _, l := range levels {
 			if !named[l.SourceID] {
 				if sources.Get([]byte(l.SourceID)) == nil {
@@ -264,6 +266,8 @@ func (d *DB) SetInventory(ctx context.Context, levels []host.StockLevel, mode ho
 				}
 				named[l.SourceID] = true
 			}
+		}
+		for _, l := range levels {
 			key := stockKey(l.SKU, l.SourceID)
 			listed[string(key)] = true
 			if old, _ := decodeStock(stock.Get(key)); old == l.Available && stock.Get(key) != nil {

@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -53,6 +54,10 @@ type DB struct {
 	box    *secrets.Box // seals channel and destination secrets; set by UseSecrets
 	writes chan *write
 	done   chan struct{}
+	// sendMu orders sends on writes before Close closes it: writers hold
+	// it for reading while they send, Close for writing while it closes.
+	sendMu  sync.RWMutex
+	closing bool
 	// observer, when set, is told of each commit.
 	observer atomic.Pointer[CommitObserver]
 }
@@ -192,26 +197,43 @@ func migrateLookAlikes(tx *bolt.Tx) error {
 func (d *DB) Path() string { return d.db.Path() }
 
 // Close stops the committer once queued writes are committed, then closes
-// the file.
+// the file. Writes asked for after Close began fail with errStoreClosing.
 func (d *DB) Close() error {
+	d.sendMu.Lock()
+	if d.closing {
+		d.sendMu.Unlock()
+		<-d.done
+		return nil
+	}
+	d.closing = true
+	// No writer is sending now (they hold sendMu for reading while they
+	// send), so the channel closes safely; the committer drains it.
 	close(d.writes)
+	d.sendMu.Unlock()
 	<-d.done
 	return d.db.Close()
 }
 
 // update queues fn and waits until the transaction it ran in is committed.
-func (d *DB) update(ctx context.Context, fn func(*bolt.Tx) error) (err error) {
+//
+// fn may fail with a domain error (a *host.Error: not found, a conflict,
+// invalid input) only before it writes anything: such an error fails fn's
+// write alone, and the other writes of its group commit. Any other error
+// rolls the group back, and each of its writes is tried again alone.
+func (d *DB) update(ctx context.Context, fn func(*bolt.Tx) error) error {
 	w := &write{fn: fn, errc: make(chan error, 1)}
-	defer func() {
-		if recover() != nil { // send on closed channel: Close has begun
-			err = errStoreClosing
-		}
-	}()
+	d.sendMu.RLock()
+	if d.closing {
+		d.sendMu.RUnlock()
+		return errStoreClosing
+	}
 	select {
 	case d.writes <- w:
 	case <-ctx.Done():
+		d.sendMu.RUnlock()
 		return ctx.Err()
 	}
+	d.sendMu.RUnlock()
 	// Once queued, the write is committed or failed; wait for the outcome
 	// even if ctx ends, so the caller never reports a write it cannot vouch for.
 	return <-w.errc
@@ -238,26 +260,42 @@ func (d *DB) commitLoop() {
 	}
 }
 
+// isDomainError reports whether a write failed for a reason of the domain
+// (see update), which fails that write alone.
+func isDomainError(err error) bool {
+	var e *host.Error
+	return errors.As(err, &e)
+}
+
 func (d *DB) commit(group []*write) {
 	if o := d.observer.Load(); o != nil {
 		defer func(start time.Time) { (*o).ObserveCommit(len(group), time.Since(start)) }(time.Now())
 	}
+	outcomes := make([]error, len(group))
 	err := d.db.Update(func(tx *bolt.Tx) error {
-		for _, w := range group {
+		for i, w := range group {
 			if err := w.fn(tx); err != nil {
-				return err
+				if !isDomainError(err) {
+					return err
+				}
+				outcomes[i] = err
 			}
 		}
 		return nil
 	})
-	if err == nil || len(group) == 1 {
-		for _, w := range group {
-			w.errc <- err
+	switch {
+	case err == nil:
+		for i, w := range group {
+			w.errc <- outcomes[i]
 		}
-		return
-	}
-	for _, w := range group {
-		w.errc <- d.db.Update(w.fn)
+	case len(group) == 1:
+		group[0].errc <- err
+	default:
+		// A fault of the store or of one write's data: each write alone, so
+		// that it fails alone. A domain error rolls its own transaction back.
+		for _, w := range group {
+			w.errc <- d.db.Update(w.fn)
+		}
 	}
 }
 
