@@ -75,9 +75,13 @@ type Importer struct {
 	state   map[string]*channelState
 	wg      sync.WaitGroup
 	stopped bool
-	// base is the context of every import; it ends when Run's does.
+	// base is the context of every import, set by Run from its context
+	// (its values, not its cancellation: Run cancels base itself once it
+	// has marked the importer stopped, so that the imports it ends are
+	// interrupted, not failed). nil while Run is not running.
 	base       context.Context
 	cancelBase context.CancelFunc
+	started    chan struct{} // closed once Run has set base
 }
 
 // channelState is the scheduler's memory of one channel. The failure
@@ -110,15 +114,23 @@ func New(store Store, conns Connectors, svc *orders.Service, log hclog.Logger, c
 	if cfg.MaxBackoff <= 0 {
 		cfg.MaxBackoff = 5 * time.Minute
 	}
-	base, cancel := context.WithCancel(context.Background())
 	return &Importer{store: store, connectors: conns, orders: svc, log: log.Named("importer"), cfg: cfg,
-		now: func() time.Time { return time.Now().UTC() }, state: map[string]*channelState{}, base: base, cancelBase: cancel}
+		now: func() time.Time { return time.Now().UTC() }, state: map[string]*channelState{}, started: make(chan struct{})}
 }
 
 // Run schedules imports until ctx ends, then waits for running imports to
 // stop (they are canceled with ctx, and end interrupted). It first closes
 // the runs a previous process left open (see CloseInterrupted).
 func (im *Importer) Run(ctx context.Context) {
+	im.mu.Lock()
+	if im.base != nil || im.stopped {
+		im.mu.Unlock()
+		im.log.Error("the importer runs already, or has stopped")
+		return
+	}
+	im.base, im.cancelBase = context.WithCancel(context.WithoutCancel(ctx))
+	close(im.started)
+	im.mu.Unlock()
 	if err := im.CloseInterrupted(ctx); err != nil {
 		im.log.Error("closing the runs the host left open", "error", err)
 	}
@@ -239,6 +251,9 @@ func (im *Importer) CloseInterrupted(ctx context.Context) error {
 	return nil
 }
 
+// Started is closed once Run runs: ImportNow waits for it.
+func (im *Importer) Started() <-chan struct{} { return im.started }
+
 // ImportNow starts an import of the channel and returns its run, as it
 // starts. An import already running is a conflict.
 func (im *Importer) ImportNow(ctx context.Context, channelID string) (*host.Run, error) {
@@ -250,8 +265,16 @@ func (im *Importer) ImportNow(ctx context.Context, channelID string) (*host.Run,
 		return nil, host.Errorf(host.EINVALID, "channel %s has no connector; only b2c channels are imported", ch.ID)
 	}
 	// The import outlives the request that started it and ends with the
-	// scheduler.
-	return im.start(im.base, ch, "manual")
+	// scheduler: it waits for the scheduler to start, if it has not yet.
+	select {
+	case <-im.started:
+	case <-ctx.Done():
+		return nil, host.Errorf(host.EUNAVAILABLE, "the importer is not running: %v", ctx.Err())
+	}
+	im.mu.Lock()
+	base := im.base
+	im.mu.Unlock()
+	return im.start(base, ch, "manual")
 }
 
 // Running returns the channel's running import, or nil.

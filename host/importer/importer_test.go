@@ -99,6 +99,7 @@ type fixture struct {
 	service *orders.Service
 	conns   *fakeConnectors
 	ch      *host.Channel
+	runner  sync.Once
 }
 
 func setup(t *testing.T, c sdk.Connector, cfg importer.Config) *fixture {
@@ -123,9 +124,23 @@ func setupWith(t *testing.T, db *bolt.DB, c sdk.Connector, cfg importer.Config) 
 	return &fixture{db: db, imp: imp, service: svc, conns: conns, ch: ch}
 }
 
+// run starts the importer's scheduler once, until the test ends: imports
+// run under it. (The fixture's channel is not enabled, so it schedules
+// nothing by itself.)
+func (f *fixture) run(t *testing.T) {
+	f.runner.Do(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); f.imp.Run(ctx) }()
+		t.Cleanup(func() { cancel(); <-done })
+		<-f.imp.Started()
+	})
+}
+
 // runOnce starts an import and waits for it to end.
 func (f *fixture) runOnce(t *testing.T) *host.Run {
 	t.Helper()
+	f.run(t)
 	run, err := f.imp.ImportNow(context.Background(), "shop")
 	if err != nil {
 		t.Fatal(err)

@@ -84,6 +84,7 @@ func TestRunCountersCommitWithPages(t *testing.T) {
 	c := &paged{gate: make(chan struct{}), sent: make(chan int, 10)}
 	c.script(page{orders: numbered("a", 2)}, page{orders: numbered("b", 3)})
 	f := setup(t, c, importer.Config{IdleTimeout: time.Minute})
+	f.run(t)
 	if _, err := f.imp.ImportNow(context.Background(), "shop"); err != nil {
 		t.Fatal(err)
 	}

@@ -15,9 +15,9 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/oklog/ulid/v2"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/ordergate/ordergate/host"
-	"github.com/ordergate/ordergate/host/internal/workers"
 	"github.com/ordergate/ordergate/host/policy"
 	"github.com/ordergate/ordergate/sdk"
 )
@@ -273,8 +273,11 @@ func (s *Service) decideAll(ctx context.Context, ch *host.Channel, pending []*pr
 		}
 		groups[g] = append(groups[g], p)
 	}
-	decideGroup := func(g int) error {
+	decideGroup := func(ctx context.Context, g int) error {
 		for k, p := range groups[g] {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			if err := s.decide(ctx, ch, p, groups[g][:k]); err != nil {
 				return err
 			}
@@ -282,9 +285,15 @@ func (s *Service) decideAll(ctx context.Context, ch *host.Channel, pending []*pr
 		return nil
 	}
 	if len(groups) == 1 {
-		return decideGroup(0)
+		return decideGroup(ctx, 0)
 	}
-	return workers.Run(min(runtime.GOMAXPROCS(0), len(groups)), len(groups), decideGroup).Err
+	// The first failure cancels the groups not decided yet.
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.SetLimit(runtime.GOMAXPROCS(0))
+	for g := range groups {
+		eg.Go(func() error { return decideGroup(ctx, g) })
+	}
+	return eg.Wait()
 }
 
 // newRecord validates one order and turns it into a record, not decided
@@ -392,8 +401,9 @@ func (s *Service) Cancel(ctx context.Context, id, actor, reason string) (*host.R
 	return s.store.UpdateOrder(ctx, id, func(r *host.Record) error { return r.Cancel(actor, reason, s.now()) })
 }
 
-// errChanged signals that the order changed between evaluation and write.
-var errChanged = errors.New("order changed during re-evaluation")
+// errChanged signals that the order changed between evaluation and write;
+// after the last attempt it is the answer: a conflict (409), to retry.
+var errChanged = host.Errorf(host.ECONFLICT, "the order kept changing while it was re-evaluated; try again")
 
 // Edit records an operator's edit of an order. When it changes fields the
 // rules read and the order is not canceled, the order is re-evaluated, so
