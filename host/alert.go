@@ -226,15 +226,6 @@ func Deliveries(r *Record, now time.Time) []*Delivery {
 	return out
 }
 
-// OpsAlert returns the delivery of an operational alert: the host's own,
-// about itself, with no order. key makes it unique: the same key is raised
-// once.
-func OpsAlert(to, rule, severity, message, key string, now time.Time) *Delivery {
-	sum := sha256.Sum256([]byte(rule + "\x00" + key))
-	return &Delivery{ID: "ops_" + hex.EncodeToString(sum[:12]), Alert: sdk.Alert{To: to, Severity: severity, Message: message, Rule: rule, Package: "host"},
-		Status: DeliveryPending, NextAttemptAt: now, CreatedAt: now, QueuedAt: now}
-}
-
 // AlertStore keeps destinations and deliveries. Deliveries are created by
 // the order store in the transaction that stores the decision.
 type AlertStore interface {

@@ -269,9 +269,8 @@ func (d *Dispatcher) attempt(ctx context.Context, dl *host.Delivery) {
 		dl.Status, dl.LastError = host.DeliveryFailed, fmt.Sprintf("gave up after %d attempts over %s: %v", dl.Attempts, now.Sub(dl.AttemptsFrom()).Round(time.Second), err)
 		d.log.Error("alert dead-lettered", "alert", dl.ID, "to", dest.Name, "error", err)
 		if d.cfg.Ops != nil && dl.Alert.Package != "host" {
-			d.cfg.Ops.Raise(ctx, "alert_dead_lettered", "critical",
-				fmt.Sprintf("alert %s to %s for order %s was given up after %d attempts: %v; redeliver it with POST /api/v1/alerts/%s/redeliver",
-					dl.ID, dest.Name, dl.OrderNumber, dl.Attempts, err, dl.ID), dl.ID+fmt.Sprint(dl.CreatedAt.UnixNano(), dl.Attempts))
+			d.cfg.Ops.Raise(ctx, host.AlertDeadLettered{DeliveryID: dl.ID, Destination: dest.Name, OrderNumber: dl.OrderNumber,
+				Attempts: dl.Attempts, Error: err.Error(), CreatedAt: dl.CreatedAt})
 		}
 	default:
 		dl.LastError = err.Error()

@@ -14,8 +14,7 @@ type Settings interface {
 	Settings(ctx context.Context) (host.Settings, error)
 }
 
-// Ops raises the host's operational alerts (rules "channel_failing",
-// "channel_silent", "policy_reload_refused", "alert_dead_lettered") to
+// Ops raises the host's operational alerts (the host.OpsAlert kinds) to
 // the destination the settings name. Each is raised once per key.
 type Ops struct {
 	store    host.AlertStore
@@ -45,17 +44,17 @@ func (o *Ops) Config(ctx context.Context) host.OpsAlerts {
 	return s.OpsAlerts
 }
 
-// Raise queues an operational alert unless one with the key was raised.
-func (o *Ops) Raise(ctx context.Context, rule, severity, message, key string) {
+// Raise queues an operational alert unless one with its key was raised.
+func (o *Ops) Raise(ctx context.Context, a host.OpsAlert) {
 	to := o.Config(ctx).To
 	if to == "" {
 		return
 	}
-	d := host.OpsAlert(to, rule, severity, message, key, o.now())
+	d := host.OpsDelivery(to, a, o.now())
 	if err := o.store.Enqueue(ctx, d); err != nil {
-		o.log.Error("raising an operational alert", "rule", rule, "error", err)
+		o.log.Error("raising an operational alert", "rule", a.Rule(), "error", err)
 		return
 	}
-	o.log.Warn("operational alert", "rule", rule, "to", to, "message", message)
+	o.log.Warn("operational alert", "rule", a.Rule(), "to", to, "message", d.Alert.Message)
 	o.notify()
 }

@@ -169,7 +169,7 @@ func TestRedeliverMatching(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().UTC()
 	for i, to := range []string{"a", "a", "b"} {
-		dl := &host.Delivery{ID: fmt.Sprint("alrt_", i), Alert: host.OpsAlert(to, "r", "info", "m", fmt.Sprint(i), now).Alert,
+		dl := &host.Delivery{ID: fmt.Sprint("alrt_", i), Alert: host.OpsDelivery(to, host.PolicyReloadRefused{Serving: "r", Error: fmt.Sprint(i)}, now).Alert,
 			Status: host.DeliveryFailed, Attempts: 20, CreatedAt: now.Add(time.Duration(i) * time.Second), NextAttemptAt: now}
 		if err := f.db.PutDelivery(ctx, dl); err != nil {
 			t.Fatal(err)

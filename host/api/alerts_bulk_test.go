@@ -65,7 +65,7 @@ func TestAlertFiltersAndBulkRedelivery(t *testing.T) {
 		if i%3 == 2 {
 			to = "ops"
 		}
-		dl := host.OpsAlert(to, "test", "info", "m", fmt.Sprint(i), base)
+		dl := host.OpsDelivery(to, host.PolicyReloadRefused{Serving: "r", Error: fmt.Sprint(i)}, base)
 		dl.Status, dl.Attempts, dl.CreatedAt = host.DeliveryFailed, 20, base.Add(time.Duration(i)*time.Hour)
 		if err := h.db.PutDelivery(ctx, dl); err != nil {
 			t.Fatal(err)

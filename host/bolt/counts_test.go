@@ -58,7 +58,7 @@ func TestCountsFollowChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, to := range []string{"sales", "sales", "ops"} {
-		dl := host.OpsAlert(to, "r", "info", "m", string(rune('a'+i)), at)
+		dl := host.OpsDelivery(to, host.PolicyReloadRefused{Serving: "r", Error: string(rune('a' + i))}, at)
 		if err := db.Enqueue(ctx, dl); err != nil {
 			t.Fatal(err)
 		}

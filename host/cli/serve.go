@@ -18,6 +18,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/host/alerts"
 	"github.com/ordergate/ordergate/host/api"
 	"github.com/ordergate/ordergate/host/bolt"
@@ -208,8 +209,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	ops := alerts.NewOps(db, db, log, func() { dispatcher.Notify() })
 	dispatcher = alerts.New(db, log, alerts.Config{Ops: ops, Attempts: m})
 	engine.OnRefused(func(previous string, err error) {
-		ops.Raise(context.Background(), "policy_reload_refused", "critical",
-			fmt.Sprintf("a policy reload was refused; revision %s keeps serving: %v", previous, err), previous+err.Error())
+		ops.Raise(context.Background(), host.PolicyReloadRefused{Serving: previous, Error: err.Error()})
 	})
 	imports := importer.New(db, manager, service, log, importer.Config{Ops: ops, Runs: m})
 	importsDone := make(chan struct{})

@@ -178,9 +178,7 @@ func (im *Importer) startDue(ctx context.Context) {
 		im.mu.Unlock()
 		if im.cfg.Ops != nil {
 			if now.Sub(lastSuccess) > silence {
-				im.cfg.Ops.Raise(ctx, "channel_silent", "warning",
-					fmt.Sprintf("channel %s has had no successful import since %s (more than %s); see GET /api/v1/channels/%s/runs", ch.ID, lastSuccess.Format(time.RFC3339), silence, ch.ID),
-					ch.ID+lastSuccess.String())
+				im.cfg.Ops.Raise(ctx, host.ChannelSilent{ChannelID: ch.ID, LastSuccess: lastSuccess, Window: silence})
 			}
 		}
 		if due {
@@ -390,9 +388,7 @@ func (im *Importer) finish(ch *host.Channel, run *host.Run, err error) {
 		im.cfg.Runs.ObserveRun(final)
 	}
 	if final.Failing() && im.cfg.Ops != nil && failures == im.cfg.Ops.Config(ctx).ChannelFailures {
-		im.cfg.Ops.Raise(ctx, "channel_failing", "critical",
-			fmt.Sprintf("channel %s: %d imports in a row failed; the last (%s): %s. The channel stays enabled and is retried with back-off", ch.ID, failures, final.Status, final.Errors[0]),
-			ch.ID+run.ID)
+		im.cfg.Ops.Raise(ctx, host.ChannelFailing{ChannelID: ch.ID, RunID: run.ID, Failures: failures, LastStatus: final.Status, LastError: final.Errors[0]})
 	}
 	// Only now is the run over: its record and alerts are written.
 	im.mu.Lock()

@@ -1,0 +1,107 @@
+package host
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/ordergate/ordergate/sdk"
+)
+
+// OpsAlert is one of the host's operational alerts: about itself, not an
+// order. Each kind is a type with its fields; its Rule names the kind on
+// the delivery ("channel_failing", ...), and its Key makes it raised once.
+type OpsAlert interface {
+	// Rule is the kind's name, the delivery's alert.rule.
+	Rule() string
+	Severity() string
+	Message() string
+	// Key identifies one occurrence: the same key is raised once.
+	Key() string
+}
+
+// Operational alert kinds, as their Rule names them.
+const (
+	OpsChannelFailing      = "channel_failing"
+	OpsChannelSilent       = "channel_silent"
+	OpsPolicyReloadRefused = "policy_reload_refused"
+	OpsAlertDeadLettered   = "alert_dead_lettered"
+)
+
+// ChannelFailing: a channel's imports failed (or rejected input) so many
+// times in a row; raised once per streak, at the run that reached it.
+type ChannelFailing struct {
+	ChannelID  string
+	RunID      string // the run that reached the streak
+	Failures   int
+	LastStatus string // failed or partial
+	LastError  string
+}
+
+func (a ChannelFailing) Rule() string     { return OpsChannelFailing }
+func (a ChannelFailing) Severity() string { return "critical" }
+func (a ChannelFailing) Key() string      { return a.ChannelID + a.RunID }
+func (a ChannelFailing) Message() string {
+	return fmt.Sprintf("channel %s: %d imports in a row failed; the last (%s): %s. The channel stays enabled and is retried with back-off",
+		a.ChannelID, a.Failures, a.LastStatus, a.LastError)
+}
+
+// ChannelSilent: a channel has had no successful import for longer than
+// the setting; raised once per last success.
+type ChannelSilent struct {
+	ChannelID   string
+	LastSuccess time.Time // of the last import that stored orders, or the channel's creation
+	Window      time.Duration
+}
+
+func (a ChannelSilent) Rule() string     { return OpsChannelSilent }
+func (a ChannelSilent) Severity() string { return "warning" }
+func (a ChannelSilent) Key() string      { return a.ChannelID + a.LastSuccess.String() }
+func (a ChannelSilent) Message() string {
+	return fmt.Sprintf("channel %s has had no successful import since %s (more than %s); see GET /api/v1/channels/%s/runs",
+		a.ChannelID, a.LastSuccess.Format(time.RFC3339), a.Window, a.ChannelID)
+}
+
+// PolicyReloadRefused: a new policy revision failed to compile or test;
+// the previous one keeps serving. Raised once per serving revision and
+// error.
+type PolicyReloadRefused struct {
+	Serving string // the revision that keeps serving
+	Error   string
+}
+
+func (a PolicyReloadRefused) Rule() string     { return OpsPolicyReloadRefused }
+func (a PolicyReloadRefused) Severity() string { return "critical" }
+func (a PolicyReloadRefused) Key() string      { return a.Serving + a.Error }
+func (a PolicyReloadRefused) Message() string {
+	return fmt.Sprintf("a policy reload was refused; revision %s keeps serving: %s", a.Serving, a.Error)
+}
+
+// AlertDeadLettered: a rule's alert was given up after its retries.
+type AlertDeadLettered struct {
+	DeliveryID  string
+	Destination string
+	OrderNumber string
+	Attempts    int
+	Error       string
+	CreatedAt   time.Time
+}
+
+func (a AlertDeadLettered) Rule() string     { return OpsAlertDeadLettered }
+func (a AlertDeadLettered) Severity() string { return "critical" }
+func (a AlertDeadLettered) Key() string {
+	return a.DeliveryID + fmt.Sprint(a.CreatedAt.UnixNano(), a.Attempts)
+}
+func (a AlertDeadLettered) Message() string {
+	return fmt.Sprintf("alert %s to %s for order %s was given up after %d attempts: %s; redeliver it with POST /api/v1/alerts/%s/redeliver",
+		a.DeliveryID, a.Destination, a.OrderNumber, a.Attempts, a.Error, a.DeliveryID)
+}
+
+// OpsDelivery returns the delivery of an operational alert to the
+// destination to: package "host", no order, an id from its kind and key.
+func OpsDelivery(to string, a OpsAlert, now time.Time) *Delivery {
+	sum := sha256.Sum256([]byte(a.Rule() + "\x00" + a.Key()))
+	return &Delivery{ID: "ops_" + hex.EncodeToString(sum[:12]), Alert: sdk.Alert{To: to, Severity: a.Severity(), Message: a.Message(), Rule: a.Rule(), Package: "host"},
+		Status: DeliveryPending, NextAttemptAt: now, CreatedAt: now, QueuedAt: now}
+}

@@ -1,0 +1,50 @@
+package host_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ordergate/ordergate/host"
+)
+
+// TestOpsAlertKinds: each kind names its rule, says what happened in its
+// message, and is raised once per occurrence (the same key, the same
+// delivery id; another occurrence, another id).
+func TestOpsAlertKinds(t *testing.T) {
+	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		alert, again, other host.OpsAlert
+		rule, severity      string
+		says                []string
+	}{
+		{host.ChannelFailing{ChannelID: "shop", RunID: "r1", Failures: 3, LastStatus: "partial", LastError: "1 file rejected"},
+			host.ChannelFailing{ChannelID: "shop", RunID: "r1", Failures: 3, LastStatus: "partial", LastError: "1 file rejected"},
+			host.ChannelFailing{ChannelID: "shop", RunID: "r7", Failures: 3}, host.OpsChannelFailing, "critical", []string{"shop", "3 imports in a row", "partial", "1 file rejected"}},
+		{host.ChannelSilent{ChannelID: "shop", LastSuccess: at, Window: 24 * time.Hour}, host.ChannelSilent{ChannelID: "shop", LastSuccess: at, Window: 24 * time.Hour},
+			host.ChannelSilent{ChannelID: "shop", LastSuccess: at.Add(time.Hour)}, host.OpsChannelSilent, "warning", []string{"shop", "2026-12-01T09:00:00Z", "24h0m0s"}},
+		{host.PolicyReloadRefused{Serving: "abc", Error: "test failed"}, host.PolicyReloadRefused{Serving: "abc", Error: "test failed"},
+			host.PolicyReloadRefused{Serving: "abc", Error: "compile error"}, host.OpsPolicyReloadRefused, "critical", []string{"abc keeps serving", "test failed"}},
+		{host.AlertDeadLettered{DeliveryID: "alrt_1", Destination: "sales", OrderNumber: "#1203", Attempts: 20, Error: "503", CreatedAt: at},
+			host.AlertDeadLettered{DeliveryID: "alrt_1", Destination: "sales", OrderNumber: "#1203", Attempts: 20, Error: "503", CreatedAt: at},
+			host.AlertDeadLettered{DeliveryID: "alrt_1", Attempts: 3, CreatedAt: at}, host.OpsAlertDeadLettered, "critical", []string{"alrt_1", "sales", "#1203", "20 attempts", "/api/v1/alerts/alrt_1/redeliver"}},
+	} {
+		t.Run(tc.rule, func(t *testing.T) {
+			d := host.OpsDelivery("ops", tc.alert, at)
+			if d.Alert.Rule != tc.rule || d.Alert.Severity != tc.severity || d.Alert.Package != "host" || d.Alert.To != "ops" || d.OrderID != "" {
+				t.Errorf("delivery alert = %+v", d.Alert)
+			}
+			for _, s := range tc.says {
+				if !strings.Contains(d.Alert.Message, s) {
+					t.Errorf("message %q does not say %q", d.Alert.Message, s)
+				}
+			}
+			if again := host.OpsDelivery("ops", tc.again, at.Add(time.Minute)); again.ID != d.ID {
+				t.Errorf("the same occurrence has another id: %s, %s", again.ID, d.ID)
+			}
+			if other := host.OpsDelivery("ops", tc.other, at); other.ID == d.ID {
+				t.Error("another occurrence has the same id")
+			}
+		})
+	}
+}
