@@ -1,7 +1,6 @@
 package host
 
 import (
-	"context"
 	"fmt"
 	"maps"
 	"regexp"
@@ -267,20 +266,6 @@ type PageCommit struct {
 	ChannelID string
 	Cursor    string
 	Run       func(stored []CreateResult) *Run
-}
-
-// RunStore keeps channels' cursors and import runs.
-type RunStore interface {
-	// Cursor returns the channel's saved cursor ("" before any import).
-	Cursor(ctx context.Context, channelID string) (string, error)
-	// SaveCursor stores the cursor durably; call it only once the orders
-	// before it are stored.
-	SaveCursor(ctx context.Context, channelID, cursor string) error
-	// PutRun creates or updates a run; old runs beyond the newest
-	// MaxRunsKept of a channel are dropped.
-	PutRun(ctx context.Context, r *Run) error
-	// Runs lists a channel's runs, newest first.
-	Runs(ctx context.Context, channelID string, limit int) ([]*Run, error)
 }
 
 // HistoryRuns is how many of a channel's newest runs its import history

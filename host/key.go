@@ -52,8 +52,14 @@ type APIKey struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// Actor is how the key appears on order timelines.
-func (k *APIKey) Actor() string { return "key:" + k.ID }
+// Actor is how the key appears on order timelines: "key:<id>", or
+// "system" for System.
+func (k *APIKey) Actor() string {
+	if k == System {
+		return "system"
+	}
+	return "key:" + k.ID
+}
 
 // MayReadChannel reports whether the key may see orders of the channel.
 func (k *APIKey) MayReadChannel(channelID string) bool {

@@ -49,8 +49,33 @@ type CreateResult struct {
 	Err error
 }
 
-// OrderStore keeps orders durably. Every write is committed (fsynced)
-// before the call returns.
+// The store contract. Every part of the host reads and writes through
+// these interfaces, and every store implementation (host/bolt) passes the
+// contract suite in host/storetest. The rules for all of them:
+//
+//   - Every write is committed (fsynced) before the call returns.
+//   - Update methods apply fn to the stored value inside one write
+//     transaction and store the result unless fn returns an error, which
+//     is then returned; no read-modify-write crosses a transaction
+//     boundary. fn may run more than once (a retried transaction): it must
+//     only compute.
+//   - Domain errors are *Error values (ENOTFOUND, ECONFLICT, EINVALID); a
+//     domain error fails one write, never a write committed with it.
+//   - The store sets no time of the domain: callers (the services) set
+//     created_at and updated_at from their clock.
+
+// Store is every part of the contract: what a host runs on.
+type Store interface {
+	OrderStore
+	ChannelStore
+	RunStore
+	KeyStore
+	CatalogStore
+	AlertStore
+	CountStore
+}
+
+// OrderStore keeps orders.
 type OrderStore interface {
 	// CreateOrders stores new orders, each unless its channel already has an
 	// order with the same external id. Concurrent calls are committed
@@ -69,27 +94,43 @@ type OrderStore interface {
 	// OrdersByExternalID returns the stored orders of the channel with the
 	// external ids, by external id; ids not stored are absent.
 	OrdersByExternalID(ctx context.Context, channelID string, externalIDs []string) (map[string]*Record, error)
-	// UpdateOrder applies fn to the stored order in a write transaction and
-	// stores the result unless fn returns an error.
+	// UpdateOrder updates one order atomically (see the contract).
 	UpdateOrder(ctx context.Context, id string, fn func(*Record) error) (*Record, error)
 	// ListOrders returns one page of orders and the cursor of the next page
 	// ("" when there is none).
 	ListOrders(ctx context.Context, f OrderFilter) ([]*Record, string, error)
 }
 
-// ChannelStore keeps channels.
+// ChannelStore keeps channels. Their secret configuration values are
+// sealed at rest by the store.
 type ChannelStore interface {
 	Channel(ctx context.Context, id string) (*Channel, error)
+	Channels(ctx context.Context) ([]*Channel, error)
+	// CreateChannel stores a new channel; ECONFLICT when the id exists.
+	CreateChannel(ctx context.Context, ch *Channel) error
 	// EnsureChannel creates the channel unless one with its id exists, and
 	// returns the stored one.
 	EnsureChannel(ctx context.Context, ch *Channel) (*Channel, error)
-	Channels(ctx context.Context) ([]*Channel, error)
-	// PutChannel stores a changed channel (it must exist).
-	PutChannel(ctx context.Context, ch *Channel) error
-	// DeleteChannel removes a channel's configuration, cursor and runs;
-	// its orders stay. A channel that API keys are bound to cannot be
-	// deleted (ECONFLICT).
+	// UpdateChannel updates one channel atomically (see the contract).
+	UpdateChannel(ctx context.Context, id string, fn func(*Channel) error) (*Channel, error)
+	// DeleteChannel removes a channel's configuration, cursor, runs,
+	// shipping mappings and routing group membership; its orders stay. A
+	// channel that API keys are bound to cannot be deleted (ECONFLICT).
 	DeleteChannel(ctx context.Context, id string) error
+}
+
+// RunStore keeps channels' cursors and import runs.
+type RunStore interface {
+	// Cursor returns the channel's saved cursor ("" before any import).
+	Cursor(ctx context.Context, channelID string) (string, error)
+	// SaveCursor stores the cursor durably; call it only once the orders
+	// before it are stored.
+	SaveCursor(ctx context.Context, channelID, cursor string) error
+	// PutRun creates or updates a run; old runs beyond the newest
+	// MaxRunsKept of a channel are dropped.
+	PutRun(ctx context.Context, r *Run) error
+	// Runs lists a channel's runs, newest first.
+	Runs(ctx context.Context, channelID string, limit int) ([]*Run, error)
 }
 
 // KeyStore keeps API keys (hashes only).
@@ -99,6 +140,87 @@ type KeyStore interface {
 	KeyByHash(ctx context.Context, hash string) (*APIKey, error)
 	Keys(ctx context.Context) ([]*APIKey, error)
 	DeleteKey(ctx context.Context, id string) error
+}
+
+// CatalogStore keeps the catalog, sources, stock levels, routing groups,
+// shipping mappings and settings, and answers the workflow's questions
+// about them from one consistent snapshot.
+type CatalogStore interface {
+	// PutCatalogItems creates or replaces catalog items by SKU, all or none.
+	PutCatalogItems(ctx context.Context, items []*CatalogItem) error
+	CatalogItem(ctx context.Context, sku string) (*CatalogItem, error)
+	CatalogItems(ctx context.Context, after string, limit int) ([]*CatalogItem, string, error)
+	DeleteCatalogItem(ctx context.Context, sku string) error
+
+	// CreateSource stores a new source; ECONFLICT when the id exists.
+	CreateSource(ctx context.Context, s *Source) error
+	// UpdateSource updates one source atomically (see the contract).
+	UpdateSource(ctx context.Context, id string, fn func(*Source) error) (*Source, error)
+	Source(ctx context.Context, id string) (*Source, error)
+	Sources(ctx context.Context) ([]*Source, error)
+	// DeleteSource removes a source and its stock; a source a routing group
+	// lists cannot be deleted (ECONFLICT).
+	DeleteSource(ctx context.Context, id string) error
+
+	// SetInventory applies stock levels atomically: all or nothing; every
+	// source named must exist (EINVALID).
+	SetInventory(ctx context.Context, levels []StockLevel, mode InventoryMode, at time.Time) (InventoryResult, error)
+	// Inventory lists stock levels, of one source or of one SKU.
+	Inventory(ctx context.Context, sourceID, sku string, after string, limit int) ([]StockLevel, string, error)
+
+	// CreateRoutingGroup stores a new routing group and UpdateRoutingGroup
+	// changes one atomically (see the contract). Either way its sources
+	// and channels must exist, a channel belongs to at most one group,
+	// and only one group is the default (EINVALID otherwise).
+	CreateRoutingGroup(ctx context.Context, g *RoutingGroup) error
+	UpdateRoutingGroup(ctx context.Context, id string, fn func(*RoutingGroup) error) (*RoutingGroup, error)
+	RoutingGroup(ctx context.Context, id string) (*RoutingGroup, error)
+	RoutingGroups(ctx context.Context) ([]*RoutingGroup, error)
+	DeleteRoutingGroup(ctx context.Context, id string) error
+
+	// PutShippingMappings replaces a channel's mappings (the channel must
+	// exist).
+	PutShippingMappings(ctx context.Context, m *ShippingMappings) error
+	ShippingMappings(ctx context.Context, channelID string) (*ShippingMappings, error)
+
+	Settings(ctx context.Context) (Settings, error)
+	// UpdateSettings updates the settings atomically (see the contract).
+	UpdateSettings(ctx context.Context, fn func(*Settings) error) (Settings, error)
+
+	// Facts reads what the built-in hold reasons need to know about an
+	// order, from one snapshot.
+	Facts(ctx context.Context, q FactsQuery) (*Facts, error)
+}
+
+// AlertStore keeps alert destinations and deliveries. Deliveries of rules'
+// alerts are written by the order store in the transaction that stores
+// the decision (a transactional outbox).
+type AlertStore interface {
+	// CreateDestination stores a new destination; ECONFLICT when the name
+	// exists. Its secrets are sealed at rest by the store.
+	CreateDestination(ctx context.Context, d *Destination) error
+	// UpdateDestination updates one destination atomically (see the
+	// contract).
+	UpdateDestination(ctx context.Context, name string, fn func(*Destination) error) (*Destination, error)
+	Destination(ctx context.Context, name string) (*Destination, error)
+	Destinations(ctx context.Context) ([]*Destination, error)
+	DeleteDestination(ctx context.Context, name string) error
+
+	// Enqueue stores new deliveries; those whose id exists are skipped.
+	Enqueue(ctx context.Context, ds ...*Delivery) error
+	// DueDeliveries returns up to limit pending deliveries due at now,
+	// oldest first.
+	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*Delivery, error)
+	// PutDelivery stores a delivery's new state.
+	PutDelivery(ctx context.Context, d *Delivery) error
+	// PutDeliveries stores the new state of several deliveries at once.
+	PutDeliveries(ctx context.Context, ds []*Delivery) error
+	Delivery(ctx context.Context, id string) (*Delivery, error)
+	// Deliveries lists deliveries of a status ("" for all), newest first.
+	Deliveries(ctx context.Context, status string, limit int) ([]*Delivery, error)
+	// ListDeliveries returns one page of the deliveries f selects, newest
+	// first, and the cursor of the next page ("" when there is none).
+	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, string, error)
 }
 
 // Counts are counts the store keeps up to date as orders and deliveries
@@ -118,4 +240,15 @@ type Counts struct {
 // CountStore reads the store's counts.
 type CountStore interface {
 	Counts(ctx context.Context) (Counts, error)
+}
+
+// CommitObserver is told of each commit of a store: how many writes it
+// grouped and how long it took (the metrics implement it).
+type CommitObserver interface {
+	ObserveCommit(writes int, took time.Duration)
+}
+
+// CommitsObserved is a store that reports its commits.
+type CommitsObserved interface {
+	ObserveCommits(o CommitObserver)
 }

@@ -57,6 +57,27 @@ type Config struct {
 	Now func() time.Time
 	// Attempts, when set, is told of every attempt (the metrics).
 	Attempts AttemptObserver
+	// Wake, when set, is the signal the dispatcher waits on besides its
+	// tick (Notify sends it; so may others, such as Ops).
+	Wake *Wake
+}
+
+// Wake signals the dispatcher that deliveries may be due. Whoever queues
+// deliveries sends it; sends while one is pending merge into one.
+type Wake struct{ c chan struct{} }
+
+// NewWake returns a signal.
+func NewWake() *Wake { return &Wake{c: make(chan struct{}, 1)} }
+
+// Notify sends the signal; a nil Wake sends nothing.
+func (w *Wake) Notify() {
+	if w == nil {
+		return
+	}
+	select {
+	case w.c <- struct{}{}:
+	default:
+	}
 }
 
 // AttemptObserver is told of each delivery attempt: its destination and
@@ -92,7 +113,7 @@ type Dispatcher struct {
 	log   hclog.Logger
 	cfg   Config
 	now   func() time.Time
-	wake  chan struct{}
+	wake  *Wake
 
 	mu       sync.Mutex
 	limiters map[string]*limiter
@@ -131,6 +152,9 @@ func New(store host.AlertStore, log hclog.Logger, cfg Config) *Dispatcher {
 	if cfg.Now == nil {
 		cfg.Now = func() time.Time { return time.Now().UTC() }
 	}
+	if cfg.Wake == nil {
+		cfg.Wake = NewWake()
+	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
@@ -138,16 +162,11 @@ func New(store host.AlertStore, log hclog.Logger, cfg Config) *Dispatcher {
 		cfg.HTTP = &http.Client{}
 	}
 	return &Dispatcher{store: store, log: log.Named("alerts"), cfg: cfg, now: cfg.Now,
-		wake: make(chan struct{}, 1), limiters: map[string]*limiter{}, inflight: map[string]bool{}}
+		wake: cfg.Wake, limiters: map[string]*limiter{}, inflight: map[string]bool{}}
 }
 
 // Notify wakes the dispatcher: new deliveries may be due.
-func (d *Dispatcher) Notify() {
-	select {
-	case d.wake <- struct{}{}:
-	default:
-	}
-}
+func (d *Dispatcher) Notify() { d.wake.Notify() }
 
 // Run delivers until ctx ends, then waits for deliveries in flight.
 // Pending deliveries stay in the store for the next start.
@@ -182,7 +201,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case <-d.wake:
+		case <-d.wake.c:
 		}
 	}
 }

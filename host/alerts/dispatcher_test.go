@@ -143,7 +143,7 @@ func waitStatus(t *testing.T, f *fixture, status string, n int) []*host.Delivery
 func TestWebhookRetriesUntilDeliveredOnce(t *testing.T) {
 	f := setup(t)
 	rcv := newReceiver(t, "s3cret", 2)
-	if err := f.db.PutDestination(context.Background(), &host.Destination{Name: "sales", Kind: host.DestinationWebhook, URL: rcv.srv.URL, Secret: "s3cret"}); err != nil {
+	if err := f.db.CreateDestination(context.Background(), &host.Destination{Name: "sales", Kind: host.DestinationWebhook, URL: rcv.srv.URL, Secret: "s3cret"}); err != nil {
 		t.Fatal(err)
 	}
 	r := f.importLarge(t, "big-1")
@@ -180,7 +180,7 @@ func TestReevaluationDoesNotResend(t *testing.T) {
 
 func TestUnknownDestinationIsVisible(t *testing.T) {
 	f := setup(t)
-	if err := f.db.PutDestination(context.Background(), &host.Destination{Name: "ops", Kind: host.DestinationLog}); err != nil {
+	if err := f.db.CreateDestination(context.Background(), &host.Destination{Name: "ops", Kind: host.DestinationLog}); err != nil {
 		t.Fatal(err)
 	}
 	f.importLarge(t, "big-1")
@@ -194,7 +194,7 @@ func TestUnknownDestinationIsVisible(t *testing.T) {
 func TestDeadLetterAndRedeliver(t *testing.T) {
 	f := setup(t)
 	rcv := newReceiver(t, "s3cret", 1000)
-	if err := f.db.PutDestination(context.Background(), &host.Destination{Name: "sales", Kind: host.DestinationWebhook, URL: rcv.srv.URL, Secret: "s3cret"}); err != nil {
+	if err := f.db.CreateDestination(context.Background(), &host.Destination{Name: "sales", Kind: host.DestinationWebhook, URL: rcv.srv.URL, Secret: "s3cret"}); err != nil {
 		t.Fatal(err)
 	}
 	f.importLarge(t, "big-1")
@@ -242,7 +242,7 @@ func TestSlackMessage(t *testing.T) {
 		mu.Unlock()
 	}))
 	defer srv.Close()
-	if err := f.db.PutDestination(context.Background(), &host.Destination{Name: "sales", Kind: host.DestinationSlack, URL: srv.URL}); err != nil {
+	if err := f.db.CreateDestination(context.Background(), &host.Destination{Name: "sales", Kind: host.DestinationSlack, URL: srv.URL}); err != nil {
 		t.Fatal(err)
 	}
 	r := f.importLarge(t, "big-1")
@@ -272,7 +272,7 @@ func TestConcurrencyLimit(t *testing.T) {
 		time.Sleep(20 * time.Millisecond) // a slow receiver, so overlaps would show
 	}))
 	defer srv.Close()
-	if err := f.db.PutDestination(context.Background(), &host.Destination{Name: "sales", Kind: host.DestinationSlack, URL: srv.URL, MaxConcurrency: 1}); err != nil {
+	if err := f.db.CreateDestination(context.Background(), &host.Destination{Name: "sales", Kind: host.DestinationSlack, URL: srv.URL, MaxConcurrency: 1}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 6 {

@@ -106,7 +106,7 @@ func TestEmailDestination(t *testing.T) {
 	if errs := dest.Validate(); len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	if err := f.db.PutDestination(context.Background(), dest); err != nil {
+	if err := f.db.CreateDestination(context.Background(), dest); err != nil {
 		t.Fatal(err)
 	}
 	r := f.importLarge(t, "big-1")
@@ -138,7 +138,7 @@ func TestEmailOverSTARTTLSWithAuth(t *testing.T) {
 	f := setup(t)
 	dest := &host.Destination{Name: "sales", Kind: host.DestinationEmail, SMTPHost: "127.0.0.1", SMTPPort: port,
 		Username: "ordergate", Password: "s3cret", From: "ordergate@example.com", To: []string{"sales@example.com"}}
-	if err := f.db.PutDestination(context.Background(), dest); err != nil {
+	if err := f.db.CreateDestination(context.Background(), dest); err != nil {
 		t.Fatal(err)
 	}
 	f.importLarge(t, "big-1")
@@ -158,7 +158,7 @@ func TestEmailRefusesPlaintextWhenTLSIsMandatory(t *testing.T) {
 	f := setup(t)
 	dest := &host.Destination{Name: "sales", Kind: host.DestinationEmail, SMTPHost: smtpHost, SMTPPort: port,
 		From: "ordergate@example.com", To: []string{"sales@example.com"}}
-	if err := f.db.PutDestination(context.Background(), dest); err != nil {
+	if err := f.db.CreateDestination(context.Background(), dest); err != nil {
 		t.Fatal(err)
 	}
 	f.importLarge(t, "big-1")

@@ -20,19 +20,17 @@ type Ops struct {
 	store    host.AlertStore
 	settings Settings
 	log      hclog.Logger
-	notify   func()
+	wake     *Wake
 	now      func() time.Time
 }
 
-// NewOps returns the raiser; notify (may be nil) wakes the dispatcher.
-func NewOps(store host.AlertStore, settings Settings, log hclog.Logger, notify func()) *Ops {
+// NewOps returns the raiser; wake (may be nil) is the dispatcher's
+// signal, sent when an alert is queued.
+func NewOps(store host.AlertStore, settings Settings, log hclog.Logger, wake *Wake) *Ops {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	if notify == nil {
-		notify = func() {}
-	}
-	return &Ops{store: store, settings: settings, log: log.Named("ops-alerts"), notify: notify, now: func() time.Time { return time.Now().UTC() }}
+	return &Ops{store: store, settings: settings, log: log.Named("ops-alerts"), wake: wake, now: func() time.Time { return time.Now().UTC() }}
 }
 
 // Config returns the operational alert settings in force.
@@ -56,5 +54,5 @@ func (o *Ops) Raise(ctx context.Context, a host.OpsAlert) {
 		return
 	}
 	o.log.Warn("operational alert", "rule", a.Rule(), "to", to, "message", d.Alert.Message)
-	o.notify()
+	o.wake.Notify()
 }

@@ -107,7 +107,7 @@ func TestReceiverDownForADayIsDelivered(t *testing.T) {
 	start := time.Now().UTC()
 	c := &clock{now: start}
 	rcv := newOutage(t, c, start.Add(25*time.Hour))
-	if err := f.db.PutDestination(context.Background(), &host.Destination{Name: "sales", Kind: host.DestinationSlack, URL: rcv.srv.URL}); err != nil {
+	if err := f.db.CreateDestination(context.Background(), &host.Destination{Name: "sales", Kind: host.DestinationSlack, URL: rcv.srv.URL}); err != nil {
 		t.Fatal(err)
 	}
 	f.importLarge(t, "big-1")
@@ -139,7 +139,7 @@ func TestDestinationRetryPolicy(t *testing.T) {
 			c := &clock{now: start}
 			rcv := newOutage(t, c, start.Add(1000*time.Hour))
 			retry := tc.retry
-			if err := f.db.PutDestination(context.Background(), &host.Destination{Name: "sales", Kind: host.DestinationSlack, URL: rcv.srv.URL, Retry: &retry}); err != nil {
+			if err := f.db.CreateDestination(context.Background(), &host.Destination{Name: "sales", Kind: host.DestinationSlack, URL: rcv.srv.URL, Retry: &retry}); err != nil {
 				t.Fatal(err)
 			}
 			f.importLarge(t, "big-1")

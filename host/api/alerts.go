@@ -3,47 +3,12 @@ package api
 import (
 	"encoding/hex"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/host/alerts"
-	"github.com/ordergate/ordergate/sdk"
 )
-
-// DestinationRequest creates an alert destination; Secret is write-only.
-type DestinationRequest struct {
-	Name           string  `json:"name"`
-	Kind           string  `json:"kind"`
-	URL            string  `json:"url,omitempty"`
-	Secret         string  `json:"secret,omitempty"`
-	MaxConcurrency int     `json:"max_concurrency,omitempty"`
-	RatePerSecond  float64 `json:"rate_per_second,omitempty"`
-	// Retry bounds how long deliveries are retried (default 20 attempts
-	// within 72h).
-	Retry *host.RetryPolicy `json:"retry,omitempty"`
-	// Email destinations.
-	SMTPHost string   `json:"smtp_host,omitempty"`
-	SMTPPort int      `json:"smtp_port,omitempty"`
-	Username string   `json:"username,omitempty"`
-	Password string   `json:"password,omitempty"`
-	From     string   `json:"from,omitempty"`
-	To       []string `json:"to,omitempty"`
-	TLS      string   `json:"tls,omitempty"`
-}
-
-// DestinationPatch changes a destination; fields left out stay.
-type DestinationPatch struct {
-	URL            *string  `json:"url,omitempty"`
-	Secret         *string  `json:"secret,omitempty"`
-	MaxConcurrency *int     `json:"max_concurrency,omitempty"`
-	RatePerSecond  *float64 `json:"rate_per_second,omitempty"`
-	Password       *string  `json:"password,omitempty"`
-	To             []string `json:"to,omitempty"`
-	// Retry replaces the retry policy; {} returns to the defaults.
-	Retry *host.RetryPolicy `json:"retry,omitempty"`
-}
 
 // DestinationList lists destinations, secrets redacted.
 type DestinationList struct {
@@ -62,24 +27,13 @@ type RedeliverResult struct {
 }
 
 func (s *Server) createDestination(c *gin.Context) {
-	var req DestinationRequest
+	var req host.DestinationRequest
 	if err := readJSON(c, s.cfg.BodyLimit, &req); err != nil {
 		s.abort(c, err)
 		return
 	}
-	now := time.Now().UTC()
-	d := &host.Destination{Name: req.Name, Kind: req.Kind, URL: req.URL, Secret: req.Secret,
-		MaxConcurrency: req.MaxConcurrency, RatePerSecond: req.RatePerSecond, Retry: req.Retry, CreatedAt: now, UpdatedAt: now,
-		SMTPHost: req.SMTPHost, SMTPPort: req.SMTPPort, Username: req.Username, Password: req.Password, From: req.From, To: req.To, TLS: req.TLS}
-	if bad := d.Validate(); len(bad) > 0 {
-		s.abort(c, host.InvalidFields("the destination is not valid", bad))
-		return
-	}
-	if _, err := s.cfg.Alerts.Destination(c.Request.Context(), d.Name); err == nil {
-		s.abort(c, host.Errorf(host.ECONFLICT, "alert destination %s already exists", d.Name))
-		return
-	}
-	if err := s.cfg.Alerts.PutDestination(c.Request.Context(), d); err != nil {
+	d, err := s.cfg.Destinations.Create(c.Request.Context(), &req)
+	if err != nil {
 		s.abort(c, err)
 		return
 	}
@@ -88,7 +42,7 @@ func (s *Server) createDestination(c *gin.Context) {
 }
 
 func (s *Server) listDestinations(c *gin.Context) {
-	list, err := s.cfg.Alerts.Destinations(c.Request.Context())
+	list, err := s.cfg.Store.Destinations(c.Request.Context())
 	if err != nil {
 		s.abort(c, err)
 		return
@@ -101,7 +55,7 @@ func (s *Server) listDestinations(c *gin.Context) {
 }
 
 func (s *Server) getDestination(c *gin.Context) {
-	d, err := s.cfg.Alerts.Destination(c.Request.Context(), c.Param("name"))
+	d, err := s.cfg.Store.Destination(c.Request.Context(), c.Param("name"))
 	if err != nil {
 		s.abort(c, err)
 		return
@@ -110,46 +64,13 @@ func (s *Server) getDestination(c *gin.Context) {
 }
 
 func (s *Server) patchDestination(c *gin.Context) {
-	var req DestinationPatch
+	var req host.DestinationPatch
 	if err := readJSON(c, s.cfg.BodyLimit, &req); err != nil {
 		s.abort(c, err)
 		return
 	}
-	d, err := s.cfg.Alerts.Destination(c.Request.Context(), c.Param("name"))
+	d, err := s.cfg.Destinations.Update(c.Request.Context(), c.Param("name"), &req)
 	if err != nil {
-		s.abort(c, err)
-		return
-	}
-	if req.URL != nil {
-		d.URL = *req.URL
-	}
-	if req.Secret != nil && *req.Secret != sdk.RedactedValue {
-		d.Secret = *req.Secret
-	}
-	if req.Password != nil && *req.Password != sdk.RedactedValue {
-		d.Password = *req.Password
-	}
-	if req.To != nil {
-		d.To = req.To
-	}
-	if req.MaxConcurrency != nil {
-		d.MaxConcurrency = *req.MaxConcurrency
-	}
-	if req.RatePerSecond != nil {
-		d.RatePerSecond = *req.RatePerSecond
-	}
-	if req.Retry != nil {
-		d.Retry = req.Retry
-		if *req.Retry == (host.RetryPolicy{}) {
-			d.Retry = nil
-		}
-	}
-	if bad := d.Validate(); len(bad) > 0 {
-		s.abort(c, host.InvalidFields("the destination is not valid", bad))
-		return
-	}
-	d.UpdatedAt = time.Now().UTC()
-	if err := s.cfg.Alerts.PutDestination(c.Request.Context(), d); err != nil {
 		s.abort(c, err)
 		return
 	}
@@ -157,7 +78,7 @@ func (s *Server) patchDestination(c *gin.Context) {
 }
 
 func (s *Server) deleteDestination(c *gin.Context) {
-	if err := s.cfg.Alerts.DeleteDestination(c.Request.Context(), c.Param("name")); err != nil {
+	if err := s.cfg.Destinations.Delete(c.Request.Context(), c.Param("name")); err != nil {
 		s.abort(c, err)
 		return
 	}
@@ -192,7 +113,7 @@ func (s *Server) listAlerts(c *gin.Context) {
 	q := queryOf(c)
 	f := deliveryFilter(q)
 	f.After, f.Limit = q.str("cursor"), q.int("limit")
-	list, next, err := s.cfg.Alerts.ListDeliveries(c.Request.Context(), f)
+	list, next, err := s.cfg.Store.ListDeliveries(c.Request.Context(), f)
 	if err != nil {
 		s.abort(c, err)
 		return
@@ -204,7 +125,7 @@ func (s *Server) listAlerts(c *gin.Context) {
 }
 
 func (s *Server) redeliverAlerts(c *gin.Context) {
-	n, err := alerts.RedeliverMatching(c.Request.Context(), s.cfg.Alerts, deliveryFilter(queryOf(c)))
+	n, err := alerts.RedeliverMatching(c.Request.Context(), s.cfg.Store, deliveryFilter(queryOf(c)))
 	if err != nil {
 		s.abort(c, err)
 		return
@@ -216,22 +137,16 @@ func (s *Server) redeliverAlerts(c *gin.Context) {
 }
 
 func (s *Server) testDestination(c *gin.Context) {
-	d, err := s.cfg.Alerts.Destination(c.Request.Context(), c.Param("name"))
+	res, err := s.cfg.Destinations.Test(c.Request.Context(), c.Param("name"))
 	if err != nil {
 		s.abort(c, err)
 		return
 	}
-	// Sending needs no running dispatcher: a host that runs none still
-	// tests with the default settings.
-	sender := s.cfg.Dispatcher
-	if sender == nil {
-		sender = alerts.New(s.cfg.Alerts, s.log, alerts.Config{})
-	}
-	respond(c, http.StatusOK, sender.SendTest(c.Request.Context(), d))
+	respond(c, http.StatusOK, res)
 }
 
 func (s *Server) getAlert(c *gin.Context) {
-	d, err := s.cfg.Alerts.Delivery(c.Request.Context(), c.Param("id"))
+	d, err := s.cfg.Store.Delivery(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		s.abort(c, err)
 		return
@@ -240,14 +155,14 @@ func (s *Server) getAlert(c *gin.Context) {
 }
 
 func (s *Server) redeliverAlert(c *gin.Context) {
-	if err := alerts.Redeliver(c.Request.Context(), s.cfg.Alerts, c.Param("id")); err != nil {
+	if err := alerts.Redeliver(c.Request.Context(), s.cfg.Store, c.Param("id")); err != nil {
 		s.abort(c, err)
 		return
 	}
 	if s.cfg.Dispatcher != nil {
 		s.cfg.Dispatcher.Notify()
 	}
-	d, err := s.cfg.Alerts.Delivery(c.Request.Context(), c.Param("id"))
+	d, err := s.cfg.Store.Delivery(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		s.abort(c, err)
 		return

@@ -15,12 +15,10 @@ import (
 
 	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/host/api"
+	"github.com/ordergate/ordergate/host/app"
 	"github.com/ordergate/ordergate/host/bolt"
-	"github.com/ordergate/ordergate/host/connectors"
 	"github.com/ordergate/ordergate/host/importer"
 	"github.com/ordergate/ordergate/host/internal/e2e"
-	"github.com/ordergate/ordergate/host/keys"
-	"github.com/ordergate/ordergate/host/orders"
 	"github.com/ordergate/ordergate/host/policy"
 )
 
@@ -41,34 +39,29 @@ func newTestHost(t testing.TB, policies string) *testHost {
 	return newTestHostWith(t, policies, time.Second)
 }
 
-// newTestHostWith is newTestHost with an evaluation budget.
+// newTestHostWith is newTestHost with an evaluation budget: a host built
+// by the composition root, as serve builds one, on a store of its own.
 func newTestHostWith(t testing.TB, policies string, evalTimeout time.Duration) *testHost {
 	t.Helper()
 	db := e2e.OpenStore(t)
-	engine := policy.NewEngine(policies, nil, evalTimeout)
-	if _, err := engine.Reload(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	manager, err := connectors.New(t.TempDir(), nil, nil)
+	a, err := app.New(context.Background(), app.Config{
+		Store: db, Backup: db.Backup, Policies: policies, EvalTimeout: evalTimeout, Plugins: t.TempDir(), Version: "test",
+		API:      api.Config{BodyLimit: 64 << 10, BatchBodyLimit: 4 << 20},
+		Importer: importer.Config{Tick: 50 * time.Millisecond},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	service := orders.NewService(db, engine, nil)
-	imports := importer.New(db, manager, service, nil, importer.Config{Tick: 50 * time.Millisecond})
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); imports.Run(ctx) }()
-	srv := api.New(api.Config{
-		Orders: service, Store: db, Channels: db, Keys: db, Catalog: db, Runs: db, Alerts: db, Connectors: manager, Importer: imports, Engine: engine,
-		Backup: db.Backup, BodyLimit: 64 << 10, BatchBodyLimit: 4 << 20, Version: "test",
-	})
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() { stop(); <-done; manager.Close(); ts.Close() })
-	_, admin, err := keys.Create(context.Background(), db, db, host.RoleAdmin, "", "test admin")
+	go func() { defer close(done); a.Run(ctx) }()
+	ts := httptest.NewServer(a.Handler())
+	t.Cleanup(func() { stop(); <-done; a.Close(); ts.Close() })
+	_, admin, err := a.Keys.Create(host.WithActor(context.Background(), host.System), host.RoleAdmin, "", "test admin")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testHost{t: t, url: ts.URL, db: db, engine: engine, admin: admin}
+	return &testHost{t: t, url: ts.URL, db: db, engine: a.Engine, admin: admin}
 }
 
 // copyPolicies copies the shipped policies into a temp dir a test may edit.

@@ -26,7 +26,7 @@ func (s *Server) authenticate(role string) gin.HandlerFunc {
 			s.abort(c, host.Errorf(host.EUNAUTHORIZED, "send an API key as \"Authorization: Bearer <key>\""))
 			return
 		}
-		key, err := s.cfg.Keys.KeyByHash(c.Request.Context(), host.HashKey(strings.TrimSpace(secret)))
+		key, err := s.cfg.Store.KeyByHash(c.Request.Context(), host.HashKey(strings.TrimSpace(secret)))
 		if err != nil {
 			s.abort(c, err)
 			return
@@ -48,6 +48,8 @@ func (s *Server) authenticate(role string) gin.HandlerFunc {
 			return
 		}
 		c.Set(ctxKey, key)
+		// The services check the actor of what they do.
+		c.Request = c.Request.WithContext(host.WithActor(c.Request.Context(), key))
 		c.Next()
 	}
 }

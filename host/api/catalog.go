@@ -10,43 +10,15 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ordergate/ordergate/host"
-	"github.com/ordergate/ordergate/host/orders"
+	"github.com/ordergate/ordergate/host/catalog"
 	"github.com/ordergate/ordergate/host/stockfile"
 	"github.com/ordergate/ordergate/sdk"
 )
-
-// MaxCatalogItems bounds one catalog request.
-const MaxCatalogItems = 10_000
-
-// CatalogRequest creates or replaces catalog items.
-type CatalogRequest struct {
-	Items []CatalogItemRequest `json:"items"`
-}
-
-// CatalogItemRequest is one catalog item; Managed defaults to true.
-type CatalogItemRequest struct {
-	SKU     string `json:"sku"`
-	Title   string `json:"title,omitempty"`
-	Managed *bool  `json:"managed,omitempty"`
-}
 
 // CatalogList is a page of catalog items.
 type CatalogList struct {
 	Items      []*host.CatalogItem `json:"items"`
 	NextCursor string              `json:"next_cursor,omitempty"`
-}
-
-// SourceRequest creates a source; Enabled defaults to true.
-type SourceRequest struct {
-	ID      string `json:"id"`
-	Name    string `json:"name"`
-	Enabled *bool  `json:"enabled,omitempty"`
-}
-
-// SourcePatch changes a source; fields left out stay as they are.
-type SourcePatch struct {
-	Name    *string `json:"name,omitempty"`
-	Enabled *bool   `json:"enabled,omitempty"`
 }
 
 // SourceList lists sources.
@@ -61,33 +33,12 @@ type InventoryJSON struct {
 
 // InventoryResponse reports an applied upload and the re-evaluation of
 // the held orders it touched.
-type InventoryResponse struct {
-	Mode         host.InventoryMode `json:"mode"`
-	Rows         int                `json:"rows"`
-	Changed      int                `json:"changed"`
-	Reevaluation orders.Summary     `json:"reevaluation"`
-}
+type InventoryResponse catalog.InventoryResult
 
 // InventoryList is a page of stock levels.
 type InventoryList struct {
 	Levels     []host.StockLevel `json:"levels"`
 	NextCursor string            `json:"next_cursor,omitempty"`
-}
-
-// RoutingGroupRequest creates or replaces a routing group. Each source is
-// enabled unless it says otherwise.
-type RoutingGroupRequest struct {
-	ID       string               `json:"id,omitempty"`
-	Name     string               `json:"name"`
-	Sources  []GroupSourceRequest `json:"sources"`
-	Channels []string             `json:"channels,omitempty"`
-	Default  bool                 `json:"default,omitempty"`
-}
-
-// GroupSourceRequest is one source of a routing group.
-type GroupSourceRequest struct {
-	SourceID string `json:"source_id"`
-	Enabled  *bool  `json:"enabled,omitempty"`
 }
 
 // RoutingGroupList lists routing groups.
@@ -101,20 +52,6 @@ type ShippingMappingsRequest struct {
 	Methods map[string]string `json:"methods"`
 }
 
-// SettingsPatch changes settings; fields left out stay as they are.
-type SettingsPatch struct {
-	DuplicateProtection *struct {
-		Enabled *bool   `json:"enabled,omitempty"`
-		Window  *string `json:"window,omitempty"`
-	} `json:"duplicate_protection,omitempty"`
-	ReevaluateOnInventoryChange *bool `json:"reevaluate_on_inventory_change,omitempty"`
-	OpsAlerts                   *struct {
-		To              *string `json:"to,omitempty"`
-		ChannelFailures *int    `json:"channel_failures,omitempty"`
-		ChannelSilence  *string `json:"channel_silence,omitempty"`
-	} `json:"ops_alerts,omitempty"`
-}
-
 // EditRequest is an operator's edit of an order, with a note for the
 // timeline.
 type EditRequest struct {
@@ -123,34 +60,13 @@ type EditRequest struct {
 }
 
 func (s *Server) putCatalog(c *gin.Context) {
-	var req CatalogRequest
+	var req host.CatalogRequest
 	if err := readJSON(c, s.cfg.BatchBodyLimit, &req); err != nil {
 		s.abort(c, err)
 		return
 	}
-	var bad []sdk.FieldError
-	switch {
-	case len(req.Items) == 0:
-		bad = append(bad, sdk.FieldError{Field: "items", Detail: "is required"})
-	case len(req.Items) > MaxCatalogItems:
-		bad = append(bad, sdk.FieldError{Field: "items", Detail: fmt.Sprintf("has %d items; at most %d are accepted", len(req.Items), MaxCatalogItems)})
-	}
-	items := make([]*host.CatalogItem, len(req.Items))
-	seen := map[string]int{}
-	for i, it := range req.Items {
-		items[i] = &host.CatalogItem{SKU: it.SKU, Title: it.Title, Managed: it.Managed == nil || *it.Managed}
-		prefix := fmt.Sprintf("items[%d].", i)
-		bad = append(bad, items[i].Validate(prefix)...)
-		if j, dup := seen[it.SKU]; dup {
-			bad = append(bad, sdk.FieldError{Field: prefix + "sku", Detail: fmt.Sprintf("%q is also items[%d]", it.SKU, j)})
-		}
-		seen[it.SKU] = i
-	}
-	if len(bad) > 0 {
-		s.abort(c, host.InvalidFields("the catalog items are not valid; nothing was stored", bad))
-		return
-	}
-	if err := s.cfg.Catalog.PutCatalogItems(c.Request.Context(), items); err != nil {
+	items, err := s.cfg.Catalog.PutItems(c.Request.Context(), &req)
+	if err != nil {
 		s.abort(c, err)
 		return
 	}
@@ -159,7 +75,7 @@ func (s *Server) putCatalog(c *gin.Context) {
 
 func (s *Server) listCatalog(c *gin.Context) {
 	q := queryOf(c)
-	items, next, err := s.cfg.Catalog.CatalogItems(c.Request.Context(), q.str("cursor"), q.int("limit"))
+	items, next, err := s.cfg.Store.CatalogItems(c.Request.Context(), q.str("cursor"), q.int("limit"))
 	if err != nil {
 		s.abort(c, err)
 		return
@@ -171,7 +87,7 @@ func (s *Server) listCatalog(c *gin.Context) {
 }
 
 func (s *Server) getCatalogItem(c *gin.Context) {
-	it, err := s.cfg.Catalog.CatalogItem(c.Request.Context(), c.Param("sku"))
+	it, err := s.cfg.Store.CatalogItem(c.Request.Context(), c.Param("sku"))
 	if err != nil {
 		s.abort(c, err)
 		return
@@ -180,7 +96,7 @@ func (s *Server) getCatalogItem(c *gin.Context) {
 }
 
 func (s *Server) deleteCatalogItem(c *gin.Context) {
-	if err := s.cfg.Catalog.DeleteCatalogItem(c.Request.Context(), c.Param("sku")); err != nil {
+	if err := s.cfg.Catalog.DeleteItem(c.Request.Context(), c.Param("sku")); err != nil {
 		s.abort(c, err)
 		return
 	}
@@ -188,31 +104,22 @@ func (s *Server) deleteCatalogItem(c *gin.Context) {
 }
 
 func (s *Server) createSource(c *gin.Context) {
-	var req SourceRequest
+	var req host.SourceRequest
 	if err := readJSON(c, s.cfg.BodyLimit, &req); err != nil {
 		s.abort(c, err)
 		return
 	}
-	src := &host.Source{ID: req.ID, Name: req.Name, Enabled: req.Enabled == nil || *req.Enabled}
-	if bad := src.Validate(); len(bad) > 0 {
-		s.abort(c, host.InvalidFields("the source is not valid", bad))
-		return
-	}
-	if _, err := s.cfg.Catalog.Source(c.Request.Context(), src.ID); err == nil {
-		s.abort(c, host.Errorf(host.ECONFLICT, "source %s already exists", src.ID))
-		return
-	}
-	stored, err := s.cfg.Catalog.PutSource(c.Request.Context(), src)
+	src, err := s.cfg.Catalog.CreateSource(c.Request.Context(), &req)
 	if err != nil {
 		s.abort(c, err)
 		return
 	}
-	c.Header("Location", "/api/v1/sources/"+stored.ID)
-	respond(c, http.StatusCreated, stored)
+	c.Header("Location", "/api/v1/sources/"+src.ID)
+	respond(c, http.StatusCreated, src)
 }
 
 func (s *Server) listSources(c *gin.Context) {
-	list, err := s.cfg.Catalog.Sources(c.Request.Context())
+	list, err := s.cfg.Store.Sources(c.Request.Context())
 	if err != nil {
 		s.abort(c, err)
 		return
@@ -224,7 +131,7 @@ func (s *Server) listSources(c *gin.Context) {
 }
 
 func (s *Server) getSource(c *gin.Context) {
-	src, err := s.cfg.Catalog.Source(c.Request.Context(), c.Param("id"))
+	src, err := s.cfg.Store.Source(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		s.abort(c, err)
 		return
@@ -233,27 +140,13 @@ func (s *Server) getSource(c *gin.Context) {
 }
 
 func (s *Server) patchSource(c *gin.Context) {
-	var req SourcePatch
+	var req host.SourcePatch
 	if err := readJSON(c, s.cfg.BodyLimit, &req); err != nil {
 		s.abort(c, err)
 		return
 	}
-	src, err := s.cfg.Catalog.Source(c.Request.Context(), c.Param("id"))
+	src, err := s.cfg.Catalog.UpdateSource(c.Request.Context(), c.Param("id"), &req)
 	if err != nil {
-		s.abort(c, err)
-		return
-	}
-	if req.Name != nil {
-		src.Name = *req.Name
-	}
-	if req.Enabled != nil {
-		src.Enabled = *req.Enabled
-	}
-	if bad := src.Validate(); len(bad) > 0 {
-		s.abort(c, host.InvalidFields("the source is not valid", bad))
-		return
-	}
-	if src, err = s.cfg.Catalog.PutSource(c.Request.Context(), src); err != nil {
 		s.abort(c, err)
 		return
 	}
@@ -295,12 +188,7 @@ func (s *Server) uploadInventory(c *gin.Context) {
 		s.abort(c, err)
 		return
 	}
-	resp := InventoryResponse{Mode: mode, Rows: res.Rows, Changed: res.Changed}
-	// The stock is committed; the re-evaluation is best effort on top.
-	if resp.Reevaluation, err = s.cfg.Orders.InventoryChanged(c.Request.Context(), res.SKUs); err != nil {
-		s.log.Warn("re-evaluating held orders after an inventory upload", "error", err)
-	}
-	respond(c, http.StatusOK, resp)
+	respond(c, http.StatusOK, InventoryResponse(res))
 }
 
 func (s *Server) listInventory(c *gin.Context) {
@@ -310,7 +198,7 @@ func (s *Server) listInventory(c *gin.Context) {
 		s.abort(c, host.InvalidFields("invalid query parameters", []sdk.FieldError{{Field: "source_id", Detail: "give source_id or sku"}}))
 		return
 	}
-	levels, next, err := s.cfg.Catalog.Inventory(c.Request.Context(), source, sku, q.str("cursor"), q.int("limit"))
+	levels, next, err := s.cfg.Store.Inventory(c.Request.Context(), source, sku, q.str("cursor"), q.int("limit"))
 	if err != nil {
 		s.abort(c, err)
 		return
@@ -321,43 +209,13 @@ func (s *Server) listInventory(c *gin.Context) {
 	respond(c, http.StatusOK, InventoryList{Levels: levels, NextCursor: next})
 }
 
-func (s *Server) routingGroupOf(c *gin.Context, id string) (*host.RoutingGroup, bool) {
-	var req RoutingGroupRequest
+func (s *Server) createRoutingGroup(c *gin.Context) {
+	var req host.RoutingGroupRequest
 	if err := readJSON(c, s.cfg.BodyLimit, &req); err != nil {
 		s.abort(c, err)
-		return nil, false
-	}
-	if req.ID != "" && id != "" && req.ID != id {
-		s.abort(c, host.InvalidFields("the routing group is not valid", []sdk.FieldError{{Field: "id", Detail: fmt.Sprintf("is %q but the path names %q", req.ID, id)}}))
-		return nil, false
-	}
-	if id == "" {
-		id = req.ID
-	}
-	g := &host.RoutingGroup{ID: id, Name: req.Name, Channels: req.Channels, Default: req.Default, Sources: make([]host.GroupSource, len(req.Sources))}
-	if g.Channels == nil {
-		g.Channels = []string{}
-	}
-	for i, gs := range req.Sources {
-		g.Sources[i] = host.GroupSource{SourceID: gs.SourceID, Enabled: gs.Enabled == nil || *gs.Enabled}
-	}
-	if bad := g.Validate(); len(bad) > 0 {
-		s.abort(c, host.InvalidFields("the routing group is not valid", bad))
-		return nil, false
-	}
-	return g, true
-}
-
-func (s *Server) createRoutingGroup(c *gin.Context) {
-	g, ok := s.routingGroupOf(c, "")
-	if !ok {
 		return
 	}
-	if _, err := s.cfg.Catalog.RoutingGroup(c.Request.Context(), g.ID); err == nil {
-		s.abort(c, host.Errorf(host.ECONFLICT, "routing group %s already exists", g.ID))
-		return
-	}
-	g, err := s.cfg.Catalog.PutRoutingGroup(c.Request.Context(), g)
+	g, err := s.cfg.Catalog.CreateRoutingGroup(c.Request.Context(), &req)
 	if err != nil {
 		s.abort(c, err)
 		return
@@ -367,15 +225,26 @@ func (s *Server) createRoutingGroup(c *gin.Context) {
 }
 
 func (s *Server) putRoutingGroup(c *gin.Context) {
-	g, ok := s.routingGroupOf(c, c.Param("id"))
-	if !ok {
-		return
-	}
-	if _, err := s.cfg.Catalog.RoutingGroup(c.Request.Context(), g.ID); err != nil {
+	var req host.RoutingGroupRequest
+	if err := readJSON(c, s.cfg.BodyLimit, &req); err != nil {
 		s.abort(c, err)
 		return
 	}
-	g, err := s.cfg.Catalog.PutRoutingGroup(c.Request.Context(), g)
+	g, err := s.cfg.Catalog.ReplaceRoutingGroup(c.Request.Context(), c.Param("id"), &req)
+	if err != nil {
+		s.abort(c, err)
+		return
+	}
+	respond(c, http.StatusOK, g)
+}
+
+func (s *Server) patchRoutingGroup(c *gin.Context) {
+	var req host.RoutingGroupPatch
+	if err := readJSON(c, s.cfg.BodyLimit, &req); err != nil {
+		s.abort(c, err)
+		return
+	}
+	g, err := s.cfg.Catalog.UpdateRoutingGroup(c.Request.Context(), c.Param("id"), &req)
 	if err != nil {
 		s.abort(c, err)
 		return
@@ -384,7 +253,7 @@ func (s *Server) putRoutingGroup(c *gin.Context) {
 }
 
 func (s *Server) listRoutingGroups(c *gin.Context) {
-	list, err := s.cfg.Catalog.RoutingGroups(c.Request.Context())
+	list, err := s.cfg.Store.RoutingGroups(c.Request.Context())
 	if err != nil {
 		s.abort(c, err)
 		return
@@ -396,7 +265,7 @@ func (s *Server) listRoutingGroups(c *gin.Context) {
 }
 
 func (s *Server) getRoutingGroup(c *gin.Context) {
-	g, err := s.cfg.Catalog.RoutingGroup(c.Request.Context(), c.Param("id"))
+	g, err := s.cfg.Store.RoutingGroup(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		s.abort(c, err)
 		return
@@ -413,7 +282,7 @@ func (s *Server) deleteRoutingGroup(c *gin.Context) {
 }
 
 func (s *Server) getShippingMappings(c *gin.Context) {
-	m, err := s.cfg.Catalog.ShippingMappings(c.Request.Context(), c.Param("id"))
+	m, err := s.cfg.Store.ShippingMappings(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		s.abort(c, err)
 		return
@@ -427,16 +296,7 @@ func (s *Server) putShippingMappings(c *gin.Context) {
 		s.abort(c, err)
 		return
 	}
-	if req.Methods == nil {
-		s.abort(c, host.InvalidFields("the shipping mappings are not valid", []sdk.FieldError{{Field: "methods", Detail: "is required (an empty object removes every mapping)"}}))
-		return
-	}
-	m := &host.ShippingMappings{ChannelID: c.Param("id"), Methods: req.Methods}
-	if bad := m.Validate(); len(bad) > 0 {
-		s.abort(c, host.InvalidFields("the shipping mappings are not valid", bad))
-		return
-	}
-	m, err := s.cfg.Catalog.PutShippingMappings(c.Request.Context(), m)
+	m, err := s.cfg.Catalog.PutShippingMappings(c.Request.Context(), c.Param("id"), req.Methods)
 	if err != nil {
 		s.abort(c, err)
 		return
@@ -445,7 +305,7 @@ func (s *Server) putShippingMappings(c *gin.Context) {
 }
 
 func (s *Server) getSettings(c *gin.Context) {
-	st, err := s.cfg.Catalog.Settings(c.Request.Context())
+	st, err := s.cfg.Store.Settings(c.Request.Context())
 	if err != nil {
 		s.abort(c, err)
 		return
@@ -454,43 +314,13 @@ func (s *Server) getSettings(c *gin.Context) {
 }
 
 func (s *Server) patchSettings(c *gin.Context) {
-	var req SettingsPatch
+	var req host.SettingsPatch
 	if err := readJSON(c, s.cfg.BodyLimit, &req); err != nil {
 		s.abort(c, err)
 		return
 	}
-	st, err := s.cfg.Catalog.Settings(c.Request.Context())
+	st, err := s.cfg.Catalog.UpdateSettings(c.Request.Context(), &req)
 	if err != nil {
-		s.abort(c, err)
-		return
-	}
-	if dp := req.DuplicateProtection; dp != nil {
-		if dp.Enabled != nil {
-			st.DuplicateProtection.Enabled = *dp.Enabled
-		}
-		if dp.Window != nil {
-			st.DuplicateProtection.Window = *dp.Window
-		}
-	}
-	if req.ReevaluateOnInventoryChange != nil {
-		st.ReevaluateOnInventoryChange = *req.ReevaluateOnInventoryChange
-	}
-	if o := req.OpsAlerts; o != nil {
-		if o.To != nil {
-			st.OpsAlerts.To = *o.To
-		}
-		if o.ChannelFailures != nil {
-			st.OpsAlerts.ChannelFailures = *o.ChannelFailures
-		}
-		if o.ChannelSilence != nil {
-			st.OpsAlerts.ChannelSilence = *o.ChannelSilence
-		}
-	}
-	if bad := st.Validate(); len(bad) > 0 {
-		s.abort(c, host.InvalidFields("the settings are not valid", bad))
-		return
-	}
-	if st, err = s.cfg.Catalog.PutSettings(c.Request.Context(), st); err != nil {
 		s.abort(c, err)
 		return
 	}

@@ -3,15 +3,14 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/ordergate/ordergate/host"
+	"github.com/ordergate/ordergate/host/channels"
 	"github.com/ordergate/ordergate/sdk"
 )
 
@@ -19,31 +18,7 @@ import (
 // real one.
 type Connectors interface {
 	Installed() ([]string, error)
-	Connector(ctx context.Context, name string) (*sdk.Client, sdk.Description, error)
-}
-
-// ChannelRequest creates a channel.
-type ChannelRequest struct {
-	ID   string `json:"id"`
-	Name string `json:"name,omitempty"`
-	// Kind is b2b (orders posted to the API) or b2c (imported by a connector).
-	Kind string `json:"kind"`
-	// Connector, Config, PollInterval and Enabled are for b2c channels.
-	Connector    string     `json:"connector,omitempty"`
-	Config       sdk.Config `json:"config,omitempty"`
-	PollInterval string     `json:"poll_interval,omitempty"`
-	// Enabled defaults to true for a channel with a connector.
-	Enabled *bool `json:"enabled,omitempty"`
-}
-
-// ChannelPatch changes a channel; fields left out stay. A secret config
-// value given as "(secret)" keeps the stored one.
-type ChannelPatch struct {
-	Name         *string    `json:"name,omitempty"`
-	Connector    *string    `json:"connector,omitempty"`
-	Config       sdk.Config `json:"config,omitempty"`
-	PollInterval *string    `json:"poll_interval,omitempty"`
-	Enabled      *bool      `json:"enabled,omitempty"`
+	Describe(ctx context.Context, name string) (sdk.Description, error)
 }
 
 // ChannelView is a channel as the API shows it: secrets redacted, with
@@ -97,98 +72,15 @@ type ConnectorList struct {
 	Connectors []ConnectorInfo `json:"connectors"`
 }
 
-// checkConnector checks a b2c channel's connector and configuration
-// against the connector's description and records its secret fields.
-func (s *Server) checkConnector(ctx context.Context, ch *host.Channel) error {
-	if ch.Connector == "" {
-		if ch.Kind == host.ChannelB2C && (len(ch.Config) > 0 || ch.Enabled) {
-			return host.InvalidFields("the channel is not valid", []sdk.FieldError{{Field: "connector", Detail: "is required for a b2c channel that is imported"}})
-		}
-		return nil
-	}
-	if ch.Kind != host.ChannelB2C {
-		return host.InvalidFields("the channel is not valid", []sdk.FieldError{{Field: "connector", Detail: "only b2c channels have a connector"}})
-	}
-	if s.cfg.Connectors == nil {
-		return host.Errorf(host.EUNAVAILABLE, "this host runs no connectors")
-	}
-	_, desc, err := s.cfg.Connectors.Connector(ctx, ch.Connector)
-	if err != nil {
-		var he *host.Error
-		if errors.As(err, &he) && (he.Code == host.EINVALID || he.Code == host.EFORBIDDEN) {
-			return &host.Error{Code: host.EINVALID, Message: "the connector cannot be used", Fields: []sdk.FieldError{{Field: "connector", Detail: he.Message}}}
-		}
-		return err
-	}
-	if _, err := desc.Check(ch.Config); err != nil {
-		var se *sdk.Error
-		if errors.As(err, &se) {
-			return host.InvalidFields(fmt.Sprintf("the configuration does not suit connector %s %s", desc.Name, desc.Version), configFields(se.Fields))
-		}
-		return err
-	}
-	ch.SecretFields = nil
-	for _, f := range desc.Config {
-		if f.Secret {
-			ch.SecretFields = append(ch.SecretFields, f.Name)
-		}
-	}
-	return nil
-}
-
-func checkInterval(v string) []sdk.FieldError {
-	if v == "" {
-		return nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < host.MinPollInterval || d > host.MaxPollInterval {
-		return []sdk.FieldError{{Field: "poll_interval", Detail: "must be a duration from 1s to 24h, such as \"5m\""}}
-	}
-	return nil
-}
-
 func (s *Server) createChannel(c *gin.Context) {
-	var req ChannelRequest
+	var req host.ChannelRequest
 	if err := readJSON(c, s.cfg.BodyLimit, &req); err != nil {
 		s.abort(c, err)
 		return
 	}
-	var bad []sdk.FieldError
-	if !host.ValidChannelID(req.ID) {
-		bad = append(bad, sdk.FieldError{Field: "id", Detail: "must be 1-64 lower-case letters, digits, '_' or '-'"})
-	}
-	if req.Kind != host.ChannelB2B && req.Kind != host.ChannelB2C {
-		bad = append(bad, sdk.FieldError{Field: "kind", Detail: "must be b2b or b2c"})
-	}
-	if len(req.Name) > 200 {
-		bad = append(bad, sdk.FieldError{Field: "name", Detail: "must be at most 200 characters"})
-	}
-	bad = append(bad, checkInterval(req.PollInterval)...)
-	if len(bad) > 0 {
-		s.abort(c, host.InvalidFields("the channel is not valid", bad))
-		return
-	}
-	if req.Name == "" {
-		req.Name = req.ID
-	}
-	now := time.Now().UTC()
-	want := &host.Channel{ID: req.ID, Name: req.Name, Kind: req.Kind, Connector: req.Connector, Config: req.Config,
-		PollInterval: req.PollInterval, Enabled: req.Connector != "" && (req.Enabled == nil || *req.Enabled), CreatedAt: now, UpdatedAt: now}
-	if _, err := s.cfg.Channels.Channel(c.Request.Context(), req.ID); err == nil {
-		s.abort(c, host.Errorf(host.ECONFLICT, "channel %s already exists", req.ID))
-		return
-	}
-	if err := s.checkConnector(c.Request.Context(), want); err != nil {
-		s.abort(c, err)
-		return
-	}
-	ch, err := s.cfg.Channels.EnsureChannel(c.Request.Context(), want)
+	ch, err := s.cfg.Channels.Create(c.Request.Context(), &req)
 	if err != nil {
 		s.abort(c, err)
-		return
-	}
-	if ch != want {
-		s.abort(c, host.Errorf(host.ECONFLICT, "channel %s already exists", req.ID))
 		return
 	}
 	c.Header("Location", "/api/v1/channels/"+ch.ID)
@@ -196,86 +88,25 @@ func (s *Server) createChannel(c *gin.Context) {
 }
 
 func (s *Server) patchChannel(c *gin.Context) {
-	var req ChannelPatch
+	var req host.ChannelPatch
 	if err := readJSON(c, s.cfg.BodyLimit, &req); err != nil {
 		s.abort(c, err)
 		return
 	}
-	ch, err := s.cfg.Channels.Channel(c.Request.Context(), c.Param("id"))
+	ch, err := s.cfg.Channels.Update(c.Request.Context(), c.Param("id"), &req)
 	if err != nil {
 		s.abort(c, err)
 		return
-	}
-	var bad []sdk.FieldError
-	if req.Name != nil {
-		if *req.Name == "" || len(*req.Name) > 200 {
-			bad = append(bad, sdk.FieldError{Field: "name", Detail: "must be 1-200 characters"})
-		}
-		ch.Name = *req.Name
-	}
-	if req.PollInterval != nil {
-		bad = append(bad, checkInterval(*req.PollInterval)...)
-		ch.PollInterval = *req.PollInterval
-	}
-	if len(bad) > 0 {
-		s.abort(c, host.InvalidFields("the change is not valid", bad))
-		return
-	}
-	if req.Connector != nil {
-		ch.Connector = *req.Connector
-	}
-	if req.Config != nil {
-		// "(secret)" stands for the stored secret, so a client can send
-		// back what it read.
-		for name, v := range req.Config {
-			if v == sdk.RedactedValue && slices.Contains(ch.SecretFields, name) {
-				req.Config[name] = ch.Config[name]
-			}
-		}
-		ch.Config = req.Config
-	}
-	if req.Enabled != nil {
-		ch.Enabled = *req.Enabled
-	}
-	if err := s.checkConnector(c.Request.Context(), ch); err != nil {
-		s.abort(c, err)
-		return
-	}
-	ch.UpdatedAt = time.Now().UTC()
-	if err := s.cfg.Channels.PutChannel(c.Request.Context(), ch); err != nil {
-		s.abort(c, err)
-		return
-	}
-	if s.cfg.Importer != nil {
-		s.cfg.Importer.Reschedule(ch.ID)
 	}
 	respond(c, http.StatusOK, s.channelView(c.Request.Context(), ch))
 }
 
 func (s *Server) deleteChannel(c *gin.Context) {
-	id := c.Param("id")
-	if s.cfg.Importer != nil && s.cfg.Importer.Running(id) != nil {
-		s.abort(c, host.Errorf(host.ECONFLICT, "channel %s is importing; disable it and wait for the import to end", id))
-		return
-	}
-	if err := s.cfg.Channels.DeleteChannel(c.Request.Context(), id); err != nil {
+	if err := s.cfg.Channels.Delete(c.Request.Context(), c.Param("id")); err != nil {
 		s.abort(c, err)
 		return
 	}
-	if s.cfg.Importer != nil {
-		s.cfg.Importer.Reschedule(id)
-	}
 	c.Status(http.StatusNoContent)
-}
-
-// configFields names a connector's configuration errors as the channel's
-// fields ("config.page_size"), the same wherever the API shows them.
-func configFields(fields []sdk.FieldError) []sdk.FieldError {
-	out := make([]sdk.FieldError, len(fields))
-	for i, f := range fields {
-		out[i] = sdk.FieldError{Field: "config." + strings.TrimPrefix(f.Field, "config."), Detail: f.Detail}
-	}
-	return out
 }
 
 // channelView redacts a channel's secrets and adds its import state. A
@@ -298,7 +129,7 @@ func (s *Server) channelView(ctx context.Context, ch *host.Channel) ChannelView 
 	if ch.Enabled && !next.IsZero() {
 		st.NextRunAt = &next
 	}
-	if runs, err := s.cfg.Runs.Runs(ctx, ch.ID, 2); err == nil {
+	if runs, err := s.cfg.Store.Runs(ctx, ch.ID, 2); err == nil {
 		for _, r := range runs {
 			if r.Status != host.RunRunning {
 				st.LastRun = r
@@ -306,7 +137,7 @@ func (s *Server) channelView(ctx context.Context, ch *host.Channel) ChannelView 
 			}
 		}
 	}
-	if cur, err := s.cfg.Runs.Cursor(ctx, ch.ID); err == nil {
+	if cur, err := s.cfg.Store.Cursor(ctx, ch.ID); err == nil {
 		st.SavedCursorPresent = cur != ""
 	}
 	v.Imports = st
@@ -314,7 +145,7 @@ func (s *Server) channelView(ctx context.Context, ch *host.Channel) ChannelView 
 }
 
 func (s *Server) listChannels(c *gin.Context) {
-	list, err := s.cfg.Channels.Channels(c.Request.Context())
+	list, err := s.cfg.Store.Channels(c.Request.Context())
 	if err != nil {
 		s.abort(c, err)
 		return
@@ -327,7 +158,7 @@ func (s *Server) listChannels(c *gin.Context) {
 }
 
 func (s *Server) getChannel(c *gin.Context) {
-	ch, err := s.cfg.Channels.Channel(c.Request.Context(), c.Param("id"))
+	ch, err := s.cfg.Store.Channel(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		s.abort(c, err)
 		return
@@ -341,7 +172,7 @@ func (s *Server) importerOf(c *gin.Context) (*host.Channel, bool) {
 		s.abort(c, host.Errorf(host.EUNAVAILABLE, "this host runs no connectors"))
 		return nil, false
 	}
-	ch, err := s.cfg.Channels.Channel(c.Request.Context(), c.Param("id"))
+	ch, err := s.cfg.Store.Channel(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		s.abort(c, err)
 		return nil, false
@@ -363,7 +194,7 @@ func (s *Server) testChannel(c *gin.Context) {
 		res := ConnectionTest{Kind: string(sdk.KindOf(err)), Error: err.Error()}
 		var se *sdk.Error
 		if errors.As(err, &se) {
-			res.Error, res.Fields = se.Message, configFields(se.Fields)
+			res.Error, res.Fields = se.Message, channels.ConfigFields(se.Fields)
 		} else if code := host.ErrorCode(err); code != host.EINTERNAL {
 			res.Kind = code
 		}
@@ -388,11 +219,11 @@ func (s *Server) importChannel(c *gin.Context) {
 }
 
 func (s *Server) listRuns(c *gin.Context) {
-	if _, err := s.cfg.Channels.Channel(c.Request.Context(), c.Param("id")); err != nil {
+	if _, err := s.cfg.Store.Channel(c.Request.Context(), c.Param("id")); err != nil {
 		s.abort(c, err)
 		return
 	}
-	runs, err := s.cfg.Runs.Runs(c.Request.Context(), c.Param("id"), queryOf(c).int("limit"))
+	runs, err := s.cfg.Store.Runs(c.Request.Context(), c.Param("id"), queryOf(c).int("limit"))
 	if err != nil {
 		s.abort(c, err)
 		return
@@ -426,7 +257,7 @@ func (s *Server) listConnectors(c *gin.Context) {
 	}
 	for _, name := range names {
 		info := ConnectorInfo{Name: name}
-		if _, d, err := s.cfg.Connectors.Connector(c.Request.Context(), name); err != nil {
+		if d, err := s.cfg.Connectors.Describe(c.Request.Context(), name); err != nil {
 			info.Error = err.Error()
 		} else {
 			info.Version, info.Description, info.Capabilities, info.Config = d.Version, d.Description, d.Capabilities, d.Config

@@ -6,7 +6,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ordergate/ordergate/host"
-	"github.com/ordergate/ordergate/host/keys"
 )
 
 // KeyRequest creates an API key.
@@ -33,7 +32,7 @@ func (s *Server) createKey(c *gin.Context) {
 		s.abort(c, err)
 		return
 	}
-	k, secret, err := keys.Create(c.Request.Context(), s.cfg.Keys, s.cfg.Channels, req.Role, req.ChannelID, req.Name)
+	k, secret, err := s.cfg.Keys.Create(c.Request.Context(), req.Role, req.ChannelID, req.Name)
 	if err != nil {
 		s.abort(c, err)
 		return
@@ -42,7 +41,7 @@ func (s *Server) createKey(c *gin.Context) {
 }
 
 func (s *Server) listKeys(c *gin.Context) {
-	list, err := s.cfg.Keys.Keys(c.Request.Context())
+	list, err := s.cfg.Store.Keys(c.Request.Context())
 	if err != nil {
 		s.abort(c, err)
 		return
@@ -54,7 +53,7 @@ func (s *Server) listKeys(c *gin.Context) {
 }
 
 func (s *Server) deleteKey(c *gin.Context) {
-	if err := s.cfg.Keys.DeleteKey(c.Request.Context(), c.Param("id")); err != nil {
+	if err := s.cfg.Keys.Delete(c.Request.Context(), c.Param("id")); err != nil {
 		s.abort(c, err)
 		return
 	}

@@ -71,7 +71,7 @@ func (s *Server) intakeChannel(c *gin.Context, key *host.APIKey, named, field st
 	if id == "" {
 		return nil, host.InvalidFields("an admin key must name the channel", []sdk.FieldError{{Field: field, Detail: "is required when posting with an admin key"}})
 	}
-	ch, err := s.cfg.Channels.Channel(c.Request.Context(), id)
+	ch, err := s.cfg.Store.Channel(c.Request.Context(), id)
 	if host.ErrorCode(err) == host.ENOTFOUND {
 		return nil, host.InvalidFields("no such channel", []sdk.FieldError{{Field: field, Detail: fmt.Sprintf("channel %q does not exist", id)}})
 	}

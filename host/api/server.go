@@ -17,21 +17,24 @@ import (
 
 	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/host/alerts"
+	"github.com/ordergate/ordergate/host/catalog"
+	"github.com/ordergate/ordergate/host/channels"
 	"github.com/ordergate/ordergate/host/importer"
+	"github.com/ordergate/ordergate/host/keys"
 	"github.com/ordergate/ordergate/host/metrics"
 	"github.com/ordergate/ordergate/host/orders"
 	"github.com/ordergate/ordergate/host/policy"
 )
 
-// Config holds what the API is built from.
+// Config holds what the API is built from: the store, read directly, and
+// the services, through which every change goes.
 type Config struct {
-	Orders   *orders.Service
-	Store    host.OrderStore
-	Channels host.ChannelStore
-	Keys     host.KeyStore
-	Catalog  host.CatalogStore
-	Runs     host.RunStore
-	Alerts   host.AlertStore
+	Store        host.Store
+	Orders       *orders.Service
+	Channels     *channels.Service
+	Catalog      *catalog.Service
+	Destinations *alerts.Destinations
+	Keys         *keys.Service
 	// Dispatcher delivers alerts; nil when none runs.
 	Dispatcher *alerts.Dispatcher
 	// Connectors and Importer serve b2c channels; nil on a host that runs
@@ -201,7 +204,7 @@ func (s *Server) readyErr(ctx context.Context) error {
 	if s.cfg.Engine.Revision() == nil {
 		return host.Errorf(host.EUNAVAILABLE, "no policy revision is loaded")
 	}
-	if _, err := s.cfg.Keys.Keys(ctx); err != nil {
+	if _, err := s.cfg.Store.Keys(ctx); err != nil {
 		return host.Errorf(host.EUNAVAILABLE, "the store does not answer: %v", err)
 	}
 	return nil

@@ -65,7 +65,7 @@ func (s *Server) evaluateWorkflow(c *gin.Context) {
 	}
 	if ch.Kind == "" {
 		ch.Kind = host.ChannelB2B
-		if stored, err := s.cfg.Channels.Channel(c.Request.Context(), ch.ID); err == nil {
+		if stored, err := s.cfg.Store.Channel(c.Request.Context(), ch.ID); err == nil {
 			ch.Kind = stored.Kind
 		}
 	}

@@ -130,23 +130,58 @@ func enqueueDeliveries(tx *bolt.Tx, ds []*host.Delivery) error {
 	return nil
 }
 
-// PutDestination implements host.AlertStore.
-func (d *DB) PutDestination(ctx context.Context, dest *host.Destination) error {
+func (d *DB) writeDestination(tx *bolt.Tx, dest *host.Destination) error {
 	sealed, err := sealedDestination(d, dest)
 	if err != nil {
 		return err
 	}
-	return d.update(ctx, func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bucketDestinations), dest.Name, sealed) })
+	return putJSON(tx.Bucket(bucketDestinations), dest.Name, sealed)
+}
+
+func (d *DB) readDestination(tx *bolt.Tx, name string) (*host.Destination, error) {
+	dest, err := getJSON[host.Destination](tx.Bucket(bucketDestinations), name, fmt.Sprintf("alert destination %s not found", name))
+	if err != nil {
+		return nil, err
+	}
+	return dest, d.open(destinationSecrets(dest))
+}
+
+// CreateDestination implements host.AlertStore.
+func (d *DB) CreateDestination(ctx context.Context, dest *host.Destination) error {
+	return d.update(ctx, func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketDestinations).Get([]byte(dest.Name)) != nil {
+			return host.Errorf(host.ECONFLICT, "alert destination %s already exists", dest.Name)
+		}
+		return d.writeDestination(tx, dest)
+	})
+}
+
+// UpdateDestination implements host.AlertStore.
+func (d *DB) UpdateDestination(ctx context.Context, name string, fn func(*host.Destination) error) (*host.Destination, error) {
+	var out *host.Destination
+	err := d.update(ctx, func(tx *bolt.Tx) error {
+		dest, err := d.readDestination(tx, name)
+		if err != nil {
+			return err
+		}
+		if err := fn(dest); err != nil {
+			return err
+		}
+		dest.Name = name
+		out = dest
+		return d.writeDestination(tx, dest)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Destination implements host.AlertStore.
 func (d *DB) Destination(_ context.Context, name string) (dest *host.Destination, err error) {
 	err = d.view(func(tx *bolt.Tx) error {
-		dest, err = getJSON[host.Destination](tx.Bucket(bucketDestinations), name, fmt.Sprintf("alert destination %s not found", name))
-		if err != nil {
-			return err
-		}
-		return d.open(destinationSecrets(dest))
+		dest, err = d.readDestination(tx, name)
+		return err
 	})
 	return dest, err
 }

@@ -79,11 +79,9 @@ func putJSON(b *bolt.Bucket, key string, v any) error {
 
 // PutCatalogItems implements host.CatalogStore.
 func (d *DB) PutCatalogItems(ctx context.Context, items []*host.CatalogItem) error {
-	now := time.Now().UTC()
 	err := d.update(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketCatalog)
 		for _, it := range items {
-			it.UpdatedAt = now
 			if err := putJSON(b, it.SKU, it); err != nil {
 				return err
 			}
@@ -155,21 +153,36 @@ func (d *DB) DeleteCatalogItem(ctx context.Context, sku string) error {
 	return d.deleteJSON(ctx, bucketCatalog, sku, fmt.Sprintf("catalog item %q not found", sku))
 }
 
-// PutSource implements host.CatalogStore.
-func (d *DB) PutSource(ctx context.Context, s *host.Source) (*host.Source, error) {
-	now := time.Now().UTC()
+// CreateSource implements host.CatalogStore.
+func (d *DB) CreateSource(ctx context.Context, src *host.Source) error {
+	return d.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSources)
+		if b.Get([]byte(src.ID)) != nil {
+			return host.Errorf(host.ECONFLICT, "source %s already exists", src.ID)
+		}
+		return putJSON(b, src.ID, src)
+	})
+}
+
+// UpdateSource implements host.CatalogStore.
+func (d *DB) UpdateSource(ctx context.Context, id string, fn func(*host.Source) error) (*host.Source, error) {
+	var out *host.Source
 	err := d.update(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSources)
-		s.CreatedAt, s.UpdatedAt = now, now
-		if old, err := getJSON[host.Source](b, s.ID, ""); err == nil {
-			s.CreatedAt = old.CreatedAt
+		src, err := getJSON[host.Source](b, id, fmt.Sprintf("source %s not found", id))
+		if err != nil {
+			return err
 		}
-		return putJSON(b, s.ID, s)
+		if err := fn(src); err != nil {
+			return err
+		}
+		src.ID, out = id, src
+		return putJSON(b, id, src)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("storing source %s: %w", s.ID, err)
+		return nil, err
 	}
-	return s, nil
+	return out, nil
 }
 
 // Source implements host.CatalogStore.
@@ -246,8 +259,7 @@ func decodeStock(v []byte) (int64, time.Time) {
 
 // SetInventory implements host.CatalogStore. Every source named must exist;
 // the upload is applied in one transaction.
-func (d *DB) SetInventory(ctx context.Context, levels []host.StockLevel, mode host.InventoryMode) (host.InventoryResult, error) {
-	now := time.Now().UTC()
+func (d *DB) SetInventory(ctx context.Context, levels []host.StockLevel, mode host.InventoryMode, now time.Time) (host.InventoryResult, error) {
 	var res host.InventoryResult
 	err := d.update(ctx, func(tx *bolt.Tx) error {
 		res = host.InventoryResult{Rows: len(levels)}
@@ -347,51 +359,80 @@ func routingGroups(tx *bolt.Tx) ([]*host.RoutingGroup, error) {
 	return listJSON[host.RoutingGroup](tx.Bucket(bucketRoutingGroups))
 }
 
-// PutRoutingGroup implements host.CatalogStore.
-func (d *DB) PutRoutingGroup(ctx context.Context, g *host.RoutingGroup) (*host.RoutingGroup, error) {
-	g.UpdatedAt = time.Now().UTC()
+// CreateRoutingGroup implements host.CatalogStore.
+func (d *DB) CreateRoutingGroup(ctx context.Context, g *host.RoutingGroup) error {
 	err := d.update(ctx, func(tx *bolt.Tx) error {
-		var bad []sdk.FieldError
-		for i, s := range g.Sources {
-			if tx.Bucket(bucketSources).Get([]byte(s.SourceID)) == nil {
-				bad = append(bad, sdk.FieldError{Field: fmt.Sprintf("sources[%d].source_id", i), Detail: fmt.Sprintf("source %q does not exist", s.SourceID)})
-			}
+		if tx.Bucket(bucketRoutingGroups).Get([]byte(g.ID)) != nil {
+			return host.Errorf(host.ECONFLICT, "routing group %s already exists", g.ID)
 		}
-		chans := tx.Bucket(bucketRoutingChannels)
-		for i, c := range g.Channels {
-			if tx.Bucket(bucketChannels).Get([]byte(c)) == nil {
-				bad = append(bad, sdk.FieldError{Field: fmt.Sprintf("channels[%d]", i), Detail: fmt.Sprintf("channel %q does not exist", c)})
-			} else if other := chans.Get([]byte(c)); other != nil && string(other) != g.ID {
-				bad = append(bad, sdk.FieldError{Field: fmt.Sprintf("channels[%d]", i), Detail: fmt.Sprintf("channel %q is already in routing group %q", c, other)})
-			}
-		}
-		if len(bad) > 0 {
-			return host.InvalidFields("the routing group refers to what does not fit", bad)
-		}
-		meta := tx.Bucket(bucketSettings)
-		if def := meta.Get(keyDefaultGroup); g.Default && def != nil && string(def) != g.ID {
-			return host.InvalidFields("only one routing group can be the default",
-				[]sdk.FieldError{{Field: "default", Detail: fmt.Sprintf("routing group %q is the default already", def)}})
-		}
-		if err := unlinkGroup(tx, g.ID); err != nil {
-			return err
-		}
-		for _, c := range g.Channels {
-			if err := chans.Put([]byte(c), []byte(g.ID)); err != nil {
-				return err
-			}
-		}
-		if g.Default {
-			if err := meta.Put(keyDefaultGroup, []byte(g.ID)); err != nil {
-				return err
-			}
-		}
-		return putJSON(tx.Bucket(bucketRoutingGroups), g.ID, g)
+		return storeRoutingGroup(tx, g)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("storing routing group %s: %w", g.ID, err)
+		return fmt.Errorf("storing routing group %s: %w", g.ID, err)
 	}
-	return g, nil
+	return nil
+}
+
+// UpdateRoutingGroup implements host.CatalogStore.
+func (d *DB) UpdateRoutingGroup(ctx context.Context, id string, fn func(*host.RoutingGroup) error) (*host.RoutingGroup, error) {
+	var out *host.RoutingGroup
+	err := d.update(ctx, func(tx *bolt.Tx) error {
+		g, err := getJSON[host.RoutingGroup](tx.Bucket(bucketRoutingGroups), id, fmt.Sprintf("routing group %s not found", id))
+		if err != nil {
+			return err
+		}
+		if err := fn(g); err != nil {
+			return err
+		}
+		g.ID, out = id, g
+		return storeRoutingGroup(tx, g)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storing routing group %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// storeRoutingGroup checks that a group's sources and channels fit and
+// stores it, its channel links and its default mark. It checks all before
+// it writes anything (see DB.update).
+func storeRoutingGroup(tx *bolt.Tx, g *host.RoutingGroup) error {
+	var bad []sdk.FieldError
+	for i, s := range g.Sources {
+		if tx.Bucket(bucketSources).Get([]byte(s.SourceID)) == nil {
+			bad = append(bad, sdk.FieldError{Field: fmt.Sprintf("sources[%d].source_id", i), Detail: fmt.Sprintf("source %q does not exist", s.SourceID)})
+		}
+	}
+	chans := tx.Bucket(bucketRoutingChannels)
+	for i, c := range g.Channels {
+		if tx.Bucket(bucketChannels).Get([]byte(c)) == nil {
+			bad = append(bad, sdk.FieldError{Field: fmt.Sprintf("channels[%d]", i), Detail: fmt.Sprintf("channel %q does not exist", c)})
+		} else if other := chans.Get([]byte(c)); other != nil && string(other) != g.ID {
+			bad = append(bad, sdk.FieldError{Field: fmt.Sprintf("channels[%d]", i), Detail: fmt.Sprintf("channel %q is already in routing group %q", c, other)})
+		}
+	}
+	if len(bad) > 0 {
+		return host.InvalidFields("the routing group refers to what does not fit", bad)
+	}
+	meta := tx.Bucket(bucketSettings)
+	if def := meta.Get(keyDefaultGroup); g.Default && def != nil && string(def) != g.ID {
+		return host.InvalidFields("only one routing group can be the default",
+			[]sdk.FieldError{{Field: "default", Detail: fmt.Sprintf("routing group %q is the default already", def)}})
+	}
+	if err := unlinkGroup(tx, g.ID); err != nil {
+		return err
+	}
+	for _, c := range g.Channels {
+		if err := chans.Put([]byte(c), []byte(g.ID)); err != nil {
+			return err
+		}
+	}
+	if g.Default {
+		if err := meta.Put(keyDefaultGroup, []byte(g.ID)); err != nil {
+			return err
+		}
+	}
+	return putJSON(tx.Bucket(bucketRoutingGroups), g.ID, g)
 }
 
 // unlinkGroup removes the channel links and default mark of group id.
@@ -444,8 +485,7 @@ func (d *DB) DeleteRoutingGroup(ctx context.Context, id string) error {
 }
 
 // PutShippingMappings implements host.CatalogStore.
-func (d *DB) PutShippingMappings(ctx context.Context, m *host.ShippingMappings) (*host.ShippingMappings, error) {
-	m.UpdatedAt = time.Now().UTC()
+func (d *DB) PutShippingMappings(ctx context.Context, m *host.ShippingMappings) error {
 	err := d.update(ctx, func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketChannels).Get([]byte(m.ChannelID)) == nil {
 			return host.Errorf(host.ENOTFOUND, "channel %s not found", m.ChannelID)
@@ -453,9 +493,9 @@ func (d *DB) PutShippingMappings(ctx context.Context, m *host.ShippingMappings) 
 		return putJSON(tx.Bucket(bucketShipping), m.ChannelID, m)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("storing shipping mappings of %s: %w", m.ChannelID, err)
+		return fmt.Errorf("storing shipping mappings of %s: %w", m.ChannelID, err)
 	}
-	return m, nil
+	return nil
 }
 
 // ShippingMappings implements host.CatalogStore; a channel without
@@ -494,13 +534,21 @@ func (d *DB) Settings(_ context.Context) (s host.Settings, err error) {
 	return s, err
 }
 
-// PutSettings implements host.CatalogStore.
-func (d *DB) PutSettings(ctx context.Context, s host.Settings) (host.Settings, error) {
-	s.UpdatedAt = time.Now().UTC()
+// UpdateSettings implements host.CatalogStore.
+func (d *DB) UpdateSettings(ctx context.Context, fn func(*host.Settings) error) (host.Settings, error) {
+	var out host.Settings
 	err := d.update(ctx, func(tx *bolt.Tx) error {
+		s, err := settings(tx)
+		if err != nil {
+			return err
+		}
+		if err := fn(&s); err != nil {
+			return err
+		}
+		out = s
 		return putJSON(tx.Bucket(bucketSettings), string(keySettings), s)
 	})
-	return s, err
+	return out, err
 }
 
 // Facts implements host.CatalogStore.

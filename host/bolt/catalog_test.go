@@ -19,21 +19,21 @@ func TestInventoryMergeAndReplace(t *testing.T) {
 	db := openDB(t, t.TempDir())
 	defer db.Close()
 	for _, id := range []string{"austin", "dallas"} {
-		if _, err := db.PutSource(ctx, &host.Source{ID: id, Name: id, Enabled: true}); err != nil {
+		if err := db.CreateSource(ctx, &host.Source{ID: id, Name: id, Enabled: true}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	res, err := db.SetInventory(ctx, []host.StockLevel{{SourceID: "austin", SKU: "A1", Available: 5}, {SourceID: "austin", SKU: "B2", Available: 3}, {SourceID: "dallas", SKU: "A1", Available: 1}}, host.InventoryMerge)
+	res, err := db.SetInventory(ctx, []host.StockLevel{{SourceID: "austin", SKU: "A1", Available: 5}, {SourceID: "austin", SKU: "B2", Available: 3}, {SourceID: "dallas", SKU: "A1", Available: 1}}, host.InventoryMerge, time.Now())
 	if err != nil || res.Changed != 3 || !slices.Equal(res.SKUs, []string{"A1", "B2"}) {
 		t.Fatalf("first upload: %+v %v", res, err)
 	}
 	// Unchanged levels are not changes.
-	res, err = db.SetInventory(ctx, []host.StockLevel{{SourceID: "austin", SKU: "A1", Available: 5}}, host.InventoryMerge)
+	res, err = db.SetInventory(ctx, []host.StockLevel{{SourceID: "austin", SKU: "A1", Available: 5}}, host.InventoryMerge, time.Now())
 	if err != nil || res.Changed != 0 || len(res.SKUs) != 0 {
 		t.Fatalf("same upload again: %+v %v", res, err)
 	}
 	// Replace zeroes the other levels of the named source only.
-	res, err = db.SetInventory(ctx, []host.StockLevel{{SourceID: "austin", SKU: "A1", Available: 4}}, host.InventoryReplace)
+	res, err = db.SetInventory(ctx, []host.StockLevel{{SourceID: "austin", SKU: "A1", Available: 4}}, host.InventoryReplace, time.Now())
 	if err != nil || res.Changed != 2 || !slices.Equal(res.SKUs, []string{"A1", "B2"}) {
 		t.Fatalf("replace: %+v %v", res, err)
 	}
@@ -46,7 +46,7 @@ func TestInventoryMergeAndReplace(t *testing.T) {
 		t.Fatalf("austin levels = %+v", levels)
 	}
 	// An unknown source rejects the whole upload.
-	if _, err := db.SetInventory(ctx, []host.StockLevel{{SourceID: "austin", SKU: "A1", Available: 9}, {SourceID: "nowhere", SKU: "A1", Available: 1}}, host.InventoryMerge); host.ErrorCode(err) != host.EINVALID {
+	if _, err := db.SetInventory(ctx, []host.StockLevel{{SourceID: "austin", SKU: "A1", Available: 9}, {SourceID: "nowhere", SKU: "A1", Available: 1}}, host.InventoryMerge, time.Now()); host.ErrorCode(err) != host.EINVALID {
 		t.Fatalf("unknown source: %v", err)
 	}
 	if levels, _, _ := db.Inventory(ctx, "austin", "A1", "", 10); levels[0].Available != 4 {
@@ -70,11 +70,18 @@ func TestRoutingGroupsAndFacts(t *testing.T) {
 		}
 	}
 	for _, id := range []string{"austin", "dallas"} {
-		if _, err := db.PutSource(ctx, &host.Source{ID: id, Name: id, Enabled: true}); err != nil {
+		if err := db.CreateSource(ctx, &host.Source{ID: id, Name: id, Enabled: true}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	put := func(g *host.RoutingGroup) error { _, err := db.PutRoutingGroup(ctx, g); return err }
+	// put creates a group, or replaces the one with its id.
+	put := func(g *host.RoutingGroup) error {
+		if _, err := db.RoutingGroup(ctx, g.ID); err == nil {
+			_, err := db.UpdateRoutingGroup(ctx, g.ID, func(cur *host.RoutingGroup) error { *cur = *g; return nil })
+			return err
+		}
+		return db.CreateRoutingGroup(ctx, g)
+	}
 	if err := put(&host.RoutingGroup{ID: "main", Name: "Main", Default: true, Sources: []host.GroupSource{{SourceID: "austin", Enabled: true}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +97,7 @@ func TestRoutingGroupsAndFacts(t *testing.T) {
 	if err := db.DeleteSource(ctx, "dallas"); host.ErrorCode(err) != host.ECONFLICT {
 		t.Errorf("deleting a source a group lists: %v", err)
 	}
-	if _, err := db.SetInventory(ctx, []host.StockLevel{{SourceID: "austin", SKU: "V789", Available: 2}, {SourceID: "dallas", SKU: "V789", Available: 7}}, host.InventoryMerge); err != nil {
+	if _, err := db.SetInventory(ctx, []host.StockLevel{{SourceID: "austin", SKU: "V789", Available: 2}, {SourceID: "dallas", SKU: "V789", Available: 7}}, host.InventoryMerge, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 
@@ -153,21 +160,21 @@ func TestDuplicateCandidates(t *testing.T) {
 	// A shorter window; switched off.
 	s, _ := db.Settings(ctx)
 	s.DuplicateProtection.Window = "30m"
-	if _, err := db.PutSettings(ctx, s); err != nil {
+	if _, err := db.UpdateSettings(ctx, func(st *host.Settings) error { *st = s; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if got := q(b); len(got) != 0 {
 		t.Errorf("with a 30m window b has duplicates %v", got)
 	}
 	s.DuplicateProtection = host.DuplicateProtection{Enabled: false, Window: "24h"}
-	db.PutSettings(ctx, s)
+	db.UpdateSettings(ctx, func(st *host.Settings) error { *st = s; return nil })
 	if got := q(b); len(got) != 0 {
 		t.Errorf("switched off, b has duplicates %v", got)
 	}
 
 	// Canceling an order takes it out of the search.
 	s.DuplicateProtection.Enabled = true
-	db.PutSettings(ctx, s)
+	db.UpdateSettings(ctx, func(st *host.Settings) error { *st = s; return nil })
 	if _, err := db.UpdateOrder(ctx, a.ID, func(r *host.Record) error { return r.Cancel("key:x", "test", time.Now()) }); err != nil {
 		t.Fatal(err)
 	}

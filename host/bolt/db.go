@@ -59,17 +59,11 @@ type DB struct {
 	sendMu  sync.RWMutex
 	closing bool
 	// observer, when set, is told of each commit.
-	observer atomic.Pointer[CommitObserver]
+	observer atomic.Pointer[host.CommitObserver]
 }
 
-// CommitObserver is told of each commit: how many writes it grouped and
-// how long it took (the metrics implement it).
-type CommitObserver interface {
-	ObserveCommit(writes int, took time.Duration)
-}
-
-// ObserveCommits sets the observer of commits.
-func (d *DB) ObserveCommits(o CommitObserver) { d.observer.Store(&o) }
+// ObserveCommits implements host.CommitsObserved.
+func (d *DB) ObserveCommits(o host.CommitObserver) { d.observer.Store(&o) }
 
 // write is one queued write: fn runs inside the group's transaction. A
 // failing fn rolls the group back, and every write of the group is then
@@ -363,3 +357,6 @@ func lastBefore(c *bolt.Cursor, key []byte) (k, v []byte) {
 	}
 	return c.Prev()
 }
+
+// DB is the whole store contract.
+var _ host.Store = (*DB)(nil)

@@ -14,18 +14,10 @@ import (
 )
 
 // Channel implements host.ChannelStore.
-func (d *DB) Channel(_ context.Context, id string) (*host.Channel, error) {
-	var ch *host.Channel
-	err := d.view(func(tx *bolt.Tx) error {
-		data := tx.Bucket(bucketChannels).Get([]byte(id))
-		if data == nil {
-			return host.Errorf(host.ENOTFOUND, "channel %s not found", id)
-		}
-		ch = new(host.Channel)
-		if err := json.Unmarshal(data, ch); err != nil {
-			return err
-		}
-		return d.open(channelSecrets(ch))
+func (d *DB) Channel(_ context.Context, id string) (ch *host.Channel, err error) {
+	err = d.view(func(tx *bolt.Tx) error {
+		ch, err = d.readChannel(tx, id)
+		return err
 	})
 	return ch, err
 }
@@ -162,23 +154,61 @@ var (
 	bucketRuns    = []byte("import_runs")     // channel id \x00 run id -> run JSON
 )
 
-// PutChannel implements host.ChannelStore.
-func (d *DB) PutChannel(ctx context.Context, ch *host.Channel) error {
+// readChannel decodes a stored channel and opens its secrets.
+func (d *DB) readChannel(tx *bolt.Tx, id string) (*host.Channel, error) {
+	data := tx.Bucket(bucketChannels).Get([]byte(id))
+	if data == nil {
+		return nil, host.Errorf(host.ENOTFOUND, "channel %s not found", id)
+	}
+	ch := new(host.Channel)
+	if err := json.Unmarshal(data, ch); err != nil {
+		return nil, err
+	}
+	return ch, d.open(channelSecrets(ch))
+}
+
+// writeChannel seals a channel's secrets and stores it.
+func (d *DB) writeChannel(tx *bolt.Tx, ch *host.Channel) error {
 	sealed, err := sealedChannel(d, ch)
 	if err != nil {
 		return err
 	}
+	data, err := json.Marshal(sealed)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketChannels).Put([]byte(ch.ID), data)
+}
+
+// CreateChannel implements host.ChannelStore.
+func (d *DB) CreateChannel(ctx context.Context, ch *host.Channel) error {
 	return d.update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketChannels)
-		if b.Get([]byte(ch.ID)) == nil {
-			return host.Errorf(host.ENOTFOUND, "channel %s not found", ch.ID)
+		if tx.Bucket(bucketChannels).Get([]byte(ch.ID)) != nil {
+			return host.Errorf(host.ECONFLICT, "channel %s already exists", ch.ID)
 		}
-		data, err := json.Marshal(sealed)
+		return d.writeChannel(tx, ch)
+	})
+}
+
+// UpdateChannel implements host.ChannelStore.
+func (d *DB) UpdateChannel(ctx context.Context, id string, fn func(*host.Channel) error) (*host.Channel, error) {
+	var out *host.Channel
+	err := d.update(ctx, func(tx *bolt.Tx) error {
+		ch, err := d.readChannel(tx, id)
 		if err != nil {
 			return err
 		}
-		return b.Put([]byte(ch.ID), data)
+		if err := fn(ch); err != nil {
+			return err
+		}
+		ch.ID = id
+		out = ch
+		return d.writeChannel(tx, ch)
 	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // DeleteChannel implements host.ChannelStore.

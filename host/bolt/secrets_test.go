@@ -48,13 +48,13 @@ func TestSecretsSealedAtRest(t *testing.T) {
 		t.Error("storing the channel changed the caller's config")
 	}
 	ch.Config = map[string]any{"shop_domain": "acme.myshopify.com", "access_token": "shpat_TOPSECRET2"}
-	if err := db.PutChannel(ctx, ch); err != nil {
+	if _, err := db.UpdateChannel(ctx, ch.ID, func(c *host.Channel) error { *c = *ch; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.PutDestination(ctx, &host.Destination{Name: "ops", Kind: "email", Password: "smtp-TOPSECRET3"}); err != nil {
+	if err := db.CreateDestination(ctx, &host.Destination{Name: "ops", Kind: "email", Password: "smtp-TOPSECRET3"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.PutDestination(ctx, &host.Destination{Name: "hook", Kind: "webhook", URL: "https://example.com", Secret: "whsec_TOPSECRET4"}); err != nil {
+	if err := db.CreateDestination(ctx, &host.Destination{Name: "hook", Kind: "webhook", URL: "https://example.com", Secret: "whsec_TOPSECRET4"}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := db.Channel(ctx, "shop")

@@ -36,7 +36,8 @@ func keysCreate(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	k, secret, err := keys.Create(ctx, db, db, *role, *channel, *name)
+	// The command line works on a stopped host's data as the host itself.
+	k, secret, err := keys.New(db, func() time.Time { return time.Now().UTC() }).Create(host.WithActor(ctx, host.System), *role, *channel, *name)
 	if err != nil {
 		return err
 	}

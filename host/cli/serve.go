@@ -19,14 +19,12 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/ordergate/ordergate/host"
-	"github.com/ordergate/ordergate/host/alerts"
 	"github.com/ordergate/ordergate/host/api"
+	"github.com/ordergate/ordergate/host/app"
 	"github.com/ordergate/ordergate/host/bolt"
 	"github.com/ordergate/ordergate/host/connectors"
-	"github.com/ordergate/ordergate/host/importer"
 	"github.com/ordergate/ordergate/host/keys"
 	"github.com/ordergate/ordergate/host/metrics"
-	"github.com/ordergate/ordergate/host/orders"
 	"github.com/ordergate/ordergate/host/policy"
 	"github.com/ordergate/ordergate/host/secrets"
 )
@@ -166,26 +164,6 @@ func serve(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 
-	engine := policy.NewEngine(cfg.policies, log, cfg.evalTimeout)
-	m := metrics.New(metrics.Sources{Counts: db, Version: Version, Revision: func() string {
-		if rev := engine.Revision(); rev != nil {
-			return rev.ID
-		}
-		return ""
-	}})
-	engine.Observe(m)
-	db.ObserveCommits(m)
-	if _, err := engine.Reload(ctx); err != nil {
-		return fmt.Errorf("the policies in %s cannot serve: %w", cfg.policies, err)
-	}
-
-	// The address is bound and the store and policies are ready, so a key
-	// printed now is not lost to a host that cannot start (the connectors
-	// can still fail, as before).
-	if err := firstAdminKey(ctx, env, db); err != nil {
-		return err
-	}
-
 	checksums := cfg.pluginChecksums
 	if checksums == "" {
 		checksums = filepath.Join(cfg.plugins, connectors.ChecksumsFile)
@@ -198,49 +176,35 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("reading connector pins: %w", err)
 	}
-	manager, err := connectors.New(cfg.plugins, pins, log)
+	a, err := app.New(ctx, app.Config{
+		Store: db, Backup: db.Backup, Policies: cfg.policies, EvalTimeout: cfg.evalTimeout, Watch: cfg.watch,
+		Plugins: cfg.plugins, PluginPins: pins, Log: log, Version: Version,
+		API: api.Config{BodyLimit: cfg.bodyLimit, BatchBodyLimit: cfg.batchBodyLimit, KeyRate: cfg.keyRate, KeyBurst: cfg.keyBurst},
+	})
 	if err != nil {
 		return err
 	}
-	defer manager.Close()
-	manager.OnRestart(m.ObserveConnectorRestart)
-	service := orders.NewService(db, engine, log)
-	var dispatcher *alerts.Dispatcher
-	ops := alerts.NewOps(db, db, log, func() { dispatcher.Notify() })
-	dispatcher = alerts.New(db, log, alerts.Config{Ops: ops, Attempts: m})
-	engine.OnRefused(func(previous string, err error) {
-		ops.Raise(context.Background(), host.PolicyReloadRefused{Serving: previous, Error: err.Error()})
-	})
-	imports := importer.New(db, manager, service, log, importer.Config{Ops: ops, Runs: m})
-	importsDone := make(chan struct{})
-	importCtx, stopImports := context.WithCancel(ctx)
-	defer func() { stopImports(); <-importsDone }()
-	go func() { defer close(importsDone); imports.Run(importCtx) }()
+	defer a.Close()
 
-	alertsDone := make(chan struct{})
-	alertCtx, stopAlerts := context.WithCancel(ctx)
-	defer func() { stopAlerts(); <-alertsDone }()
-	go func() { defer close(alertsDone); dispatcher.Run(alertCtx) }()
+	// The address is bound and the store and policies are ready, so a key
+	// printed now is not lost to a host that cannot start.
+	if err := firstAdminKey(ctx, env, a.Keys, db); err != nil {
+		return err
+	}
 
-	srv := api.New(api.Config{
-		Orders: service, Store: db, Channels: db, Keys: db, Catalog: db, Runs: db, Alerts: db, Dispatcher: dispatcher, Connectors: manager, Importer: imports, Engine: engine,
-		Backup: db.Backup, Log: log, BodyLimit: cfg.bodyLimit, BatchBodyLimit: cfg.batchBodyLimit,
-		KeyRate: cfg.keyRate, KeyBurst: cfg.keyBurst, Version: Version, Metrics: m,
-	})
-	httpServer := srv.NewHTTPServer(cfg.addr, cfg.timeouts)
+	appDone := make(chan error, 1)
+	appCtx, stopApp := context.WithCancel(ctx)
+	defer func() { stopApp(); <-appDone }()
+	go func() { appDone <- a.Run(appCtx) }()
+	engine, m := a.Engine, a.Metrics
+
+	httpServer := a.API.NewHTTPServer(cfg.addr, cfg.timeouts)
 	if tlsConfig != nil {
 		httpServer.TLSConfig = tlsConfig
 		ln = tls.NewListener(ln, tlsConfig)
 	}
 
 	go reloadOnHangup(ctx, engine, log)
-	if cfg.watch {
-		go func() {
-			if err := engine.Watch(ctx); err != nil {
-				log.Warn("policy files are not watched; reload with SIGHUP or the API", "error", err)
-			}
-		}()
-	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()
@@ -339,15 +303,15 @@ func (x *extraListeners) close() {
 // firstAdminKey creates and prints an admin key when the store has no key
 // at all, so a new installation can be used at once. The secret goes to
 // stdout only, never to the log.
-func firstAdminKey(ctx context.Context, env Env, db *bolt.DB) error {
-	existing, err := db.Keys(ctx)
+func firstAdminKey(ctx context.Context, env Env, svc *keys.Service, store host.KeyStore) error {
+	existing, err := store.Keys(ctx)
 	if err != nil {
 		return err
 	}
 	if len(existing) > 0 {
 		return nil
 	}
-	k, secret, err := keys.Create(ctx, db, db, "admin", "", "first admin key")
+	k, secret, err := svc.Create(host.WithActor(ctx, host.System), "admin", "", "first admin key")
 	if err != nil {
 		return err
 	}

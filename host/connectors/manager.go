@@ -210,6 +210,13 @@ func (m *Manager) start(ctx context.Context, name string) (*instance, error) {
 	return &instance{process: process, client: client, desc: desc}, nil
 }
 
+// Describe returns the named connector's description, starting its
+// process unless one is running.
+func (m *Manager) Describe(ctx context.Context, name string) (sdk.Description, error) {
+	_, desc, err := m.Connector(ctx, name)
+	return desc, err
+}
+
 // Restart stops the named connector's process (e.g. after it hung); the
 // next call of Connector starts it again.
 func (m *Manager) Restart(name string) {

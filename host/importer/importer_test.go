@@ -265,7 +265,7 @@ func TestOpsAlertsForFailingAndSilentChannels(t *testing.T) {
 	db := e2e.OpenStore(t)
 	st, _ := db.Settings(context.Background())
 	st.OpsAlerts.ChannelSilence = "1s"
-	if _, err := db.PutSettings(context.Background(), st); err != nil {
+	if _, err := db.UpdateSettings(context.Background(), func(s *host.Settings) error { *s = st; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	f := setupWith(t, db, c, importer.Config{Ops: alerts.NewOps(db, db, nil, nil)})
@@ -290,7 +290,7 @@ func TestOpsAlertsForFailingAndSilentChannels(t *testing.T) {
 	}
 	ch, _ := db.Channel(context.Background(), "shop")
 	ch.Enabled, ch.PollInterval = true, "1h"
-	db.PutChannel(context.Background(), ch)
+	db.UpdateChannel(context.Background(), ch.ID, func(c *host.Channel) error { *c = *ch; return nil })
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

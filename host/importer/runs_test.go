@@ -184,7 +184,7 @@ func TestSilenceCountsFromLastSuccess(t *testing.T) {
 	db := e2e.OpenStore(t)
 	st, _ := db.Settings(context.Background())
 	st.OpsAlerts.ChannelSilence = "1h"
-	if _, err := db.PutSettings(context.Background(), st); err != nil {
+	if _, err := db.UpdateSettings(context.Background(), func(s *host.Settings) error { *s = st; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	f := setupWith(t, db, &scripted{pages: 0, then: "fail"}, importer.Config{Ops: alerts.NewOps(db, db, nil, nil)})
@@ -195,7 +195,7 @@ func TestSilenceCountsFromLastSuccess(t *testing.T) {
 	}
 	ch, _ := db.Channel(context.Background(), "shop")
 	ch.Enabled = true
-	if err := db.PutChannel(context.Background(), ch); err != nil {
+	if _, err := db.UpdateChannel(context.Background(), ch.ID, func(c *host.Channel) error { *c = *ch; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

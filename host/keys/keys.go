@@ -1,5 +1,6 @@
-// Package keys creates API keys with their rules, for both the API and the
-// `ordergate keys create` command.
+// Package keys is the API key service: it creates and revokes keys with
+// their rules, for both the API and the `ordergate keys create` command
+// (which runs as host.System on a stopped host's data).
 package keys
 
 import (
@@ -11,10 +12,29 @@ import (
 	"github.com/ordergate/ordergate/sdk"
 )
 
+// Store is what the service reads and writes.
+type Store interface {
+	host.KeyStore
+	host.ChannelStore
+}
+
+// Service is the key service.
+type Service struct {
+	store Store
+	now   func() time.Time
+}
+
+// New returns the service; now is the host's clock.
+func New(store Store, now func() time.Time) *Service { return &Service{store: store, now: now} }
+
 // Create makes a new key of the role. A reseller key is bound to one B2B
 // channel; naming a channel that does not exist yet creates it. The secret
 // is returned once and never stored.
-func Create(ctx context.Context, ks host.KeyStore, cs host.ChannelStore, role, channel, name string) (*host.APIKey, string, error) {
+func (s *Service) Create(ctx context.Context, role, channel, name string) (*host.APIKey, string, error) {
+	if _, err := host.Authorize(ctx, host.RoleAdmin); err != nil {
+		return nil, "", err
+	}
+	ks, cs := s.store, s.store
 	var bad []sdk.FieldError
 	switch role {
 	case host.RoleAdmin, host.RoleMetrics:
@@ -34,7 +54,7 @@ func Create(ctx context.Context, ks host.KeyStore, cs host.ChannelStore, role, c
 	if len(bad) > 0 {
 		return nil, "", host.InvalidFields("the key request is not valid", bad)
 	}
-	now := time.Now().UTC()
+	now := s.now()
 	if role == host.RoleReseller {
 		ch, err := cs.EnsureChannel(ctx, &host.Channel{ID: channel, Name: channel, Kind: host.ChannelB2B, CreatedAt: now})
 		if err != nil {
@@ -53,4 +73,12 @@ func Create(ctx context.Context, ks host.KeyStore, cs host.ChannelStore, role, c
 		return nil, "", fmt.Errorf("storing the key: %w", err)
 	}
 	return k, secret, nil
+}
+
+// Delete revokes a key; it stops working at once.
+func (s *Service) Delete(ctx context.Context, id string) error {
+	if _, err := host.Authorize(ctx, host.RoleAdmin); err != nil {
+		return err
+	}
+	return s.store.DeleteKey(ctx, id)
 }

@@ -17,7 +17,6 @@ import (
 
 	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/host/alerts"
-	"github.com/ordergate/ordergate/host/bolt"
 	"github.com/ordergate/ordergate/host/importer"
 	"github.com/ordergate/ordergate/host/metrics"
 	"github.com/ordergate/ordergate/host/policy"
@@ -27,7 +26,7 @@ import (
 // The metrics are the observer of each part that reports.
 var (
 	_ policy.Observer        = (*metrics.Metrics)(nil)
-	_ bolt.CommitObserver    = (*metrics.Metrics)(nil)
+	_ host.CommitObserver    = (*metrics.Metrics)(nil)
 	_ importer.RunObserver   = (*metrics.Metrics)(nil)
 	_ alerts.AttemptObserver = (*metrics.Metrics)(nil)
 )

@@ -1,9 +1,6 @@
 package host
 
 import (
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/mail"
 	"net/url"
@@ -145,113 +142,84 @@ func (d *Destination) Validate() []sdk.FieldError {
 	return errs
 }
 
-// Delivery statuses.
-const (
-	DeliveryPending   = "pending"
-	DeliveryDelivered = "delivered"
-	DeliveryFailed    = "failed" // dead-lettered: no more attempts
-)
-
-// Delivery is one alert on its way to a destination: written in the same
-// transaction as the decision that raised it (a transactional outbox),
-// then delivered at least once by the dispatcher. Its ID is stable, so
-// receivers can de-duplicate.
-type Delivery struct {
-	ID            string    `json:"id"`
-	OrderID       string    `json:"order_id"`
-	OrderNumber   string    `json:"order_number,omitempty"`
-	ChannelID     string    `json:"channel_id,omitempty"`
-	Alert         sdk.Alert `json:"alert"`
-	Status        string    `json:"status"`
-	Attempts      int       `json:"attempts"`
-	NextAttemptAt time.Time `json:"next_attempt_at"`
-	LastError     string    `json:"last_error,omitempty"`
-	CreatedAt     time.Time `json:"created_at"`
-	// QueuedAt is when the current series of attempts began: at creation,
-	// or at the last redelivery. A retry policy's max_age counts from it.
-	QueuedAt    time.Time  `json:"queued_at,omitzero"`
-	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
+// DestinationRequest asks for a new alert destination; Secret and
+// Password are write-only.
+type DestinationRequest struct {
+	Name           string  `json:"name"`
+	Kind           string  `json:"kind"`
+	URL            string  `json:"url,omitempty"`
+	Secret         string  `json:"secret,omitempty"`
+	MaxConcurrency int     `json:"max_concurrency,omitempty"`
+	RatePerSecond  float64 `json:"rate_per_second,omitempty"`
+	// Retry bounds how long deliveries are retried (default 20 attempts
+	// within 72h).
+	Retry *RetryPolicy `json:"retry,omitempty"`
+	// Email destinations.
+	SMTPHost string   `json:"smtp_host,omitempty"`
+	SMTPPort int      `json:"smtp_port,omitempty"`
+	Username string   `json:"username,omitempty"`
+	Password string   `json:"password,omitempty"`
+	From     string   `json:"from,omitempty"`
+	To       []string `json:"to,omitempty"`
+	TLS      string   `json:"tls,omitempty"`
 }
 
-// AttemptsFrom is when the delivery's current series of attempts began.
-func (d *Delivery) AttemptsFrom() time.Time {
-	if d.QueuedAt.IsZero() {
-		return d.CreatedAt
+// Destination returns the destination the request asks for, created at
+// now, or what is wrong with the request.
+func (r *DestinationRequest) Destination(now time.Time) (*Destination, []sdk.FieldError) {
+	d := &Destination{Name: r.Name, Kind: r.Kind, URL: r.URL, Secret: r.Secret,
+		MaxConcurrency: r.MaxConcurrency, RatePerSecond: r.RatePerSecond, Retry: r.Retry, CreatedAt: now, UpdatedAt: now,
+		SMTPHost: r.SMTPHost, SMTPPort: r.SMTPPort, Username: r.Username, Password: r.Password, From: r.From, To: r.To, TLS: r.TLS}
+	if bad := d.Validate(); len(bad) > 0 {
+		return nil, bad
 	}
-	return d.QueuedAt
+	return d, nil
 }
 
-// Requeue puts a failed or delivered alert back in the queue, due at now,
-// with a fresh count of attempts.
-func (d *Delivery) Requeue(now time.Time) error {
-	if d.Status == DeliveryPending {
-		return Errorf(ECONFLICT, "alert %s is pending already", d.ID)
+// DestinationPatch changes a destination; fields left out stay. A secret
+// or password given as "(secret)" keeps the stored one.
+type DestinationPatch struct {
+	URL            *string  `json:"url,omitempty"`
+	Secret         *string  `json:"secret,omitempty"`
+	MaxConcurrency *int     `json:"max_concurrency,omitempty"`
+	RatePerSecond  *float64 `json:"rate_per_second,omitempty"`
+	Password       *string  `json:"password,omitempty"`
+	To             []string `json:"to,omitempty"`
+	// Retry replaces the retry policy; {} returns to the defaults.
+	Retry *RetryPolicy `json:"retry,omitempty"`
+}
+
+// Apply changes d as the patch says, or says what is wrong (and leaves d
+// as it was).
+func (p *DestinationPatch) Apply(d *Destination) []sdk.FieldError {
+	next := *d
+	if p.URL != nil {
+		next.URL = *p.URL
 	}
-	d.Status, d.Attempts, d.NextAttemptAt, d.QueuedAt, d.DeliveredAt = DeliveryPending, 0, now, now, nil
+	if p.Secret != nil && *p.Secret != sdk.RedactedValue {
+		next.Secret = *p.Secret
+	}
+	if p.Password != nil && *p.Password != sdk.RedactedValue {
+		next.Password = *p.Password
+	}
+	if p.To != nil {
+		next.To = p.To
+	}
+	if p.MaxConcurrency != nil {
+		next.MaxConcurrency = *p.MaxConcurrency
+	}
+	if p.RatePerSecond != nil {
+		next.RatePerSecond = *p.RatePerSecond
+	}
+	if p.Retry != nil {
+		next.Retry = p.Retry
+		if *p.Retry == (RetryPolicy{}) {
+			next.Retry = nil
+		}
+	}
+	if bad := next.Validate(); len(bad) > 0 {
+		return bad
+	}
+	*d = next
 	return nil
-}
-
-// Outbox states of a delivery, as the store counts them.
-const (
-	OutboxPending  = "pending"  // no attempt yet
-	OutboxRetrying = "retrying" // attempted and failed, to be retried
-	OutboxDead     = "dead"     // dead-lettered
-)
-
-// DeliveryFilter selects deliveries for listing: by status, destination
-// (the alert's "to") and creation time; empty fields do not filter.
-// Results come newest first; After is the cursor of the next page.
-type DeliveryFilter struct {
-	Status      string
-	Destination string
-	Since       time.Time // created at or after
-	After       string
-	Limit       int
-}
-
-// DeliveryID is the stable id of the alert a rule raised for an order:
-// re-evaluating the order never makes a second delivery of it.
-func DeliveryID(orderID string, a *sdk.Alert) string {
-	sum := sha256.Sum256([]byte(orderID + "\x00" + a.Package + "\x00" + a.Rule + "\x00" + a.To + "\x00" + a.Message))
-	return "alrt_" + hex.EncodeToString(sum[:12])
-}
-
-// Deliveries returns the deliveries the record's current alerts call for.
-func Deliveries(r *Record, now time.Time) []*Delivery {
-	out := make([]*Delivery, 0, len(r.Alerts))
-	for _, a := range r.Alerts {
-		out = append(out, &Delivery{ID: DeliveryID(r.ID, &a), OrderID: r.ID, OrderNumber: r.Number, ChannelID: r.ChannelID,
-			Alert: a, Status: DeliveryPending, NextAttemptAt: now, CreatedAt: now, QueuedAt: now})
-	}
-	return out
-}
-
-// AlertStore keeps destinations and deliveries. Deliveries are created by
-// the order store in the transaction that stores the decision.
-type AlertStore interface {
-	PutDestination(ctx context.Context, d *Destination) error
-	Destination(ctx context.Context, name string) (*Destination, error)
-	Destinations(ctx context.Context) ([]*Destination, error)
-	DeleteDestination(ctx context.Context, name string) error
-
-	// Enqueue stores new deliveries; those whose id exists are skipped.
-	Enqueue(ctx context.Context, ds ...*Delivery) error
-	// DueDeliveries returns up to limit pending deliveries due at now,
-	// oldest first.
-	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*Delivery, error)
-	// PutDelivery stores a delivery's new state.
-	PutDelivery(ctx context.Context, d *Delivery) error
-	Delivery(ctx context.Context, id string) (*Delivery, error)
-	// Deliveries lists deliveries of a status ("" for all), newest first.
-	Deliveries(ctx context.Context, status string, limit int) ([]*Delivery, error)
-	// ListDeliveries returns one page of the deliveries f selects, newest
-	// first, and the cursor of the next page ("" when there is none).
-	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, string, error)
-	// PutDeliveries stores the new state of several deliveries at once.
-	PutDeliveries(ctx context.Context, ds []*Delivery) error
-}
-
-// String describes a delivery for logs.
-func (d *Delivery) String() string {
-	return fmt.Sprintf("alert %s to %s for order %s", d.ID, d.Alert.To, d.OrderID)
 }

@@ -1,0 +1,166 @@
+// Package app is the composition root of a host: it builds every part
+// from one Config (the policy engine, the metrics, the services, the
+// connectors, the importer, the alert dispatcher and the HTTP API), runs
+// the parts that work in the background until its context ends, and
+// stops them. `ordergate serve` and the tests build hosts with it.
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ordergate/ordergate/host"
+	"github.com/ordergate/ordergate/host/alerts"
+	"github.com/ordergate/ordergate/host/api"
+	"github.com/ordergate/ordergate/host/catalog"
+	"github.com/ordergate/ordergate/host/channels"
+	"github.com/ordergate/ordergate/host/connectors"
+	"github.com/ordergate/ordergate/host/importer"
+	"github.com/ordergate/ordergate/host/keys"
+	"github.com/ordergate/ordergate/host/metrics"
+	"github.com/ordergate/ordergate/host/orders"
+	"github.com/ordergate/ordergate/host/policy"
+)
+
+// Config is what a host is built from. The store is the caller's: it
+// opens it before New and closes it after Run has returned.
+type Config struct {
+	Store host.Store
+	// Backup writes a consistent copy of the store (nil when it cannot).
+	Backup func(w io.Writer) (int64, error)
+
+	// Policies is the policy directory; EvalTimeout bounds one
+	// evaluation (policy.DefaultEvalTimeout when 0); Watch reloads the
+	// policies when their files change.
+	Policies    string
+	EvalTimeout time.Duration
+	Watch       bool
+
+	// Plugins is the connector directory, PluginPins the SHA-256 pin of
+	// each connector (none pinned when nil).
+	Plugins    string
+	PluginPins map[string]string
+
+	// API sets the HTTP API's limits; its services, store, engine and the
+	// like are set by New.
+	API api.Config
+	// Importer and Alerts tune the importer and the dispatcher; their
+	// Ops, observers and wake signal are set by New.
+	Importer importer.Config
+	Alerts   alerts.Config
+
+	Log hclog.Logger
+	// Now is the host's clock (time.Now in UTC when nil): every service
+	// sets times from it.
+	Now     func() time.Time
+	Version string
+}
+
+// App is a host: every part, built and wired.
+type App struct {
+	Store        host.Store
+	Engine       *policy.Engine
+	Metrics      *metrics.Metrics
+	Orders       *orders.Service
+	Channels     *channels.Service
+	Catalog      *catalog.Service
+	Keys         *keys.Service
+	Destinations *alerts.Destinations
+	Connectors   *connectors.Manager
+	Importer     *importer.Importer
+	Dispatcher   *alerts.Dispatcher
+	Ops          *alerts.Ops
+	API          *api.Server
+
+	cfg Config
+	log hclog.Logger
+}
+
+// New builds a host and loads its policies: a revision that does not
+// compile or pass its tests is an error, as no order could be decided.
+func New(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.Log == nil {
+		cfg.Log = hclog.NewNullLogger()
+	}
+	if cfg.Now == nil {
+		cfg.Now = func() time.Time { return time.Now().UTC() }
+	}
+	a := &App{Store: cfg.Store, cfg: cfg, log: cfg.Log}
+	a.Engine = policy.NewEngine(cfg.Policies, cfg.Log, cfg.EvalTimeout)
+	a.Metrics = metrics.New(metrics.Sources{Counts: cfg.Store, Version: cfg.Version, Revision: func() string {
+		if rev := a.Engine.Revision(); rev != nil {
+			return rev.ID
+		}
+		return ""
+	}})
+	a.Engine.Observe(a.Metrics)
+	if o, ok := cfg.Store.(host.CommitsObserved); ok {
+		o.ObserveCommits(a.Metrics)
+	}
+	if _, err := a.Engine.Reload(ctx); err != nil {
+		return nil, fmt.Errorf("the policies in %s cannot serve: %w", cfg.Policies, err)
+	}
+
+	manager, err := connectors.New(cfg.Plugins, cfg.PluginPins, cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	manager.OnRestart(a.Metrics.ObserveConnectorRestart)
+	a.Connectors = manager
+
+	wake := alerts.NewWake()
+	a.Ops = alerts.NewOps(cfg.Store, cfg.Store, cfg.Log, wake)
+	alertCfg := cfg.Alerts
+	alertCfg.Ops, alertCfg.Attempts, alertCfg.Wake = a.Ops, a.Metrics, wake
+	a.Dispatcher = alerts.New(cfg.Store, cfg.Log, alertCfg)
+	a.Engine.OnRefused(func(previous string, err error) {
+		a.Ops.Raise(context.Background(), host.PolicyReloadRefused{Serving: previous, Error: err.Error()})
+	})
+
+	a.Orders = orders.NewService(cfg.Store, a.Engine, cfg.Log)
+	importCfg := cfg.Importer
+	importCfg.Ops, importCfg.Runs = a.Ops, a.Metrics
+	a.Importer = importer.New(cfg.Store, manager, a.Orders, cfg.Log, importCfg)
+	a.Channels = channels.New(cfg.Store, manager, a.Importer, cfg.Now)
+	a.Catalog = catalog.New(cfg.Store, a.Orders, cfg.Now, cfg.Log)
+	a.Keys = keys.New(cfg.Store, cfg.Now)
+	a.Destinations = alerts.NewDestinations(cfg.Store, a.Dispatcher, cfg.Now)
+
+	apiCfg := cfg.API
+	apiCfg.Store, apiCfg.Orders, apiCfg.Channels, apiCfg.Catalog = cfg.Store, a.Orders, a.Channels, a.Catalog
+	apiCfg.Destinations, apiCfg.Keys, apiCfg.Dispatcher = a.Destinations, a.Keys, a.Dispatcher
+	apiCfg.Connectors, apiCfg.Importer, apiCfg.Engine, apiCfg.Backup = manager, a.Importer, a.Engine, cfg.Backup
+	apiCfg.Log, apiCfg.Version, apiCfg.Metrics = cfg.Log, cfg.Version, a.Metrics
+	a.API = api.New(apiCfg)
+	return a, nil
+}
+
+// Handler is the HTTP API.
+func (a *App) Handler() http.Handler { return a.API.Handler() }
+
+// Run runs the importer, the alert dispatcher and (with Watch) the policy
+// watcher until ctx ends, then waits for them to stop: imports in flight
+// end interrupted, deliveries in flight stay pending for the next start.
+func (a *App) Run(ctx context.Context) error {
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.Go(func() error { a.Importer.Run(ctx); return nil })
+	eg.Go(func() error { a.Dispatcher.Run(ctx); return nil })
+	if a.cfg.Watch {
+		eg.Go(func() error {
+			if err := a.Engine.Watch(ctx); err != nil {
+				a.log.Warn("policy files are not watched; reload with SIGHUP or the API", "error", err)
+			}
+			return nil
+		})
+	}
+	return eg.Wait()
+}
+
+// Close stops the connector processes. Call it after Run has returned.
+func (a *App) Close() { a.Connectors.Close() }
