@@ -276,7 +276,11 @@ func runDoc(t *testing.T, samples []*docSample) {
 			continue
 		}
 		ran++
+		began := time.Now()
 		e.run(s)
+		if d := time.Since(began); d > 2*time.Second {
+			t.Logf("%s:%d: took %s", s.doc, s.line, d.Round(100*time.Millisecond))
+		}
 	}
 	t.Logf("%d samples run, %d not run", ran, len(samples)-ran)
 }
