@@ -78,24 +78,29 @@ func (a PolicyReloadRefused) Message() string {
 	return fmt.Sprintf("a policy reload was refused; revision %s keeps serving: %s", a.Serving, a.Error)
 }
 
-// AlertDeadLettered: a rule's alert was given up after its retries.
+// AlertDeadLettered: a rule's alert was given up after its retries;
+// raised once per series of attempts (a redelivery starts another).
 type AlertDeadLettered struct {
 	DeliveryID  string
 	Destination string
 	OrderNumber string
 	Attempts    int
 	Error       string
-	CreatedAt   time.Time
+	QueuedAt    time.Time // when the series of attempts began
 }
 
 func (a AlertDeadLettered) Rule() string     { return OpsAlertDeadLettered }
 func (a AlertDeadLettered) Severity() string { return "critical" }
 func (a AlertDeadLettered) Key() string {
-	return a.DeliveryID + fmt.Sprint(a.CreatedAt.UnixNano(), a.Attempts)
+	return a.DeliveryID + fmt.Sprint(a.QueuedAt.UnixNano(), a.Attempts)
 }
 func (a AlertDeadLettered) Message() string {
-	return fmt.Sprintf("alert %s to %s for order %s was given up after %d attempts: %s; redeliver it with POST /api/v1/alerts/%s/redeliver",
-		a.DeliveryID, a.Destination, a.OrderNumber, a.Attempts, a.Error, a.DeliveryID)
+	attempts := fmt.Sprintf("%d attempts", a.Attempts)
+	if a.Attempts == 1 {
+		attempts = "1 attempt"
+	}
+	return fmt.Sprintf("alert %s to %s for order %s was given up after %s: %s; redeliver it with POST /api/v1/alerts/%s/redeliver",
+		a.DeliveryID, a.Destination, a.OrderNumber, attempts, a.Error, a.DeliveryID)
 }
 
 // OpsDelivery returns the delivery of an operational alert to the

@@ -25,9 +25,9 @@ func TestOpsAlertKinds(t *testing.T) {
 			host.ChannelSilent{ChannelID: "shop", LastSuccess: at.Add(time.Hour)}, host.OpsChannelSilent, "warning", []string{"shop", "2026-12-01T09:00:00Z", "24h0m0s"}},
 		{host.PolicyReloadRefused{Serving: "abc", Error: "test failed"}, host.PolicyReloadRefused{Serving: "abc", Error: "test failed"},
 			host.PolicyReloadRefused{Serving: "abc", Error: "compile error"}, host.OpsPolicyReloadRefused, "critical", []string{"abc keeps serving", "test failed"}},
-		{host.AlertDeadLettered{DeliveryID: "alrt_1", Destination: "sales", OrderNumber: "#1203", Attempts: 20, Error: "503", CreatedAt: at},
-			host.AlertDeadLettered{DeliveryID: "alrt_1", Destination: "sales", OrderNumber: "#1203", Attempts: 20, Error: "503", CreatedAt: at},
-			host.AlertDeadLettered{DeliveryID: "alrt_1", Attempts: 3, CreatedAt: at}, host.OpsAlertDeadLettered, "critical", []string{"alrt_1", "sales", "#1203", "20 attempts", "/api/v1/alerts/alrt_1/redeliver"}},
+		{host.AlertDeadLettered{DeliveryID: "alrt_1", Destination: "sales", OrderNumber: "#1203", Attempts: 20, Error: "503", QueuedAt: at},
+			host.AlertDeadLettered{DeliveryID: "alrt_1", Destination: "sales", OrderNumber: "#1203", Attempts: 20, Error: "503", QueuedAt: at},
+			host.AlertDeadLettered{DeliveryID: "alrt_1", Attempts: 20, QueuedAt: at.Add(time.Hour)}, host.OpsAlertDeadLettered, "critical", []string{"alrt_1", "sales", "#1203", "20 attempts", "/api/v1/alerts/alrt_1/redeliver"}},
 	} {
 		t.Run(tc.rule, func(t *testing.T) {
 			d := host.OpsDelivery("ops", tc.alert, at)

@@ -15,7 +15,7 @@ type Settings struct {
 	ReevaluateOnInventoryChange bool `json:"reevaluate_on_inventory_change"`
 	// OpsAlerts are the host's own alerts about itself.
 	OpsAlerts OpsAlerts `json:"ops_alerts"`
-	UpdatedAt time.Time `json:"updated_at"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
 // OpsAlerts configures the operational alerts the host raises: a channel

@@ -285,11 +285,11 @@ func (d *Dispatcher) attempt(ctx context.Context, dl *host.Delivery) {
 	case err == nil:
 		dl.Status, dl.LastError, dl.DeliveredAt = host.DeliveryDelivered, "", &now
 	case dl.Attempts >= maxAttempts || next.Sub(dl.AttemptsFrom()) > maxAge:
-		dl.Status, dl.LastError = host.DeliveryFailed, fmt.Sprintf("gave up after %d attempts over %s: %v", dl.Attempts, now.Sub(dl.AttemptsFrom()).Round(time.Second), err)
+		dl.Status, dl.LastError = host.DeliveryFailed, fmt.Sprintf("gave up after %s over %s: %v", attempts(dl.Attempts), now.Sub(dl.AttemptsFrom()).Round(time.Second), err)
 		d.log.Error("alert dead-lettered", "alert", dl.ID, "to", dest.Name, "error", err)
 		if d.cfg.Ops != nil && dl.Alert.Package != "host" {
 			d.cfg.Ops.Raise(ctx, host.AlertDeadLettered{DeliveryID: dl.ID, Destination: dest.Name, OrderNumber: dl.OrderNumber,
-				Attempts: dl.Attempts, Error: err.Error(), CreatedAt: dl.CreatedAt})
+				Attempts: dl.Attempts, Error: err.Error(), QueuedAt: dl.AttemptsFrom()})
 		}
 	default:
 		dl.LastError = err.Error()
@@ -307,6 +307,14 @@ func (d *Dispatcher) attempt(ctx context.Context, dl *host.Delivery) {
 		d.cfg.Attempts.ObserveAttempt(dest.Name, result)
 	}
 	d.record(dl)
+}
+
+// attempts says "1 attempt", "n attempts".
+func attempts(n int) string {
+	if n == 1 {
+		return "1 attempt"
+	}
+	return fmt.Sprintf("%d attempts", n)
 }
 
 // retryOf returns the retry bounds of a destination: its own policy's,
@@ -348,12 +356,17 @@ type Payload struct {
 	ID        string    `json:"id"`
 	CreatedAt time.Time `json:"created_at"`
 	Alert     any       `json:"alert"`
-	Order     struct {
-		ID        string `json:"id"`
-		Number    string `json:"number"`
-		ChannelID string `json:"channel_id"`
-		Path      string `json:"path"`
-	} `json:"order"`
+	// Order is the order a rule's alert is about; operational alerts
+	// (alert.package "host") are about no order and have none.
+	Order *PayloadOrder `json:"order,omitempty"`
+}
+
+// PayloadOrder names the order of a webhook delivery.
+type PayloadOrder struct {
+	ID        string `json:"id"`
+	Number    string `json:"number"`
+	ChannelID string `json:"channel_id"`
+	Path      string `json:"path"`
 }
 
 // Signature headers of webhook deliveries.
@@ -390,7 +403,9 @@ func (d *Dispatcher) send(ctx context.Context, dest *host.Destination, dl *host.
 		return 0, d.email(ctx, dest, dl, path)
 	case host.DestinationWebhook:
 		p := Payload{ID: dl.ID, CreatedAt: dl.CreatedAt, Alert: dl.Alert}
-		p.Order.ID, p.Order.Number, p.Order.ChannelID, p.Order.Path = dl.OrderID, dl.OrderNumber, dl.ChannelID, path
+		if dl.OrderID != "" {
+			p.Order = &PayloadOrder{ID: dl.OrderID, Number: dl.OrderNumber, ChannelID: dl.ChannelID, Path: path}
+		}
 		body, err := json.Marshal(p)
 		if err != nil {
 			return 0, err

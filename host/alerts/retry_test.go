@@ -2,6 +2,7 @@ package alerts_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -203,4 +204,82 @@ func runDispatcher(t *testing.T, d *alerts.Dispatcher) {
 	done := make(chan struct{})
 	go func() { defer close(done); d.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
+}
+
+// TestDeadLetteredAgainIsReportedAgain: an alert redelivered and given up
+// once more raises a second alert_dead_lettered: each series of attempts
+// is its own occurrence. The ops alerts reach a webhook without an order.
+func TestDeadLetteredAgainIsReportedAgain(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) }))
+	defer failing.Close()
+	var mu sync.Mutex
+	var opsBodies []map[string]any
+	ops := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		json.NewDecoder(r.Body).Decode(&body)
+		mu.Lock()
+		opsBodies = append(opsBodies, body)
+		mu.Unlock()
+	}))
+	defer ops.Close()
+	for _, d := range []*host.Destination{
+		{Name: "sales", Kind: host.DestinationSlack, URL: failing.URL, Retry: &host.RetryPolicy{MaxAttempts: 2}},
+		{Name: "ops", Kind: host.DestinationWebhook, URL: ops.URL, Secret: "s3cret"},
+	} {
+		if err := f.db.CreateDestination(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.importLarge(t, "big-1")
+	d := run(t, f, alerts.Config{Ops: alerts.NewOps(f.db, f.db, nil, nil)})
+	deadLetters := func() int {
+		all, _ := f.db.Deliveries(ctx, "", 100)
+		n := 0
+		for _, dl := range all {
+			if dl.Alert.Rule == host.OpsAlertDeadLettered {
+				n++
+			}
+		}
+		return n
+	}
+	salesAlert := func() *host.Delivery {
+		all, _ := f.db.Deliveries(ctx, "", 100)
+		for _, dl := range all {
+			if dl.Alert.To == "sales" {
+				return dl
+			}
+		}
+		return nil
+	}
+	e2e.Eventually(t, 20*time.Second, func() error {
+		if n := deadLetters(); n != 1 {
+			return fmt.Errorf("%d alert_dead_lettered, want 1", n)
+		}
+		return nil
+	})
+	if err := alerts.Redeliver(ctx, f.db, salesAlert().ID); err != nil {
+		t.Fatal(err)
+	}
+	d.Notify()
+	e2e.Eventually(t, 20*time.Second, func() error {
+		if n := deadLetters(); n != 2 {
+			return fmt.Errorf("%d alert_dead_lettered after the redelivery failed too, want 2", n)
+		}
+		return nil
+	})
+	e2e.Eventually(t, 20*time.Second, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(opsBodies) < 2 {
+			return fmt.Errorf("%d ops alerts received", len(opsBodies))
+		}
+		for _, b := range opsBodies {
+			if _, ok := b["order"]; ok {
+				return fmt.Errorf("an ops alert's payload has an order: %v", b)
+			}
+		}
+		return nil
+	})
 }

@@ -491,11 +491,14 @@ func (s *Service) ChannelUpdate(ctx context.Context, ch *host.Channel, id string
 		}
 		// The decision is made on the changed order, outside the write
 		// transaction; if the order changes meanwhile, all is done again.
+		// One time for the change and the decision it leads to, so the
+		// timeline has them in order.
+		now := s.now()
 		var d *sdk.Decision
 		if o.CanceledAt == nil && !r.CanceledByHand() {
 			probe := *r
-			probe.ChannelUpdate(o, actor, changed, s.now())
-			if d, _, err = s.evaluate(ctx, ch, &probe, host.Fingerprint(probe.Input()), nil, s.now()); err != nil {
+			probe.ChannelUpdate(o, actor, changed, now)
+			if d, _, err = s.evaluate(ctx, ch, &probe, host.Fingerprint(probe.Input()), nil, now); err != nil {
 				return nil, err
 			}
 		}
@@ -504,7 +507,6 @@ func (s *Service) ChannelUpdate(ctx context.Context, ch *host.Channel, id string
 			if !sameTime(cur.UpdatedAt, seen) {
 				return errChanged
 			}
-			now := s.now()
 			cur.ChannelUpdate(o, actor, changed, now)
 			switch {
 			case cur.Status == sdk.StatusCanceled && (cur.CanceledByHand() || o.CanceledAt != nil):
