@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -358,4 +359,39 @@ func (s *Server) reevaluateOrder(c *gin.Context) {
 		return
 	}
 	respond(c, http.StatusOK, r.View())
+}
+
+// EditRequest is an operator's edit of an order, with a note for the
+// timeline.
+type EditRequest struct {
+	sdk.Edit
+	Note string `json:"note,omitempty"`
+}
+
+func (s *Server) editOrder(c *gin.Context) {
+	var req EditRequest
+	if err := readJSON(c, s.cfg.BodyLimit, &req); err != nil {
+		s.abort(c, err)
+		return
+	}
+	if len(req.Note) > sdk.MaxTextLength {
+		s.abort(c, host.InvalidFields("the edit is not valid", []sdk.FieldError{{Field: "note", Detail: fmt.Sprintf("must be at most %d bytes", sdk.MaxTextLength)}}))
+		return
+	}
+	r, err := s.cfg.Orders.Edit(c.Request.Context(), c.Param("id"), keyOf(c).Actor(), &req.Edit, req.Note)
+	if err != nil {
+		s.abort(c, err)
+		return
+	}
+	respond(c, http.StatusOK, r.View())
+}
+
+func (s *Server) reevaluateMatching(c *gin.Context) {
+	f := orderFilter(queryOf(c))
+	sum, err := s.cfg.Orders.ReevaluateMatching(c.Request.Context(), f, keyOf(c).Actor())
+	if err != nil && !errors.Is(err, c.Request.Context().Err()) {
+		s.abort(c, err)
+		return
+	}
+	respond(c, http.StatusOK, sum)
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"sort"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -68,91 +67,6 @@ func (d *DB) Channels(_ context.Context) ([]*host.Channel, error) {
 	})
 	return out, err
 }
-
-// storedKey is the stored form of an API key: the hash is kept, the secret never.
-type storedKey struct {
-	host.APIKey
-	Hash string `json:"hash"`
-}
-
-// CreateKey implements host.KeyStore.
-func (d *DB) CreateKey(ctx context.Context, k *host.APIKey) error {
-	data, err := json.Marshal(storedKey{APIKey: *k, Hash: k.Hash})
-	if err != nil {
-		return err
-	}
-	return d.update(ctx, func(tx *bolt.Tx) error {
-		if err := tx.Bucket(bucketKeys).Put([]byte(k.Hash), data); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketKeyIDs).Put([]byte(k.ID), []byte(k.Hash))
-	})
-}
-
-// KeyByHash implements host.KeyStore.
-func (d *DB) KeyByHash(_ context.Context, hash string) (*host.APIKey, error) {
-	var k *host.APIKey
-	err := d.view(func(tx *bolt.Tx) error {
-		data := tx.Bucket(bucketKeys).Get([]byte(hash))
-		if data == nil {
-			return host.Errorf(host.EUNAUTHORIZED, "unknown or revoked API key")
-		}
-		var sk storedKey
-		if err := json.Unmarshal(data, &sk); err != nil {
-			return err
-		}
-		if !host.SameHash(sk.Hash, hash) {
-			return host.Errorf(host.EUNAUTHORIZED, "unknown or revoked API key")
-		}
-		sk.APIKey.Hash = sk.Hash
-		k = &sk.APIKey
-		return nil
-	})
-	return k, err
-}
-
-// Keys implements host.KeyStore.
-func (d *DB) Keys(_ context.Context) ([]*host.APIKey, error) {
-	var out []*host.APIKey
-	err := d.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketKeys).ForEach(func(_, v []byte) error {
-			var sk storedKey
-			if err := json.Unmarshal(v, &sk); err != nil {
-				return err
-			}
-			out = append(out, &sk.APIKey)
-			return nil
-		})
-	})
-	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
-	return out, err
-}
-
-// DeleteKey implements host.KeyStore. The key stops working at once.
-func (d *DB) DeleteKey(ctx context.Context, id string) error {
-	var notFound error
-	err := d.update(ctx, func(tx *bolt.Tx) error {
-		ids := tx.Bucket(bucketKeyIDs)
-		hash := ids.Get([]byte(id))
-		if hash == nil {
-			notFound = host.Errorf(host.ENOTFOUND, "API key %s not found", id)
-			return nil
-		}
-		if err := tx.Bucket(bucketKeys).Delete(hash); err != nil {
-			return err
-		}
-		return ids.Delete([]byte(id))
-	})
-	if err != nil {
-		return fmt.Errorf("deleting API key %s: %w", id, err)
-	}
-	return notFound
-}
-
-var (
-	bucketCursors = []byte("channel_cursors") // channel id -> cursor
-	bucketRuns    = []byte("import_runs")     // channel id \x00 run id -> run JSON
-)
 
 // readChannel decodes a stored channel and opens its secrets.
 func (d *DB) readChannel(tx *bolt.Tx, id string) (*host.Channel, error) {
@@ -267,76 +181,4 @@ func unlinkChannelFromGroups(tx *bolt.Tx, id string) error {
 		return err
 	}
 	return tx.Bucket(bucketRoutingChannels).Delete([]byte(id))
-}
-
-// Cursor implements host.RunStore.
-func (d *DB) Cursor(_ context.Context, channelID string) (string, error) {
-	var cur string
-	err := d.view(func(tx *bolt.Tx) error {
-		cur = string(tx.Bucket(bucketCursors).Get([]byte(channelID)))
-		return nil
-	})
-	return cur, err
-}
-
-// SaveCursor implements host.RunStore.
-func (d *DB) SaveCursor(ctx context.Context, channelID, cursor string) error {
-	return d.update(ctx, func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketCursors).Put([]byte(channelID), []byte(cursor))
-	})
-}
-
-// PutRun implements host.RunStore.
-func (d *DB) PutRun(ctx context.Context, r *host.Run) error {
-	return d.update(ctx, func(tx *bolt.Tx) error { return putRun(tx, r) })
-}
-
-// putRun stores a run and drops the channel's oldest runs beyond
-// host.MaxRunsKept.
-func putRun(tx *bolt.Tx, r *host.Run) error {
-	data, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	runs := tx.Bucket(bucketRuns)
-	prefix := append([]byte(r.ChannelID), 0)
-	key := append(slices.Clone(prefix), r.ID...)
-	existed := runs.Get(key) != nil
-	if err := runs.Put(key, data); err != nil {
-		return err
-	}
-	if existed { // an update of a run: nothing to drop
-		return nil
-	}
-	n := 0
-	c := runs.Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		n++
-	}
-	for ; n > host.MaxRunsKept; n-- {
-		k, _ := c.Seek(prefix)
-		if err := runs.Delete(k); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Runs implements host.RunStore.
-func (d *DB) Runs(_ context.Context, channelID string, limit int) ([]*host.Run, error) {
-	var out []*host.Run
-	err := d.view(func(tx *bolt.Tx) error {
-		prefix := append([]byte(channelID), 0)
-		c := tx.Bucket(bucketRuns).Cursor()
-		k, v := lastBefore(c, append(slices.Clone(prefix), 0xff))
-		for ; k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, v = c.Prev() {
-			r := new(host.Run)
-			if err := json.Unmarshal(v, r); err != nil {
-				return err
-			}
-			out = append(out, r)
-		}
-		return nil
-	})
-	return out, err
 }
