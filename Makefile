@@ -14,11 +14,18 @@ BENCH_OUT ?= bench/latest.txt
 
 .PHONY: all build run test bench fmt lint check-files clean plugins proto fuzz test-crash openapi-lint-tools
 
-# Pinned code generators of the connector protocol (make proto).
+# Pinned tools of the connector protocol (make proto), built from the
+# module proxy into bin/tools.
 BUF_VERSION                := v1.75.0
 PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 TOOLS                      := $(abspath $(BIN))/tools
+BUF                        := $(TOOLS)/buf-$(BUF_VERSION)
+
+# The connector protocol: the buf module (buf.yaml, buf.gen.yaml and
+# connector/v1/connector.proto) and the generated Go code beside the
+# .proto, which only the sdk's packages can import.
+PROTO_DIR := sdk/internal/proto
 
 all: build
 
@@ -130,14 +137,20 @@ bench: $(BIN)/opa-$(OPA_VERSION)
 	$(GO) run golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION) $(BENCH_OUT) | tee $(basename $(BENCH_OUT))-table.txt
 	@echo "wrote $(BENCH_OUT) and its table; compare two runs with: go run golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION) OLD NEW"
 
-# Regenerates sdk/proto/connector/v1 from connector.proto (the generated
-# code is committed; CI does not need these tools).
-proto:
-	@mkdir -p $(TOOLS)
-	GOBIN=$(TOOLS) $(GO) install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+# buf, built once per machine (about six minutes on 2 cores with a cold Go
+# build cache, some 15 s with a warm one) and kept in bin/tools under its
+# version.
+$(BUF):
+	@mkdir -p $(TOOLS)/.buf-$(BUF_VERSION)
+	GOBIN=$(TOOLS)/.buf-$(BUF_VERSION) $(GO) install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+	mv $(TOOLS)/.buf-$(BUF_VERSION)/buf $@ && rmdir $(TOOLS)/.buf-$(BUF_VERSION)
+
+# Regenerates the Go code of $(PROTO_DIR)/connector/v1 from connector.proto
+# (the generated code is committed; CI does not need these tools).
+proto: $(BUF)
 	GOBIN=$(TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
 	GOBIN=$(TOOLS) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
-	cd sdk/proto && PATH="$(TOOLS):$$PATH" buf lint && PATH="$(TOOLS):$$PATH" buf generate
+	cd $(PROTO_DIR) && $(BUF) lint && PATH="$(TOOLS):$$PATH" $(BUF) generate
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -13,13 +13,14 @@ import (
 
 	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/sdk"
+	"github.com/ordergate/ordergate/sdk/plugin"
 )
 
 // Connectors describes installed connectors; *connectors.Manager is the
 // real one.
 type Connectors interface {
 	Installed() ([]string, error)
-	Connector(ctx context.Context, name string) (*sdk.Client, sdk.Description, error)
+	Connector(ctx context.Context, name string) (*plugin.Client, sdk.Description, error)
 }
 
 // ChannelRequest creates a channel.

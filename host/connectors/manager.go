@@ -22,10 +22,11 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/go-plugin"
+	goplugin "github.com/hashicorp/go-plugin"
 
 	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/sdk"
+	"github.com/ordergate/ordergate/sdk/plugin"
 )
 
 // BinaryPrefix starts the file name of every connector binary.
@@ -63,8 +64,8 @@ func (m *Manager) restarted(name string) {
 
 // instance is one running connector process.
 type instance struct {
-	process *plugin.Client
-	client  *sdk.Client
+	process *goplugin.Client
+	client  *plugin.Client
 	desc    sdk.Description
 }
 
@@ -137,7 +138,7 @@ func (m *Manager) Installed() ([]string, error) {
 
 // Connector returns a client of the named connector and its description,
 // starting its process unless one is running.
-func (m *Manager) Connector(ctx context.Context, name string) (*sdk.Client, sdk.Description, error) {
+func (m *Manager) Connector(ctx context.Context, name string) (*plugin.Client, sdk.Description, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
@@ -167,34 +168,34 @@ func (m *Manager) start(ctx context.Context, name string) (*instance, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, host.Errorf(host.EINVALID, "connector %s is not installed: no %s in %s", name, BinaryPrefix+name, m.dir)
 	}
-	cfg := &plugin.ClientConfig{
-		HandshakeConfig:  sdk.Handshake,
-		VersionedPlugins: sdk.PluginSets(nil),
+	cfg := &goplugin.ClientConfig{
+		HandshakeConfig:  plugin.Handshake,
+		VersionedPlugins: plugin.PluginSets(nil),
 		Cmd:              exec.Command(path),
-		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
 		AutoMTLS:         true,
 		Logger:           m.log.Named(name),
-		GRPCDialOptions:  sdk.GRPCDialOptions(),
+		GRPCDialOptions:  plugin.GRPCDialOptions(),
 		StartTimeout:     StartTimeout,
 	}
 	if sum, ok := m.pins[name]; ok {
-		cfg.SecureConfig = &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
+		cfg.SecureConfig = &goplugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
 	}
-	process := plugin.NewClient(cfg)
+	process := goplugin.NewClient(cfg)
 	rpc, err := process.Client()
 	if err != nil {
 		process.Kill()
-		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
+		if errors.Is(err, goplugin.ErrChecksumsDoNotMatch) {
 			return nil, host.Errorf(host.EFORBIDDEN, "connector %s was refused: %s does not match its pinned SHA-256", name, path)
 		}
 		return nil, fmt.Errorf("starting connector %s: %w", name, err)
 	}
-	raw, err := rpc.Dispense(sdk.PluginName)
+	raw, err := rpc.Dispense(plugin.PluginName)
 	if err != nil {
 		process.Kill()
 		return nil, fmt.Errorf("connector %s: %w", name, err)
 	}
-	client := raw.(*sdk.Client)
+	client := raw.(*plugin.Client)
 	ctx, cancel := context.WithTimeout(ctx, StartTimeout)
 	defer cancel()
 	desc, err := client.Describe(ctx)
