@@ -12,13 +12,21 @@ BUILDFLAGS := -trimpath
 TAGS       := nomsgpack
 BENCH_OUT ?= bench/latest.txt
 
-.PHONY: all build run test bench fmt lint check-files clean plugins proto fuzz test-crash openapi-lint-tools
+.PHONY: all build run test bench fmt lint lint-proto check-files clean plugins proto fuzz test-crash openapi-lint-tools
 
-# Pinned code generators of the connector protocol (make proto).
+# Pinned tools of the connector protocol: buf (make proto and make lint)
+# and the code generators (make proto), built from the module proxy into
+# bin/tools.
 BUF_VERSION                := v1.75.0
 PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 TOOLS                      := $(abspath $(BIN))/tools
+BUF                        := $(TOOLS)/buf-$(BUF_VERSION)
+
+# The connector protocol: the buf module (buf.yaml, buf.gen.yaml and
+# connector/v1/connector.proto) and the generated Go code beside the
+# .proto, which only the sdk's packages can import.
+PROTO_DIR := sdk/internal/proto
 
 all: build
 
@@ -130,14 +138,40 @@ bench: $(BIN)/opa-$(OPA_VERSION)
 	$(GO) run golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION) $(BENCH_OUT) | tee $(basename $(BENCH_OUT))-table.txt
 	@echo "wrote $(BENCH_OUT) and its table; compare two runs with: go run golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION) OLD NEW"
 
-# Regenerates sdk/proto/connector/v1 from connector.proto (the generated
-# code is committed; CI does not need these tools).
-proto:
-	@mkdir -p $(TOOLS)
-	GOBIN=$(TOOLS) $(GO) install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+# buf, built once per machine (about six minutes on 2 cores with a cold Go
+# build cache, some 15 s with a warm one) and kept in bin/tools under its
+# version.
+$(BUF):
+	@mkdir -p $(TOOLS)/.buf-$(BUF_VERSION)
+	GOBIN=$(TOOLS)/.buf-$(BUF_VERSION) $(GO) install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+	mv $(TOOLS)/.buf-$(BUF_VERSION)/buf $@ && rmdir $(TOOLS)/.buf-$(BUF_VERSION)
+
+# Regenerates the Go code of $(PROTO_DIR)/connector/v1 from connector.proto
+# (the generated code is committed; CI needs only buf, for make lint).
+proto: $(BUF)
 	GOBIN=$(TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
 	GOBIN=$(TOOLS) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
-	cd sdk/proto && PATH="$(TOOLS):$$PATH" buf lint && PATH="$(TOOLS):$$PATH" buf generate
+	cd $(PROTO_DIR) && $(BUF) lint && PATH="$(TOOLS):$$PATH" $(BUF) generate
+
+# Protocol v1 is frozen: connectors built with any SDK since its release
+# must keep working with any host, and connectors in other languages
+# generate their code from the same .proto. buf breaking (the FILE rules:
+# the wire, the JSON names and the generated code's names) checks
+# connector.proto against PROTO_BASELINE, the image of protocol v1 as the
+# shipped connectors speak it, committed beside it: the repository has no
+# release tags, and a branch as the baseline would move with every merge
+# (CI checks a clone of main, against itself). A change the rules refuse
+# (a renumbered or retyped field, a removed field, message, enum value or
+# RPC) fails make lint; adding fields, messages or RPCs passes. The
+# baseline is written only when a protocol version is released, never to
+# make a change pass:
+#   cd $(PROTO_DIR) && $(BUF) build --exclude-source-info -o connector/v1/v1.binpb
+# An incompatible protocol is a new package, connector/v2, served beside v1
+# (see sdk/plugin's PluginSets), with a baseline of its own once released.
+PROTO_BASELINE := connector/v1/v1.binpb
+
+lint-proto: $(BUF)
+	cd $(PROTO_DIR) && $(BUF) lint && $(BUF) breaking --against $(PROTO_BASELINE)
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
@@ -145,7 +179,7 @@ fmt:
 # staticcheck is pinned and run from the module proxy (no install step).
 STATICCHECK_VERSION := v0.8.2
 
-lint: check-files
+lint: check-files lint-proto
 	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...

@@ -8,8 +8,8 @@ import (
 
 // Connector is what a connector vendor implements: a sales channel's
 // "Get Orders" operation. The host runs the connector as its own process
-// (see Serve) and calls it over gRPC; the sdk/sdktest package checks a
-// Connector against the protocol's rules from `go test`.
+// (its main is sdk/plugin's Serve) and calls it over gRPC; the sdk/sdktest
+// package checks a Connector against the protocol's rules from `go test`.
 type Connector interface {
 	// Describe names the connector and its configuration fields. The host
 	// validates a channel's configuration against the fields before any
@@ -34,6 +34,16 @@ type Pages interface {
 	// cost no order of the page (e.g. a malformed file set aside). It
 	// returns an error when the host is gone or has canceled.
 	Send(orders []Order, cursor string, problems ...Problem) error
+}
+
+// Page is one page of a GetOrders stream as the host receives it.
+type Page struct {
+	Orders []Order
+	// Cursor resumes after this page.
+	Cursor string
+	// Problems the connector reported, and orders whose JSON could not be
+	// read (the connector's fault; they are not in Orders).
+	Problems []Problem
 }
 
 // Problem is something a connector met and dealt with, shown on the

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -13,6 +14,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -27,12 +30,14 @@ import (
 	"github.com/ordergate/ordergate/host/metrics"
 	"github.com/ordergate/ordergate/host/policy"
 	"github.com/ordergate/ordergate/host/secrets"
+	"github.com/ordergate/ordergate/sdk/plugin"
 )
 
 // serveConfig is the configuration of `ordergate serve`.
 type serveConfig struct {
 	addr, data, policies, plugins string
 	pluginChecksums               string
+	reattachConnectors            string
 	logFormat, logLevel           string
 	evalTimeout                   time.Duration
 	bodyLimit, batchBodyLimit     int64
@@ -74,6 +79,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	fs.StringVar(&cfg.policies, "policies", "./policies", "policy directory (Rego and data files)")
 	fs.StringVar(&cfg.plugins, "plugins", "./bin/plugins", "connector plugin directory (binaries ordergate-connector-<name>)")
 	fs.StringVar(&cfg.pluginChecksums, "plugin-checksums", "", "sha256sum-format file pinning connector binaries (default: SHA256SUMS in the plugin directory, if present)")
+	fs.StringVar(&cfg.reattachConnectors, "reattach-connectors", "", "for connector development: JSON of connectors running in debug mode to attach to instead of starting their binaries, as a connector started with -debug prints it")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "log level: trace, debug, info, warn, error")
 	fs.DurationVar(&cfg.evalTimeout, "eval-timeout", policy.DefaultEvalTimeout, "deadline of one workflow evaluation")
@@ -185,6 +191,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	if err := reattachConnectors(a.Connectors, cfg.reattachConnectors, log); err != nil {
+		return err
+	}
 
 	// The address is bound and the store and policies are ready, so a key
 	// printed now is not lost to a host that cannot start.
@@ -332,4 +341,22 @@ func reloadOnHangup(ctx context.Context, engine *policy.Engine, log hclog.Logger
 			_, _ = engine.Reload(ctx)
 		}
 	}
+}
+
+// reattachConnectors has the manager attach to the connectors of
+// --reattach-connectors (ORDERGATE_REATTACH_CONNECTORS), which run in
+// debug mode, instead of starting their binaries.
+func reattachConnectors(manager *connectors.Manager, value string, log hclog.Logger) error {
+	cfgs, err := plugin.ParseReattach(value)
+	if err == nil {
+		err = manager.Reattach(cfgs)
+	}
+	if err != nil {
+		return fmt.Errorf("--reattach-connectors (%s): %w", plugin.ReattachEnv, err)
+	}
+	if len(cfgs) > 0 {
+		names := slices.Sorted(maps.Keys(cfgs))
+		log.Warn("attaching to connectors in debug mode instead of starting them (for connector development only)", "connectors", strings.Join(names, ","))
+	}
+	return nil
 }

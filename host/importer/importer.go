@@ -21,6 +21,7 @@ import (
 	"github.com/ordergate/ordergate/host/alerts"
 	"github.com/ordergate/ordergate/host/orders"
 	"github.com/ordergate/ordergate/sdk"
+	"github.com/ordergate/ordergate/sdk/plugin"
 )
 
 // Store is what the importer reads and writes.
@@ -31,7 +32,7 @@ type Store interface {
 
 // Connectors starts connectors; *connectors.Manager is the real one.
 type Connectors interface {
-	Connector(ctx context.Context, name string) (*sdk.Client, sdk.Description, error)
+	Connector(ctx context.Context, name string) (*plugin.Client, sdk.Description, error)
 	Restart(name string)
 }
 

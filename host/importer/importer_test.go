@@ -18,6 +18,7 @@ import (
 	"github.com/ordergate/ordergate/host/orders"
 	"github.com/ordergate/ordergate/host/policy"
 	"github.com/ordergate/ordergate/sdk"
+	"github.com/ordergate/ordergate/sdk/plugin"
 	"github.com/ordergate/ordergate/sdk/sdktest"
 )
 
@@ -77,13 +78,13 @@ func order(id string) sdk.Order {
 
 // fakeConnectors serves one in-process connector and counts restarts.
 type fakeConnectors struct {
-	client   *sdk.Client
+	client   *plugin.Client
 	desc     sdk.Description
 	restarts int
 	mu       sync.Mutex
 }
 
-func (f *fakeConnectors) Connector(context.Context, string) (*sdk.Client, sdk.Description, error) {
+func (f *fakeConnectors) Connector(context.Context, string) (*plugin.Client, sdk.Description, error) {
 	return f.client, f.desc, nil
 }
 

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
-
 	"github.com/ordergate/ordergate/sdk"
 )
 
@@ -300,7 +298,7 @@ func (c *Connector) GetOrders(ctx context.Context, cfg sdk.Config, cur string, p
 // the next page sent.
 type importer struct {
 	*client
-	log       hclog.Logger
+	log       sdk.Log
 	limit     page
 	lineLimit int
 	problems  []sdk.Problem

@@ -2,6 +2,6 @@
 // through the GraphQL Admin API. See README.md beside it.
 package main
 
-import "github.com/ordergate/ordergate/sdk"
+import "github.com/ordergate/ordergate/sdk/plugin"
 
-func main() { sdk.Serve(New()) }
+func main() { plugin.Serve(New()) }

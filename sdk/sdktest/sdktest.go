@@ -35,9 +35,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/go-plugin"
+	goplugin "github.com/hashicorp/go-plugin"
 
 	"github.com/ordergate/ordergate/sdk"
+	"github.com/ordergate/ordergate/sdk/plugin"
 )
 
 // Suite is what the kit needs to know about a connector.
@@ -200,33 +201,33 @@ func Run(t *testing.T, s Suite) {
 
 // Serve serves c in-process over gRPC, as go-plugin would in its own
 // process, and returns the host's client.
-func Serve(t *testing.T, c sdk.Connector) *sdk.Client {
+func Serve(t *testing.T, c sdk.Connector) *plugin.Client {
 	t.Helper()
-	// As sdk.Serve does: a connector whose description is not valid does
-	// not start.
+	// As plugin.Serve does: a connector whose description is not valid
+	// does not start.
 	if err := checkDescription(c); err != nil {
 		t.Fatal(err)
 	}
-	client, _ := plugin.TestPluginGRPCConn(t, false, map[string]plugin.Plugin{sdk.PluginName: &sdk.GRPCPlugin{Impl: c}})
+	client, _ := goplugin.TestPluginGRPCConn(t, false, map[string]goplugin.Plugin{plugin.PluginName: &plugin.GRPCPlugin{Impl: c}})
 	t.Cleanup(func() { client.Close() })
-	raw, err := client.Dispense(sdk.PluginName)
+	raw, err := client.Dispense(plugin.PluginName)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return raw.(*sdk.Client)
+	return raw.(*plugin.Client)
 }
 
 // checkDescription refuses a connector whose description is not valid,
-// as sdk.Serve does (it exits).
+// as plugin.Serve does (it exits).
 func checkDescription(c sdk.Connector) error {
 	desc := c.Describe()
 	if err := desc.Validate(); err != nil {
-		return fmt.Errorf("the connector's description is not valid (sdk.Serve would exit): %w", err)
+		return fmt.Errorf("the connector's description is not valid (plugin.Serve would exit): %w", err)
 	}
 	return nil
 }
 
-func collect(t *testing.T, c *sdk.Client, cfg sdk.Config, cursor string) []sdk.Page {
+func collect(t *testing.T, c *plugin.Client, cfg sdk.Config, cursor string) []sdk.Page {
 	t.Helper()
 	var pages []sdk.Page
 	if err := c.GetOrders(context.Background(), cfg, cursor, func(p sdk.Page) error {

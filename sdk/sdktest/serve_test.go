@@ -14,7 +14,7 @@ func (d described) Describe() sdk.Description                                   
 func (described) TestConnection(context.Context, sdk.Config) (string, error)     { return "", nil }
 func (described) GetOrders(context.Context, sdk.Config, string, sdk.Pages) error { return nil }
 
-// TestServeChecksTheDescription: Serve refuses a description sdk.Serve
+// TestServeChecksTheDescription: Serve refuses a description plugin.Serve
 // would refuse, such as a duration default that is not a string.
 func TestServeChecksTheDescription(t *testing.T) {
 	good := sdk.Description{Name: "acme", Version: "1.0.0", Capabilities: []string{sdk.CapabilityGetOrders},

@@ -724,7 +724,7 @@ const file_connector_v1_connector_proto_rawDesc = "" +
 	"\x10ConnectorService\x12]\n" +
 	"\bDescribe\x12'.ordergate.connector.v1.DescribeRequest\x1a(.ordergate.connector.v1.DescribeResponse\x12o\n" +
 	"\x0eTestConnection\x12-.ordergate.connector.v1.TestConnectionRequest\x1a..ordergate.connector.v1.TestConnectionResponse\x12b\n" +
-	"\tGetOrders\x12(.ordergate.connector.v1.GetOrdersRequest\x1a).ordergate.connector.v1.GetOrdersResponse0\x01BCZAgithub.com/ordergate/ordergate/sdk/proto/connector/v1;connectorv1b\x06proto3"
+	"\tGetOrders\x12(.ordergate.connector.v1.GetOrdersRequest\x1a).ordergate.connector.v1.GetOrdersResponse0\x01BLZJgithub.com/ordergate/ordergate/sdk/internal/proto/connector/v1;connectorv1b\x06proto3"
 
 var (
 	file_connector_v1_connector_proto_rawDescOnce sync.Once

@@ -1,10 +1,20 @@
-package sdk
+package plugin
 
 import (
 	"bytes"
 	"encoding/json"
 	"testing"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/ordergate/ordergate/sdk"
 )
+
+// The connector's logger and any hclog.Logger are an sdk.Log, so a test
+// can hand WithLogger an hclog logger as it did when sdk.Logger returned
+// one.
+var _ sdk.Log = preciseLogger{}
+var _ sdk.Log = hclog.Logger(nil)
 
 // TestLoggedIntegersArriveExact: a connector's log line, decoded as
 // go-plugin decodes it on the host's side (JSON into float64s), keeps an
