@@ -166,7 +166,7 @@ func TestReevaluationDoesNotResend(t *testing.T) {
 	run(t, f, alerts.Config{})
 	sent := waitStatus(t, f, host.DeliveryDelivered, 1)[0]
 	for range 3 {
-		if _, err := f.svc.Reevaluate(context.Background(), r.ID, "key:test"); err != nil {
+		if _, err := f.svc.Reevaluate(host.WithActor(context.Background(), &host.APIKey{ID: "test", Role: host.RoleAdmin}), r.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -219,7 +219,7 @@ func TestDeadLetterAndRedeliver(t *testing.T) {
 	rcv.mu.Lock()
 	rcv.failFirst = 0
 	rcv.mu.Unlock()
-	if err := alerts.Redeliver(context.Background(), f.db, dead.ID); err != nil {
+	if err := alerts.Redeliver(host.WithActor(context.Background(), host.System), f.db, dead.ID); err != nil {
 		t.Fatal(err)
 	}
 	d.Notify()

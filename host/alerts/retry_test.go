@@ -167,7 +167,7 @@ func TestDestinationRetryPolicy(t *testing.T) {
 // and only those.
 func TestRedeliverMatching(t *testing.T) {
 	f := setup(t)
-	ctx := context.Background()
+	ctx := host.WithActor(context.Background(), host.System)
 	now := time.Now().UTC()
 	for i, to := range []string{"a", "a", "b"} {
 		dl := &host.Delivery{ID: fmt.Sprint("alrt_", i), Alert: host.OpsDelivery(to, host.PolicyReloadRefused{Serving: "r", Error: fmt.Sprint(i)}, now).Alert,
@@ -259,7 +259,7 @@ func TestDeadLetteredAgainIsReportedAgain(t *testing.T) {
 		}
 		return nil
 	})
-	if err := alerts.Redeliver(ctx, f.db, salesAlert().ID); err != nil {
+	if err := alerts.Redeliver(host.WithActor(ctx, host.System), f.db, salesAlert().ID); err != nil {
 		t.Fatal(err)
 	}
 	d.Notify()

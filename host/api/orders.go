@@ -325,7 +325,7 @@ func (s *Server) releaseOrder(c *gin.Context) {
 		s.abort(c, err)
 		return
 	}
-	r, err := s.cfg.Orders.Release(c.Request.Context(), c.Param("id"), keyOf(c).Actor(), req.Note)
+	r, err := s.cfg.Orders.Release(c.Request.Context(), c.Param("id"), req.Note)
 	if err != nil {
 		s.abort(c, err)
 		return
@@ -339,7 +339,7 @@ func (s *Server) cancelOrder(c *gin.Context) {
 		s.abort(c, err)
 		return
 	}
-	r, err := s.cfg.Orders.Cancel(c.Request.Context(), c.Param("id"), keyOf(c).Actor(), req.Reason)
+	r, err := s.cfg.Orders.Cancel(c.Request.Context(), c.Param("id"), req.Reason)
 	if err != nil {
 		s.abort(c, err)
 		return
@@ -353,7 +353,7 @@ func (s *Server) reevaluateOrder(c *gin.Context) {
 		s.abort(c, err)
 		return
 	}
-	r, err = s.cfg.Orders.Reevaluate(c.Request.Context(), r.ID, keyOf(c).Actor())
+	r, err = s.cfg.Orders.Reevaluate(c.Request.Context(), r.ID)
 	if err != nil {
 		s.abort(c, err)
 		return
@@ -378,7 +378,7 @@ func (s *Server) editOrder(c *gin.Context) {
 		s.abort(c, host.InvalidFields("the edit is not valid", []sdk.FieldError{{Field: "note", Detail: fmt.Sprintf("must be at most %d bytes", sdk.MaxTextLength)}}))
 		return
 	}
-	r, err := s.cfg.Orders.Edit(c.Request.Context(), c.Param("id"), keyOf(c).Actor(), &req.Edit, req.Note)
+	r, err := s.cfg.Orders.Edit(c.Request.Context(), c.Param("id"), &req.Edit, req.Note)
 	if err != nil {
 		s.abort(c, err)
 		return
@@ -388,7 +388,7 @@ func (s *Server) editOrder(c *gin.Context) {
 
 func (s *Server) reevaluateMatching(c *gin.Context) {
 	f := orderFilter(queryOf(c))
-	sum, err := s.cfg.Orders.ReevaluateMatching(c.Request.Context(), f, keyOf(c).Actor())
+	sum, err := s.cfg.Orders.ReevaluateMatching(c.Request.Context(), f)
 	if err != nil && !errors.Is(err, c.Request.Context().Err()) {
 		s.abort(c, err)
 		return

@@ -19,7 +19,8 @@ import (
 // order is canceled by "channel:<id>"; an operator's cancellation is
 // final.
 func TestResentOrders(t *testing.T) {
-	ctx := context.Background()
+	// An operator's key does the manual work below.
+	ctx := host.WithActor(context.Background(), &host.APIKey{ID: "ops", Role: host.RoleAdmin})
 	c := &paged{}
 	f := setup(t, c, importer.Config{})
 	base := numbered("o", 4) // each V789 x 5: held for review
@@ -37,10 +38,10 @@ func TestResentOrders(t *testing.T) {
 	}
 	svc := f.service
 	// o-1 is approved by an operator, o-3 canceled by one.
-	if _, err := svc.Release(ctx, stored["o-1"].ID, "key:ops", "checked"); err != nil {
+	if _, err := svc.Release(ctx, stored["o-1"].ID, "checked"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Cancel(ctx, stored["o-3"].ID, "key:ops", "customer called"); err != nil {
+	if _, err := svc.Cancel(ctx, stored["o-3"].ID, "customer called"); err != nil {
 		t.Fatal(err)
 	}
 

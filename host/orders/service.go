@@ -392,13 +392,21 @@ func within(a, b time.Time, window time.Duration) bool {
 }
 
 // Release approves an order on hold.
-func (s *Service) Release(ctx context.Context, id, actor, note string) (*host.Record, error) {
-	return s.store.UpdateOrder(ctx, id, func(r *host.Record) error { return r.Release(actor, note, s.now()) })
+func (s *Service) Release(ctx context.Context, id, note string) (*host.Record, error) {
+	k, err := host.Authorize(ctx, host.RoleAdmin)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.UpdateOrder(ctx, id, func(r *host.Record) error { return r.Release(k.Actor(), note, s.now()) })
 }
 
 // Cancel cancels an order by an operator's hand.
-func (s *Service) Cancel(ctx context.Context, id, actor, reason string) (*host.Record, error) {
-	return s.store.UpdateOrder(ctx, id, func(r *host.Record) error { return r.Cancel(actor, reason, s.now()) })
+func (s *Service) Cancel(ctx context.Context, id, reason string) (*host.Record, error) {
+	k, err := host.Authorize(ctx, host.RoleAdmin)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.UpdateOrder(ctx, id, func(r *host.Record) error { return r.Cancel(k.Actor(), reason, s.now()) })
 }
 
 // errChanged signals that the order changed between evaluation and write;
@@ -408,7 +416,12 @@ var errChanged = host.Errorf(host.ECONFLICT, "the order kept changing while it w
 // Edit records an operator's edit of an order. When it changes fields the
 // rules read and the order is not canceled, the order is re-evaluated, so
 // fixing a shipping method clears its hold at once.
-func (s *Service) Edit(ctx context.Context, id, actor string, e *sdk.Edit, note string) (*host.Record, error) {
+func (s *Service) Edit(ctx context.Context, id string, e *sdk.Edit, note string) (*host.Record, error) {
+	k, err := host.Authorize(ctx, host.RoleAdmin)
+	if err != nil {
+		return nil, err
+	}
+	actor := k.Actor()
 	if errs := host.ValidateEdit(e); len(errs) > 0 {
 		return nil, host.InvalidFields("the edit is not valid", errs)
 	}
@@ -416,14 +429,23 @@ func (s *Service) Edit(ctx context.Context, id, actor string, e *sdk.Edit, note 
 	if err != nil || len(e.Fields) == 0 {
 		return r, err
 	}
-	return s.Reevaluate(ctx, id, actor)
+	return s.reevaluate(ctx, id, actor)
 }
 
 // Reevaluate runs the live policies again on the order as it was received
 // (with the operators' field edits) and the facts as they are now, and
 // records the new decision. The evaluation runs outside the write
 // transaction; if the order changed meanwhile it is evaluated again.
-func (s *Service) Reevaluate(ctx context.Context, id, actor string) (*host.Record, error) {
+func (s *Service) Reevaluate(ctx context.Context, id string) (*host.Record, error) {
+	k, err := host.Authorize(ctx, host.RoleAdmin)
+	if err != nil {
+		return nil, err
+	}
+	return s.reevaluate(ctx, id, k.Actor())
+}
+
+// reevaluate is Reevaluate by actor, for the service's own callers.
+func (s *Service) reevaluate(ctx context.Context, id, actor string) (*host.Record, error) {
 	for attempt := 0; ; attempt++ {
 		r, err := s.store.Order(ctx, id)
 		if err != nil {
@@ -542,9 +564,13 @@ type Summary struct {
 // ReevaluateMatching re-evaluates every order the filter selects (the
 // filter's cursor and limit are ignored: all pages are walked), e.g. all
 // orders on hold for insufficient_quantity after a stock delivery.
-func (s *Service) ReevaluateMatching(ctx context.Context, f host.OrderFilter, actor string) (Summary, error) {
+func (s *Service) ReevaluateMatching(ctx context.Context, f host.OrderFilter) (Summary, error) {
+	k, err := host.Authorize(ctx, host.RoleAdmin)
+	if err != nil {
+		return Summary{}, err
+	}
 	var sum Summary
-	err := s.reevaluateAll(ctx, f, actor, map[string]bool{}, &sum)
+	err = s.reevaluateAll(ctx, f, k.Actor(), map[string]bool{}, &sum)
 	return sum, err
 }
 
@@ -565,7 +591,7 @@ func (s *Service) reevaluateAll(ctx context.Context, f host.OrderFilter, actor s
 				continue
 			}
 			seen[r.ID] = true
-			updated, err := s.Reevaluate(ctx, r.ID, actor)
+			updated, err := s.reevaluate(ctx, r.ID, actor)
 			sum.Matched++
 			switch {
 			case err != nil:
@@ -586,7 +612,8 @@ func (s *Service) reevaluateAll(ctx context.Context, f host.OrderFilter, actor s
 
 // InventoryChanged re-evaluates the held orders with a line of one of the
 // SKUs, when the settings ask for it, so holds whose cause a stock update
-// removed clear by themselves.
+// removed clear by themselves. It is the host's own work after an upload
+// the catalog service allowed: it runs as "system:inventory".
 func (s *Service) InventoryChanged(ctx context.Context, skus []string) (Summary, error) {
 	var sum Summary
 	settings, err := s.store.Settings(ctx)

@@ -52,7 +52,7 @@ func TestReevaluateThatKeepsLosingIsAConflict(t *testing.T) {
 	if err != nil || res[0].Err != nil {
 		t.Fatal(err, res[0].Err)
 	}
-	_, err = orders.NewService(churning{db}, engine, nil).Reevaluate(ctx, res[0].Record.ID, "key:test")
+	_, err = orders.NewService(churning{db}, engine, nil).Reevaluate(host.WithActor(ctx, host.System), res[0].Record.ID)
 	if host.ErrorCode(err) != host.ECONFLICT {
 		t.Fatalf("Reevaluate of an order that changes under every attempt: %v, want a conflict", err)
 	}
