@@ -34,6 +34,16 @@ func fileChannel(t *testing.T, h *e2e.Host, id, folder string, extra map[string]
 	}, 201)
 }
 
+// dropTutorialOrder writes the tutorial order, as the file connector reads
+// it (no channel_id), to a file of the folder.
+func dropTutorialOrder(t *testing.T, folder, name string) {
+	t.Helper()
+	o := tutorialOrder(t)
+	delete(o, "channel_id")
+	data, _ := json.Marshal([]any{o})
+	writeFile(t, filepath.Join(folder, name), string(data))
+}
+
 // channelOrders lists every order of the channel.
 func channelOrders(t *testing.T, h *e2e.Host, channel string) []map[string]any {
 	t.Helper()
@@ -94,10 +104,7 @@ func TestFileConnectorImportsDroppedFiles(t *testing.T) {
 		t.Errorf("connection test = %v", test)
 	}
 
-	o := tutorialOrder(t)
-	delete(o, "channel_id")
-	data, _ := json.Marshal([]any{o})
-	writeFile(t, filepath.Join(folder, "orders-1.json"), string(data))
+	dropTutorialOrder(t, folder, "orders-1.json")
 	writeFile(t, filepath.Join(folder, "broken.json"), `[{"external_id": "x", "line_items": [`)
 
 	var got map[string]any

@@ -105,10 +105,7 @@ func TestConnectorDebugMode(t *testing.T) {
 	if test["ok"] != true || !strings.Contains(test["detail"].(string), folder) {
 		t.Errorf("connection test = %v", test)
 	}
-	o := tutorialOrder(t)
-	delete(o, "channel_id")
-	data, _ := json.Marshal([]any{o})
-	writeFile(t, filepath.Join(folder, "orders-1.json"), string(data))
+	dropTutorialOrder(t, folder, "orders-1.json")
 	e2e.Eventually(t, 30*time.Second, func() error {
 		if n := len(channelOrders(t, h, "shop")); n != 1 {
 			return fmt.Errorf("%d orders imported, want 1", n)
