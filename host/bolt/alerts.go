@@ -13,6 +13,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/ordergate/ordergate/host"
+	"github.com/ordergate/ordergate/host/secrets"
 	"github.com/ordergate/ordergate/sdk"
 )
 
@@ -131,7 +132,7 @@ func enqueueDeliveries(tx *bolt.Tx, ds []*host.Delivery) error {
 }
 
 func (d *DB) writeDestination(tx *bolt.Tx, dest *host.Destination) error {
-	sealed, err := sealedDestination(d, dest)
+	sealed, err := d.box.SealedDestination(dest)
 	if err != nil {
 		return err
 	}
@@ -143,7 +144,7 @@ func (d *DB) readDestination(tx *bolt.Tx, name string) (*host.Destination, error
 	if err != nil {
 		return nil, err
 	}
-	return dest, d.open(destinationSecrets(dest))
+	return dest, d.box.OpenFields(secrets.DestinationFields(dest))
 }
 
 // CreateDestination implements host.AlertStore.
@@ -192,7 +193,7 @@ func (d *DB) Destinations(_ context.Context) (out []*host.Destination, err error
 		out, err = listJSON[host.Destination](tx.Bucket(bucketDestinations))
 		for _, dest := range out {
 			if err == nil {
-				err = d.open(destinationSecrets(dest))
+				err = d.box.OpenFields(secrets.DestinationFields(dest))
 			}
 		}
 		return err

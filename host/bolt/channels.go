@@ -10,6 +10,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/ordergate/ordergate/host"
+	"github.com/ordergate/ordergate/host/secrets"
 )
 
 // Channel implements host.ChannelStore.
@@ -24,7 +25,7 @@ func (d *DB) Channel(_ context.Context, id string) (ch *host.Channel, err error)
 // EnsureChannel implements host.ChannelStore.
 func (d *DB) EnsureChannel(ctx context.Context, ch *host.Channel) (*host.Channel, error) {
 	stored := ch
-	sealed, err := sealedChannel(d, ch)
+	sealed, err := d.box.SealedChannel(ch)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +36,7 @@ func (d *DB) EnsureChannel(ctx context.Context, ch *host.Channel) (*host.Channel
 			if err := json.Unmarshal(data, stored); err != nil {
 				return err
 			}
-			return d.open(channelSecrets(stored))
+			return d.box.OpenFields(secrets.ChannelFields(stored))
 		}
 		data, err := json.Marshal(sealed)
 		if err != nil {
@@ -58,7 +59,7 @@ func (d *DB) Channels(_ context.Context) ([]*host.Channel, error) {
 			if err := json.Unmarshal(v, ch); err != nil {
 				return err
 			}
-			if err := d.open(channelSecrets(ch)); err != nil {
+			if err := d.box.OpenFields(secrets.ChannelFields(ch)); err != nil {
 				return err
 			}
 			out = append(out, ch)
@@ -78,12 +79,12 @@ func (d *DB) readChannel(tx *bolt.Tx, id string) (*host.Channel, error) {
 	if err := json.Unmarshal(data, ch); err != nil {
 		return nil, err
 	}
-	return ch, d.open(channelSecrets(ch))
+	return ch, d.box.OpenFields(secrets.ChannelFields(ch))
 }
 
 // writeChannel seals a channel's secrets and stores it.
 func (d *DB) writeChannel(tx *bolt.Tx, ch *host.Channel) error {
-	sealed, err := sealedChannel(d, ch)
+	sealed, err := d.box.SealedChannel(ch)
 	if err != nil {
 		return err
 	}
