@@ -56,6 +56,11 @@ func (d *Delivery) Requeue(now time.Time) error {
 }
 
 // Outbox states of a delivery, as the store counts them.
+// ClaimTimeout is how long a delivery DueDeliveries returned stays
+// claimed by the host sending it: far longer than one attempt (10s by
+// default), short enough that a crashed host's alerts are not late by much.
+const ClaimTimeout = 2 * time.Minute
+
 const (
 	OutboxPending  = "pending"  // no attempt yet
 	OutboxRetrying = "retrying" // attempted and failed, to be retried

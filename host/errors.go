@@ -21,6 +21,7 @@ const (
 	ETOOLARGE     = "too_large"              // the request body is over the limit
 	EUNAVAILABLE  = "unavailable"            // not ready (no policy loaded, shutting down)
 	ETOOMANY      = "too_many_requests"      // the key is over its rate limit
+	ENOTIMPL      = "not_implemented"        // this host's configuration does not do it
 )
 
 // Error is the error type of the host's domain: a code the API maps to an

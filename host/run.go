@@ -203,6 +203,10 @@ type PageCommit struct {
 	ChannelID string
 	Cursor    string
 	Run       func(stored []CreateResult) *Run
+	// Lease, when several hosts share the store, is the lease the import
+	// runs under: the page commits only while it is held (ErrLeaseLost
+	// otherwise, and nothing is written).
+	Lease *Lease
 }
 
 // HistoryRuns is how many of a channel's newest runs its import history

@@ -209,9 +209,13 @@ type AlertStore interface {
 	// Enqueue stores new deliveries; those whose id exists are skipped.
 	Enqueue(ctx context.Context, ds ...*Delivery) error
 	// DueDeliveries returns up to limit pending deliveries due at now,
-	// oldest first.
+	// oldest first, and claims them for ClaimTimeout: until a delivery's
+	// new state is stored (PutDelivery) or its claim runs out, no call
+	// returns it again, on this host or another sharing the store. A
+	// crashed host's claims run out and its deliveries are sent again (at
+	// least once).
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*Delivery, error)
-	// PutDelivery stores a delivery's new state.
+	// PutDelivery stores a delivery's new state (and ends its claim).
 	PutDelivery(ctx context.Context, d *Delivery) error
 	// PutDeliveries stores the new state of several deliveries at once.
 	PutDeliveries(ctx context.Context, ds []*Delivery) error

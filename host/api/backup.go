@@ -21,7 +21,7 @@ import (
 // the client; `ordergate backup` also checks the file it wrote.
 func (s *Server) backup(c *gin.Context) {
 	if s.cfg.Backup == nil {
-		s.abort(c, host.Errorf(host.EUNSUPPORTED, "this host's store cannot be backed up"))
+		s.abort(c, host.Errorf(host.ENOTIMPL, "this host keeps its data in PostgreSQL, which is backed up with the database's own tools (pg_dump, or point-in-time recovery from WAL archives): see docs/operations.md"))
 		return
 	}
 	tmp, err := os.CreateTemp("", "ordergate-backup-*.db")

@@ -209,13 +209,17 @@ func (s *Server) importChannel(c *gin.Context) {
 	if !ok {
 		return
 	}
-	run, err := s.cfg.Importer.ImportNow(c.Request.Context(), ch.ID)
+	started, err := s.cfg.Importer.ImportNow(c.Request.Context(), ch.ID)
 	if err != nil {
 		s.abort(c, err)
 		return
 	}
 	c.Header("Location", "/api/v1/channels/"+ch.ID+"/runs")
-	respond(c, http.StatusAccepted, run)
+	if started.RequestedOf != "" {
+		respond(c, http.StatusAccepted, ImportRequested{ChannelID: ch.ID, RequestedOf: started.RequestedOf})
+		return
+	}
+	respond(c, http.StatusAccepted, started.Run)
 }
 
 func (s *Server) listRuns(c *gin.Context) {
@@ -265,4 +269,13 @@ func (s *Server) listConnectors(c *gin.Context) {
 		out.Connectors = append(out.Connectors, info)
 	}
 	respond(c, http.StatusOK, out)
+}
+
+// ImportRequested answers a manual import sent to a host that does not
+// hold the channel's lease: the host that does was asked to import it
+// (it does within a third of the lease TTL), and its run appears among
+// the channel's runs.
+type ImportRequested struct {
+	ChannelID   string `json:"channel_id"`
+	RequestedOf string `json:"requested_of"`
 }

@@ -38,6 +38,7 @@ var statusOf = map[string]int{
 	host.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	host.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	host.ETOOMANY:      http.StatusTooManyRequests,
+	host.ENOTIMPL:      http.StatusNotImplemented,
 	host.EINTERNAL:     http.StatusInternalServerError,
 }
 

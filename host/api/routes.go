@@ -136,7 +136,7 @@ func (s *Server) routes() []route {
 
 		{method: "GET", path: "/api/v1/workflow", summary: "The policy revision in force, its modules and the last reload error.", role: host.RoleAdmin,
 			responses: one(policy.Status{}), handler: s.getWorkflow},
-		{method: "GET", path: "/api/v1/backup", summary: "A consistent copy of the database file, taken while the host serves (ordergate backup).",
+		{method: "GET", path: "/api/v1/backup", summary: "A consistent copy of the bbolt database file, taken while the host serves (ordergate backup); 501 on PostgreSQL, backed up by the database's own tools.",
 			role: host.RoleAdmin, responses: one(nil), handler: s.backup},
 		{method: "POST", path: "/api/v1/workflow/reload", summary: "Load the policy directory again; a revision that fails to compile or test is refused.", role: host.RoleAdmin,
 			responses: one(policy.Status{}), handler: s.reloadWorkflow},

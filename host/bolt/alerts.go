@@ -206,9 +206,13 @@ func (d *DB) DeleteDestination(ctx context.Context, name string) error {
 	return d.deleteJSON(ctx, bucketDestinations, name, fmt.Sprintf("alert destination %s not found", name))
 }
 
-// DueDeliveries implements host.AlertStore.
+// DueDeliveries implements host.AlertStore. One host uses a bbolt file,
+// so its claims are kept in memory.
 func (d *DB) DueDeliveries(_ context.Context, now time.Time, limit int) ([]*host.Delivery, error) {
 	var out []*host.Delivery
+	d.claimsMu.Lock()
+	defer d.claimsMu.Unlock()
+	wall := time.Now()
 	err := d.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketDeliveryIdx).Cursor()
 		end := append([]byte{'d'}, timeKey(now)...)
@@ -216,7 +220,11 @@ func (d *DB) DueDeliveries(_ context.Context, now time.Time, limit int) ([]*host
 			if bytes.Compare(k[:9], end) > 0 {
 				break
 			}
-			dl, err := getJSON[host.Delivery](tx.Bucket(bucketDeliveries), string(k[9:]), "")
+			id := string(k[9:])
+			if until, ok := d.claims[id]; ok && wall.Before(until) {
+				continue
+			}
+			dl, err := getJSON[host.Delivery](tx.Bucket(bucketDeliveries), id, "")
 			if err != nil {
 				return err
 			}
@@ -224,12 +232,27 @@ func (d *DB) DueDeliveries(_ context.Context, now time.Time, limit int) ([]*host
 		}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	for _, dl := range out {
+		d.claims[dl.ID] = wall.Add(host.ClaimTimeout)
+	}
+	return out, nil
+}
+
+// unclaim ends the claims of deliveries whose new state is stored.
+func (d *DB) unclaim(ds []*host.Delivery) {
+	d.claimsMu.Lock()
+	defer d.claimsMu.Unlock()
+	for _, dl := range ds {
+		delete(d.claims, dl.ID)
+	}
 }
 
 // PutDelivery implements host.AlertStore.
 func (d *DB) PutDelivery(ctx context.Context, dl *host.Delivery) error {
-	return d.update(ctx, func(tx *bolt.Tx) error { return putDelivery(tx, dl) })
+	return d.PutDeliveries(ctx, []*host.Delivery{dl})
 }
 
 // Delivery implements host.AlertStore.
@@ -303,7 +326,7 @@ func (d *DB) ListDeliveries(_ context.Context, f host.DeliveryFilter) ([]*host.D
 
 // PutDeliveries implements host.AlertStore.
 func (d *DB) PutDeliveries(ctx context.Context, ds []*host.Delivery) error {
-	return d.update(ctx, func(tx *bolt.Tx) error {
+	err := d.update(ctx, func(tx *bolt.Tx) error {
 		for _, dl := range ds {
 			if err := putDelivery(tx, dl); err != nil {
 				return err
@@ -311,6 +334,10 @@ func (d *DB) PutDeliveries(ctx context.Context, ds []*host.Delivery) error {
 		}
 		return nil
 	})
+	if err == nil {
+		d.unclaim(ds)
+	}
+	return err
 }
 
 // Enqueue implements host.AlertStore.

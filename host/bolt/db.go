@@ -60,6 +60,9 @@ type DB struct {
 	closing bool
 	// observer, when set, is told of each commit.
 	observer atomic.Pointer[host.CommitObserver]
+	// claims are the deliveries DueDeliveries handed out, until when.
+	claimsMu sync.Mutex
+	claims   map[string]time.Time
 }
 
 // ObserveCommits implements host.CommitsObserved.
@@ -101,7 +104,7 @@ func Open(dir string, log hclog.Logger) (*DB, error) {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	d := &DB{db: bdb, log: log.Named("store"), writes: make(chan *write, maxGroup), done: make(chan struct{})}
+	d := &DB{db: bdb, log: log.Named("store"), writes: make(chan *write, maxGroup), done: make(chan struct{}), claims: map[string]time.Time{}}
 	go d.commitLoop()
 	return d, nil
 }

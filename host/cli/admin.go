@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/ordergate/ordergate/host"
-	"github.com/ordergate/ordergate/host/bolt"
 	"github.com/ordergate/ordergate/host/keys"
 	"github.com/ordergate/ordergate/host/policy"
 	"github.com/ordergate/ordergate/sdk"
@@ -22,22 +21,23 @@ func keysCommand(ctx context.Context, env Env, args []string) error {
 }
 
 func keysCreate(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "keys create --role admin|reseller|metrics [--channel ID] [--name NAME] [--data DIR]",
-		"Creates an API key in the data directory of a stopped host and prints its\nsecret, alone on the last line, once.")
+	fs := newFlags(env, "keys create --role admin|reseller|metrics [--channel ID] [--name NAME] [--data DIR | --store DSN]",
+		"Creates an API key and prints its secret, alone on the last line, once: in the\ndata directory of a stopped host, or in a PostgreSQL store (hosts may run).")
 	role := fs.String("role", "", "admin, reseller (with --channel) or metrics (may only read /metrics)")
 	channel := fs.String("channel", "", "the B2B channel a reseller key posts to (created if new)")
 	name := fs.String("name", "", "a name to recognise the key by")
 	data := fs.String("data", "./data", "data directory of a stopped host")
+	store := fs.String("store", "", storeUsage)
 	if err := fs.parseWithEnv(args, 0); err != nil {
 		return err
 	}
-	db, err := bolt.Open(*data, nil)
+	db, err := openStore(ctx, *store, *data, nil)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer db.close()
 	// The command line works on a stopped host's data as the host itself.
-	k, secret, err := keys.New(db, func() time.Time { return time.Now().UTC() }).Create(host.WithActor(ctx, host.System), *role, *channel, *name)
+	k, secret, err := keys.New(db.Store, func() time.Time { return time.Now().UTC() }).Create(host.WithActor(ctx, host.System), *role, *channel, *name)
 	if err != nil {
 		return err
 	}

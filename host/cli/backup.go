@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -45,6 +46,10 @@ func backupCommand(ctx context.Context, env Env, args []string) error {
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
+		var problem struct{ Detail string }
+		if json.Unmarshal(body, &problem) == nil && problem.Detail != "" {
+			return fmt.Errorf("asking %s for a backup: %s: %s", *url, res.Status, problem.Detail)
+		}
 		return fmt.Errorf("asking %s for a backup: %s: %s", *url, res.Status, body)
 	}
 	// Folders of --out that do not exist are made, once the host has

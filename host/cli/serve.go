@@ -24,7 +24,6 @@ import (
 	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/host/api"
 	"github.com/ordergate/ordergate/host/app"
-	"github.com/ordergate/ordergate/host/bolt"
 	"github.com/ordergate/ordergate/host/connectors"
 	"github.com/ordergate/ordergate/host/keys"
 	"github.com/ordergate/ordergate/host/metrics"
@@ -35,21 +34,21 @@ import (
 
 // serveConfig is the configuration of `ordergate serve`.
 type serveConfig struct {
-	addr, data, policies, plugins string
-	pluginChecksums               string
-	reattachConnectors            string
-	logFormat, logLevel           string
-	evalTimeout                   time.Duration
-	bodyLimit, batchBodyLimit     int64
-	keyRate                       float64
-	tlsCert, tlsKey               string
-	secretKeyFile                 string
-	timeouts                      api.Timeouts
-	keyBurst                      int
-	shutdownTimeout               time.Duration
-	watch                         bool
-	gcPercent                     int
-	metricsAddr, pprofAddr        string
+	addr, data, store, policies, plugins string
+	pluginChecksums                      string
+	reattachConnectors                   string
+	logFormat, logLevel                  string
+	evalTimeout                          time.Duration
+	bodyLimit, batchBodyLimit            int64
+	keyRate                              float64
+	tlsCert, tlsKey                      string
+	secretKeyFile                        string
+	timeouts                             api.Timeouts
+	keyBurst                             int
+	shutdownTimeout                      time.Duration
+	watch                                bool
+	gcPercent                            int
+	metricsAddr, pprofAddr               string
 }
 
 // DefaultGCPercent is the host's garbage collector target (as GOGC): the
@@ -75,7 +74,8 @@ func serve(ctx context.Context, env Env, args []string) error {
 	var cfg serveConfig
 	fs := newFlags(env, "serve [flags]", "Runs the host: the HTTP API, the workflow, the connectors and the store. On\nthe first start with a data directory that has no API key, it creates an\nadmin key and prints it once on stdout.")
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "address to serve HTTP on")
-	fs.StringVar(&cfg.data, "data", "./data", "data directory (the bbolt database)")
+	fs.StringVar(&cfg.data, "data", "./data", "data directory (the bbolt database, when --store is not PostgreSQL)")
+	fs.StringVar(&cfg.store, "store", "", storeUsage)
 	fs.StringVar(&cfg.policies, "policies", "./policies", "policy directory (Rego and data files)")
 	fs.StringVar(&cfg.plugins, "plugins", "./bin/plugins", "connector plugin directory (binaries ordergate-connector-<name>)")
 	fs.StringVar(&cfg.pluginChecksums, "plugin-checksums", "", "sha256sum-format file pinning connector binaries (default: SHA256SUMS in the plugin directory, if present)")
@@ -161,12 +161,12 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := bolt.Open(cfg.data, log)
+	db, err := openStore(ctx, cfg.store, cfg.data, log)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	if err := db.UseSecrets(ctx, box); err != nil {
+	defer db.close()
+	if err := db.useSecrets(ctx, box); err != nil {
 		return err
 	}
 
@@ -183,7 +183,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("reading connector pins: %w", err)
 	}
 	a, err := app.New(ctx, app.Config{
-		Store: db, Backup: db.Backup, Policies: cfg.policies, EvalTimeout: cfg.evalTimeout, Watch: cfg.watch,
+		Store: db.Store, Backup: db.backup, Policies: cfg.policies, EvalTimeout: cfg.evalTimeout, Watch: cfg.watch,
 		Plugins: cfg.plugins, PluginPins: pins, Log: log, Version: Version,
 		API: api.Config{BodyLimit: cfg.bodyLimit, BatchBodyLimit: cfg.batchBodyLimit, KeyRate: cfg.keyRate, KeyBurst: cfg.keyBurst},
 	})
@@ -197,7 +197,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 
 	// The address is bound and the store and policies are ready, so a key
 	// printed now is not lost to a host that cannot start.
-	if err := firstAdminKey(ctx, env, a.Keys, db); err != nil {
+	if err := firstAdminKey(ctx, env, a.Keys, db.Store); err != nil {
 		return err
 	}
 
@@ -218,7 +218,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()
 	extra.serve(m, log)
-	log.Info("ordergate serving", "addr", ln.Addr().String(), "data", db.Path(), "policies", cfg.policies,
+	log.Info("ordergate serving", "addr", ln.Addr().String(), "store", db.name, "policies", cfg.policies,
 		"revision", engine.Revision().ID, "version", Version, "tls", cfg.tlsCert != "")
 
 	select {

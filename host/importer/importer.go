@@ -56,7 +56,25 @@ type Config struct {
 	Ops *alerts.Ops
 	// Runs, when set, is told of every run that ended (the metrics).
 	Runs RunObserver
+	// Leases, when several hosts share the store, says which channels
+	// this host imports: those it holds the lease of. nil: every channel.
+	Leases Leases
 }
+
+// Leases are the channel leases of a host sharing its store with others
+// (*cluster.Node).
+type Leases interface {
+	// Lease returns this host's lease of the channel and a channel that
+	// is closed when the lease is lost; ok is false when the host does not
+	// hold it.
+	Lease(channelID string) (lease host.Lease, lost <-chan struct{}, ok bool)
+	// RequestImport asks the lease's holder for an import of the channel
+	// and returns the holder's id ("" when no live host holds it).
+	RequestImport(ctx context.Context, channelID string) (string, error)
+}
+
+// errLeaseLost ends an import whose lease another host took over.
+var errLeaseLost = errors.New("the host lost the channel's lease to another host, which imports it now")
 
 // RunObserver is told of every import run that ended.
 type RunObserver interface {
@@ -132,8 +150,12 @@ func (im *Importer) Run(ctx context.Context) {
 	im.base, im.cancelBase = context.WithCancel(context.WithoutCancel(ctx))
 	close(im.started)
 	im.mu.Unlock()
-	if err := im.CloseInterrupted(ctx); err != nil {
-		im.log.Error("closing the runs the host left open", "error", err)
+	// Sharing the store, other hosts may be importing now: a run left open
+	// is closed by the host that takes its channel's lease (TakeOver).
+	if im.cfg.Leases == nil {
+		if err := im.CloseInterrupted(ctx); err != nil {
+			im.log.Error("closing the runs the host left open", "error", err)
+		}
 	}
 	t := time.NewTicker(im.cfg.Tick)
 	defer t.Stop()
@@ -165,8 +187,13 @@ func (im *Importer) startDue(ctx context.Context) {
 		silence = im.cfg.Ops.Config(ctx).SilenceDuration()
 	}
 	for _, ch := range channels {
-		if !ch.Enabled || ch.Kind != host.ChannelB2C || ch.Connector == "" {
+		if !Imported(ch) {
 			continue
+		}
+		if im.cfg.Leases != nil {
+			if _, _, ok := im.cfg.Leases.Lease(ch.ID); !ok {
+				continue // another host imports it, and watches its silence
+			}
 		}
 		if err := im.loadState(ctx, ch); err != nil {
 			im.log.Error("reading a channel's import history", "channel", ch.ID, "error", err)
@@ -188,6 +215,12 @@ func (im *Importer) startDue(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// Imported reports whether the scheduler imports the channel: an enabled
+// b2c channel with a connector.
+func Imported(ch *host.Channel) bool {
+	return ch.Enabled && ch.Kind == host.ChannelB2C && ch.Connector != ""
 }
 
 // stateOf returns the channel's state; call it with im.mu held, after
@@ -232,48 +265,91 @@ func (im *Importer) CloseInterrupted(ctx context.Context) error {
 		return err
 	}
 	for _, ch := range channels {
-		// Imports of a channel run one at a time: only the newest run
-		// can be open.
-		runs, err := im.store.Runs(ctx, ch.ID, 1)
-		if err != nil {
+		if err := im.closeOpenRun(ctx, ch.ID, "the host stopped before the import finished; the next import resumes from the saved cursor"); err != nil {
 			return err
 		}
-		if len(runs) == 0 || runs[0].Status != host.RunRunning || im.Running(ch.ID) != nil {
-			continue
-		}
-		closed := runs[0].Interrupt("the host stopped before the import finished; the next import resumes from the saved cursor", im.now())
-		if err := im.store.PutRun(ctx, closed); err != nil {
-			return fmt.Errorf("closing run %s of channel %s: %w", closed.ID, ch.ID, err)
-		}
-		im.log.Warn("closed an import the host left running", "channel", ch.ID, "run", closed.ID, "imported", closed.Imported)
 	}
+	return nil
+}
+
+// TakeOver is called when this host takes a channel's lease: the run the
+// previous holder left open (it died or lost the lease) is closed as
+// interrupted, and the channel is imported at once.
+func (im *Importer) TakeOver(ctx context.Context, channelID string) {
+	if err := im.closeOpenRun(ctx, channelID, "the host importing the channel stopped or lost its lease before the import finished; the host that took the channel over resumes from the saved cursor"); err != nil {
+		im.log.Error("closing the run another host left open", "channel", channelID, "error", err)
+	}
+	im.mu.Lock()
+	delete(im.state, channelID) // read again from the stored runs
+	im.mu.Unlock()
+}
+
+// closeOpenRun closes the channel's newest run as interrupted if it is
+// still running and not here.
+func (im *Importer) closeOpenRun(ctx context.Context, channelID, why string) error {
+	// Imports of a channel run one at a time: only the newest run can be
+	// open.
+	runs, err := im.store.Runs(ctx, channelID, 1)
+	if err != nil {
+		return err
+	}
+	if len(runs) == 0 || runs[0].Status != host.RunRunning || im.Running(channelID) != nil {
+		return nil
+	}
+	closed := runs[0].Interrupt(why, im.now())
+	if err := im.store.PutRun(ctx, closed); err != nil {
+		return fmt.Errorf("closing run %s of channel %s: %w", closed.ID, channelID, err)
+	}
+	im.log.Warn("closed an import left running", "channel", channelID, "run", closed.ID, "imported", closed.Imported)
 	return nil
 }
 
 // Started is closed once Run runs: ImportNow waits for it.
 func (im *Importer) Started() <-chan struct{} { return im.started }
 
+// Started is what ImportNow started: the run, when this host imports the
+// channel, or the host asked to import it (RequestedOf) when another host
+// holds the channel's lease.
+type Started struct {
+	Run         *host.Run
+	RequestedOf string
+}
+
 // ImportNow starts an import of the channel and returns its run, as it
-// starts. An import already running is a conflict.
-func (im *Importer) ImportNow(ctx context.Context, channelID string) (*host.Run, error) {
+// starts. An import already running is a conflict. When another host
+// holds the channel's lease, that host is asked to import it.
+func (im *Importer) ImportNow(ctx context.Context, channelID string) (Started, error) {
 	ch, err := im.store.Channel(ctx, channelID)
 	if err != nil {
-		return nil, err
+		return Started{}, err
 	}
 	if ch.Kind != host.ChannelB2C || ch.Connector == "" {
-		return nil, host.Errorf(host.EINVALID, "channel %s has no connector; only b2c channels are imported", ch.ID)
+		return Started{}, host.Errorf(host.EINVALID, "channel %s has no connector; only b2c channels are imported", ch.ID)
+	}
+	if im.cfg.Leases != nil {
+		if _, _, ok := im.cfg.Leases.Lease(ch.ID); !ok {
+			holder, err := im.cfg.Leases.RequestImport(ctx, ch.ID)
+			if err != nil {
+				return Started{}, err
+			}
+			if holder == "" {
+				return Started{}, host.Errorf(host.EUNAVAILABLE, "no host holds channel %s's lease yet (it is disabled, or hosts are starting); try again in a few seconds", ch.ID)
+			}
+			return Started{RequestedOf: holder}, nil
+		}
 	}
 	// The import outlives the request that started it and ends with the
 	// scheduler: it waits for the scheduler to start, if it has not yet.
 	select {
 	case <-im.started:
 	case <-ctx.Done():
-		return nil, host.Errorf(host.EUNAVAILABLE, "the importer is not running: %v", ctx.Err())
+		return Started{}, host.Errorf(host.EUNAVAILABLE, "the importer is not running: %v", ctx.Err())
 	}
 	im.mu.Lock()
 	base := im.base
 	im.mu.Unlock()
-	return im.start(base, ch, "manual")
+	run, err := im.start(base, ch, "manual")
+	return Started{Run: run}, err
 }
 
 // Running returns the channel's running import, or nil.
@@ -343,10 +419,37 @@ func (im *Importer) start(ctx context.Context, ch *host.Channel, trigger string)
 	snapshot := *run
 	go func() {
 		defer im.wg.Done()
-		err := im.runImport(ctx, ch, run)
+		err := im.runLeased(ctx, ch, run)
 		im.finish(ch, run, err)
 	}()
 	return &snapshot, nil
+}
+
+// runLeased runs the import under the channel's lease, when hosts share
+// the store: the import ends when the lease is lost, and its pages
+// commit only while the lease is held.
+func (im *Importer) runLeased(ctx context.Context, ch *host.Channel, run *host.Run) error {
+	if im.cfg.Leases == nil {
+		return im.runImport(ctx, ch, run, nil)
+	}
+	lease, lost, ok := im.cfg.Leases.Lease(ch.ID)
+	if !ok {
+		return errLeaseLost
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		select {
+		case <-lost:
+			cancel(errLeaseLost)
+		case <-ctx.Done():
+		}
+	}()
+	err := im.runImport(ctx, ch, run, &lease)
+	if errors.Is(err, host.ErrLeaseLost) || errors.Is(context.Cause(ctx), errLeaseLost) {
+		return errLeaseLost
+	}
+	return err
 }
 
 // finish records the end of a run and schedules the channel's next one.
@@ -356,9 +459,13 @@ func (im *Importer) finish(ch *host.Channel, run *host.Run, err error) {
 	now := im.now()
 	im.mu.Lock()
 	var final *host.Run
-	if err != nil && im.stopped && errors.Is(err, context.Canceled) {
+	switch {
+	case err != nil && im.stopped && errors.Is(err, context.Canceled):
 		final = run.Interrupt("the host stopped before the import finished; the next import resumes from the saved cursor", now)
-	} else {
+	case errors.Is(err, errLeaseLost):
+		// Not the channel's failure: the host that took the lease resumes.
+		final = run.Interrupt(err.Error(), now)
+	default:
 		final = run.Finish(err, now)
 	}
 	st := im.stateOf(ch.ID)
@@ -409,7 +516,7 @@ func (im *Importer) finish(ch *host.Channel, run *host.Run, err error) {
 var errIdle = errors.New("the connector sent nothing")
 
 // runImport streams the channel's orders into the workflow and store.
-func (im *Importer) runImport(ctx context.Context, ch *host.Channel, run *host.Run) error {
+func (im *Importer) runImport(ctx context.Context, ch *host.Channel, run *host.Run, lease *host.Lease) error {
 	ctx, cancel := context.WithTimeoutCause(ctx, im.cfg.RunTimeout, fmt.Errorf("the import took longer than %s", im.cfg.RunTimeout))
 	defer cancel()
 	client, desc, err := im.connectors.Connector(ctx, ch.Connector)
@@ -432,7 +539,7 @@ func (im *Importer) runImport(ctx context.Context, ch *host.Channel, run *host.R
 	err = client.GetOrders(streamCtx, cfg, run.CursorBefore, func(page sdk.Page) error {
 		idle.Stop()
 		defer idle.Reset(im.cfg.IdleTimeout)
-		return im.storePage(ctx, ch, run, page)
+		return im.storePage(ctx, ch, run, page, lease)
 	})
 	if cause := context.Cause(streamCtx); cause != nil && errors.Is(cause, errIdle) {
 		im.connectors.Restart(ch.Connector)
@@ -451,11 +558,11 @@ func (im *Importer) runImport(ctx context.Context, ch *host.Channel, run *host.R
 // with the page counted are committed in one transaction, so the cursor
 // never moves past an order that is not stored, and the run's counters
 // are what was committed.
-func (im *Importer) storePage(ctx context.Context, ch *host.Channel, run *host.Run, page sdk.Page) error {
+func (im *Importer) storePage(ctx context.Context, ch *host.Channel, run *host.Run, page sdk.Page, lease *host.Lease) error {
 	im.mu.Lock()
 	base := *run
 	im.mu.Unlock()
-	_, committed, err := im.orders.ImportPage(ctx, ch, &base, page)
+	_, committed, err := im.orders.ImportPage(ctx, ch, &base, page, lease)
 	if err != nil {
 		return fmt.Errorf("storing orders: %w", err)
 	}

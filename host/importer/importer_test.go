@@ -142,7 +142,7 @@ func (f *fixture) run(t *testing.T) {
 func (f *fixture) runOnce(t *testing.T) *host.Run {
 	t.Helper()
 	f.run(t)
-	run, err := f.imp.ImportNow(context.Background(), "shop")
+	started, err := f.imp.ImportNow(context.Background(), "shop")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func (f *fixture) runOnce(t *testing.T) *host.Run {
 		}
 	}
 	runs, err := f.db.Runs(context.Background(), "shop", 1)
-	if err != nil || len(runs) != 1 || runs[0].ID != run.ID {
+	if err != nil || len(runs) != 1 || runs[0].ID != started.Run.ID {
 		t.Fatalf("runs = %v, %v", runs, err)
 	}
 	return runs[0]

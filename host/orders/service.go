@@ -86,8 +86,9 @@ func (s *Service) Import(ctx context.Context, ch *host.Channel, incoming []Incom
 // with two differences. An order imported before that the channel sends
 // changed is updated (see ChannelUpdate) rather than answered as stored.
 // And the page's new orders, its cursor and the run with the page counted
-// are committed in one transaction; ImportPage returns that run.
-func (s *Service) ImportPage(ctx context.Context, ch *host.Channel, run *host.Run, page sdk.Page) ([]Result, *host.Run, error) {
+// are committed in one transaction; ImportPage returns that run. lease,
+// when hosts share the store, fences the commit (host.ErrLeaseLost).
+func (s *Service) ImportPage(ctx context.Context, ch *host.Channel, run *host.Run, page sdk.Page, lease *host.Lease) ([]Result, *host.Run, error) {
 	incoming := make([]Incoming, len(page.Orders))
 	for i := range page.Orders {
 		o := page.Orders[i]
@@ -97,7 +98,7 @@ func (s *Service) ImportPage(ctx context.Context, ch *host.Channel, run *host.Ru
 	count := func(results []Result) *host.Run {
 		return run.WithPage(pageOrders(incoming, results), page.Problems, page.Cursor)
 	}
-	results, err := s.importOrders(ctx, ch, incoming, &pageCommit{cursor: page.Cursor, count: count})
+	results, err := s.importOrders(ctx, ch, incoming, &pageCommit{cursor: page.Cursor, count: count, lease: lease})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -108,6 +109,7 @@ func (s *Service) ImportPage(ctx context.Context, ch *host.Channel, run *host.Ru
 type pageCommit struct {
 	cursor string
 	count  func([]Result) *host.Run
+	lease  *host.Lease
 }
 
 // pageOrders says what became of each order of a page.
@@ -194,7 +196,7 @@ func (s *Service) importOrders(ctx context.Context, ch *host.Channel, incoming [
 		if page == nil {
 			created, err = s.store.CreateOrders(ctx, batch)
 		} else {
-			created, err = s.store.CommitPage(ctx, batch, host.PageCommit{ChannelID: ch.ID, Cursor: page.cursor,
+			created, err = s.store.CommitPage(ctx, batch, host.PageCommit{ChannelID: ch.ID, Cursor: page.cursor, Lease: page.lease,
 				Run: func(stored []host.CreateResult) *host.Run { return page.count(merge(stored)) }})
 		}
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -150,9 +151,25 @@ func (d *DB) Enqueue(ctx context.Context, ds ...*host.Delivery) error {
 	return d.inTx(ctx, func(tx pgx.Tx) error { return tx.SendBatch(ctx, b).Close() })
 }
 
-// DueDeliveries implements host.AlertStore.
+// DueDeliveries implements host.AlertStore. Hosts claim due deliveries
+// with FOR UPDATE SKIP LOCKED on the queue's partial index, so two hosts
+// asking at once get different ones, and each claim lasts
+// host.ClaimTimeout by the database's clock.
 func (d *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*host.Delivery, error) {
-	return listJSON[host.Delivery](ctx, d.pool, `SELECT data FROM alert_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2`, now, limit)
+	out, err := listJSON[host.Delivery](ctx, d.pool, `UPDATE alert_deliveries SET claimed_until = now() + $3::interval WHERE id IN (
+			SELECT id FROM alert_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until < now())
+			ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+		RETURNING data`, now, limit, interval(host.ClaimTimeout))
+	if err != nil {
+		return nil, fmt.Errorf("claiming due alerts: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].NextAttemptAt.Equal(out[j].NextAttemptAt) {
+			return out[i].NextAttemptAt.Before(out[j].NextAttemptAt)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
 }
 
 // PutDelivery implements host.AlertStore.
@@ -203,7 +220,7 @@ func (d *DB) PutDeliveries(ctx context.Context, ds []*host.Delivery) error {
 			old[dl.ID] = dl
 			b.Queue(`INSERT INTO alert_deliveries (id, status, destination, created_at, next_attempt_at, data) VALUES ($1, $2, $3, $4, $5, $6::text::json)
 				ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, destination = EXCLUDED.destination, created_at = EXCLUDED.created_at,
-				next_attempt_at = EXCLUDED.next_attempt_at, data = EXCLUDED.data`,
+				next_attempt_at = EXCLUDED.next_attempt_at, data = EXCLUDED.data, claimed_until = NULL`,
 				dl.ID, dl.Status, dl.Alert.To, dl.CreatedAt, dl.NextAttemptAt, string(data))
 		}
 		counts.queue(b)

@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ordergate/ordergate/host"
-	)
+)
 
 // Facts implements host.CatalogStore: every question in one batch, in one
 // snapshot.

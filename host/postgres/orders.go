@@ -166,6 +166,10 @@ func (d *DB) createOrders(ctx context.Context, orders []host.NewOrder, page *hos
 		results = make([]host.CreateResult, len(orders))
 		// First round trip: the locks, then what is stored already.
 		b := &pgx.Batch{}
+		leaseHeld := false
+		if page != nil && page.Lease != nil {
+			queueLeaseCheck(b, page.Lease, &leaseHeld)
+		}
 		if keys := lockLookAlikes(orders); len(keys) > 0 {
 			b.Queue(`SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) WITH ORDINALITY AS u(k, i) ORDER BY i`, keys)
 		}
@@ -221,6 +225,9 @@ func (d *DB) createOrders(ctx context.Context, orders []host.NewOrder, page *hos
 		}
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return fmt.Errorf("reading stored orders: %w", err)
+		}
+		if page != nil && page.Lease != nil && !leaseHeld {
+			return host.ErrLeaseLost
 		}
 
 		// Then decide, order by order, as the store would one at a time.

@@ -563,11 +563,17 @@ func outbox(t *testing.T, s host.Store) {
 	if err != nil || len(due) != 2 || due[0].ID != "a1" || due[1].ID != "a2" {
 		t.Fatalf("due = %+v, %v (oldest first, not the one not due)", due, err)
 	}
+	if again, _ := s.DueDeliveries(ctx, t0.Add(90*time.Second), 10); len(again) != 0 {
+		t.Errorf("due again while claimed: %+v", again)
+	}
 	a2 := due[1]
 	a2.Status, a2.Attempts = host.DeliveryFailed, 20
 	must(t, s.PutDelivery(ctx, a2))
-	if due, _ := s.DueDeliveries(ctx, t0.Add(time.Hour), 10); len(due) != 2 {
-		t.Errorf("%d due after one failed, want 2", len(due))
+	a1 := due[0]
+	a1.Attempts, a1.NextAttemptAt = 1, t0.Add(30*time.Minute)
+	must(t, s.PutDelivery(ctx, a1)) // a retry later: its claim ends
+	if due, _ := s.DueDeliveries(ctx, t0.Add(time.Hour), 10); len(due) != 2 || due[0].ID != "a3" || due[1].ID != "a1" {
+		t.Errorf("due after one failed and one was put back = %+v, want a3 and a1, by when they are due", due)
 	}
 	list, next, err := s.ListDeliveries(ctx, host.DeliveryFilter{Limit: 2})
 	if err != nil || len(list) != 2 || list[0].ID != "a3" || next == "" {

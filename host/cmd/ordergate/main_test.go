@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ordergate/ordergate/host/internal/e2e"
+	"github.com/ordergate/ordergate/host/internal/pgtest"
 )
 
 // These tests run the real ordergate binary and the real connectors,
@@ -43,18 +44,23 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	if pg.srv != nil {
+		pg.srv.Close()
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
 
-// TestServeTutorial is the README from a newcomer's side: the first start
-// prints an admin key, the tutorial order is held and approved over HTTP,
-// SIGTERM stops the host cleanly, and a restart on the same data directory
-// prints no new key and still has the order.
-func TestServeTutorial(t *testing.T) {
+// TestServeTutorial is the README from a newcomer's side, on each store:
+// the first start prints an admin key, the tutorial order is held and
+// approved over HTTP, SIGTERM stops the host cleanly, and a restart on
+// the same store prints no new key and still has the order. The store's
+// password reaches neither the log nor the status.
+func TestServeTutorial(t *testing.T) { onEachStore(t, testServeTutorial) }
+
+func testServeTutorial(t *testing.T, store []string) {
 	ctx := context.Background()
-	data := t.TempDir()
-	h := e2e.Start(t, bin, nil, "--data", data, "--policies", policies)
+	h := e2e.Start(t, bin, nil, append(store, "--policies", policies)...)
 	if h.AdminKey == "" || !strings.HasPrefix(h.AdminKey, "ogk_") {
 		t.Fatalf("the first start printed no admin key on the last line of stdout:\n%s", h.Stdout())
 	}
@@ -84,13 +90,19 @@ func TestServeTutorial(t *testing.T) {
 		t.Errorf("no clean stop in the log:\n%s", h.Logs())
 	}
 
-	again := e2e.Start(t, bin, nil, "--data", data, "--policies", policies)
+	again := e2e.Start(t, bin, nil, append(store, "--policies", policies)...)
 	if again.AdminKey != "" || strings.Contains(again.Stdout(), "ogk_") {
 		t.Errorf("a restart printed a key again:\n%s", again.Stdout())
 	}
 	got := decode(t, mustDo(t, again, "GET", "/api/v1/orders/"+id, h.AdminKey, nil, 200))
 	if got["status"] != "open" {
 		t.Errorf("after restart the order is %v, want open", got["status"])
+	}
+	status := mustDo(t, again, "GET", "/api/v1/status", h.AdminKey, nil, 200)
+	for what, text := range map[string]string{"the log": h.Logs() + again.Logs(), "stdout": h.Stdout() + again.Stdout(), "the status": string(status)} {
+		if strings.Contains(text, pgtest.Password) {
+			t.Errorf("the store's password reached %s", what)
+		}
 	}
 }
 

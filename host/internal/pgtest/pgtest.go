@@ -39,6 +39,7 @@ const (
 // Server is one running cluster.
 type Server struct {
 	Dir  string // the data directory
+	base string
 	Port int
 	bin  string
 	cred *syscall.Credential
@@ -79,15 +80,30 @@ func version(dir string) int {
 // the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin, err := BinDir()
+	s, err := New()
 	if err != nil {
 		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("stopping PostgreSQL: %v", err)
+		}
+	})
+	return s
+}
+
+// New initializes a cluster and starts its server, for a TestMain that
+// shares one cluster between the tests of a package; Close removes it.
+func New() (*Server, error) {
+	bin, err := BinDir()
+	if err != nil {
+		return nil, err
 	}
 	s := &Server{bin: bin}
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
-			t.Fatalf("the tests run as root and initdb refuses root, so the cluster runs as user postgres, which does not exist (%v): install PostgreSQL (Debian: apt-get install postgresql) or run the tests as another user", err)
+			return nil, fmt.Errorf("the tests run as root and initdb refuses root, so the cluster runs as user postgres, which does not exist (%v): install PostgreSQL (Debian: apt-get install postgresql) or run the tests as another user", err)
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
@@ -95,37 +111,45 @@ func Start(t testing.TB) *Server {
 	}
 	base, err := os.MkdirTemp("", "ordergate-pg-")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	t.Cleanup(func() { os.RemoveAll(base) })
+	s.base = base
 	s.Dir = filepath.Join(base, "data")
 	s.log = filepath.Join(base, "server.log")
+	fail := func(err error) (*Server, error) {
+		os.RemoveAll(base)
+		return nil, err
+	}
 	pwfile := filepath.Join(base, "pw")
 	if err := os.WriteFile(pwfile, []byte(Password+"\n"), 0o600); err != nil {
-		t.Fatal(err)
+		return fail(err)
 	}
 	if s.cred != nil {
 		for _, p := range []string{base, pwfile} {
 			if err := os.Chown(p, int(s.cred.Uid), int(s.cred.Gid)); err != nil {
-				t.Fatal(err)
+				return fail(err)
 			}
 		}
 	}
 	initdb := s.command("initdb", "-D", s.Dir, "-U", User, "--pwfile", pwfile, "--auth", "scram-sha-256",
 		"--encoding", "UTF8", "--locale", "C", "--no-sync")
 	if out, err := initdb.CombinedOutput(); err != nil {
-		t.Fatalf("initdb: %v\n%s", err, out)
+		return fail(fmt.Errorf("initdb: %v\n%s", err, out))
 	}
-	s.Port = freePort(t)
+	if s.Port, err = freePort(); err != nil {
+		return fail(err)
+	}
 	if err := s.Start(); err != nil {
-		t.Fatal(err)
+		return fail(err)
 	}
-	t.Cleanup(func() {
-		if err := s.Stop(); err != nil {
-			t.Errorf("stopping PostgreSQL: %v", err)
-		}
-	})
-	return s
+	return s, nil
+}
+
+// Close stops the server and removes the cluster.
+func (s *Server) Close() error {
+	err := s.Stop()
+	os.RemoveAll(s.base)
+	return err
 }
 
 func (s *Server) command(name string, args ...string) *exec.Cmd {
@@ -230,12 +254,11 @@ func (s *Server) NewDatabase(t testing.TB) string {
 	return s.DSN(name)
 }
 
-func freePort(t testing.TB) int {
-	t.Helper()
+func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return l.Addr().(*net.TCPAddr).Port, nil
 }

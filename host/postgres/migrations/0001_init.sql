@@ -150,3 +150,32 @@ CREATE TABLE count_totals (
 	n     bigint NOT NULL,
 	PRIMARY KEY (kind, name, state)
 );
+
+-- Hosts sharing the database: each writes its row at start and its
+-- heartbeat (the database's clock) every third of the lease TTL.
+CREATE TABLE hosts (
+	id           text COLLATE "C" PRIMARY KEY,
+	pid          int NOT NULL,
+	addr         text NOT NULL,
+	version      text NOT NULL,
+	revision     text NOT NULL,
+	started_at   timestamptz NOT NULL,
+	heartbeat_at timestamptz NOT NULL
+);
+
+-- One importer per b2c channel: the holder of its lease, which renews it
+-- with the database's clock. epoch grows each time the lease changes
+-- hands, and a page commits only under the lease's current holder and
+-- epoch (fencing).
+CREATE TABLE channel_leases (
+	channel_id       text COLLATE "C" PRIMARY KEY,
+	holder           text COLLATE "C" NOT NULL,
+	epoch            bigint NOT NULL,
+	expires_at       timestamptz NOT NULL,
+	import_requested boolean NOT NULL DEFAULT false
+);
+CREATE INDEX channel_leases_by_holder ON channel_leases (holder);
+
+-- A delivery a host is sending is claimed until claimed_until; a crashed
+-- host's claims run out and the delivery returns to the queue.
+ALTER TABLE alert_deliveries ADD COLUMN claimed_until timestamptz;
