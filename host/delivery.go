@@ -59,7 +59,7 @@ func (d *Delivery) Requeue(now time.Time) error {
 // ClaimTimeout is how long a delivery DueDeliveries returned stays
 // claimed by the host sending it: far longer than one attempt (10s by
 // default), short enough that a crashed host's alerts are not late by much.
-const ClaimTimeout = 2 * time.Minute
+const ClaimTimeout = time.Minute
 
 const (
 	OutboxPending  = "pending"  // no attempt yet

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ordergate/ordergate/sdk"
@@ -27,7 +29,49 @@ const (
 	OpsChannelSilent       = "channel_silent"
 	OpsPolicyReloadRefused = "policy_reload_refused"
 	OpsAlertDeadLettered   = "alert_dead_lettered"
+	OpsRevisionsDiffer     = "policy_revisions_differ"
 )
+
+// RevisionsDiffer: hosts sharing the store have served different policy
+// revisions for longer than a deploy takes (a deploy from git reached
+// some hosts only); raised once per set of revisions.
+type RevisionsDiffer struct {
+	// Hosts maps each live host to the revision it serves.
+	Hosts map[string]string
+	Since time.Duration
+}
+
+func (a RevisionsDiffer) Rule() string     { return OpsRevisionsDiffer }
+func (a RevisionsDiffer) Severity() string { return "critical" }
+
+// Key is the set of revisions served, so the same split is raised once
+// whichever host sees it.
+func (a RevisionsDiffer) Key() string { return strings.Join(a.revisions(), " ") }
+
+func (a RevisionsDiffer) revisions() []string {
+	var out []string
+	for _, rev := range a.Hosts {
+		if !slices.Contains(out, rev) {
+			out = append(out, rev)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (a RevisionsDiffer) Message() string {
+	hosts := make([]string, 0, len(a.Hosts))
+	for h := range a.Hosts {
+		hosts = append(hosts, h)
+	}
+	slices.Sort(hosts)
+	parts := make([]string, len(hosts))
+	for i, h := range hosts {
+		parts[i] = h + " serves " + a.Hosts[h]
+	}
+	return fmt.Sprintf("hosts have served %d different policy revisions for over %s (%s): finish the deploy, or reload the hosts left behind (POST /api/v1/workflow/reload)",
+		len(a.revisions()), a.Since, strings.Join(parts, ", "))
+}
 
 // ChannelFailing: a channel's imports failed (or rejected input) so many
 // times in a row; raised once per streak, at the run that reached it.

@@ -28,6 +28,9 @@ func TestOpsAlertKinds(t *testing.T) {
 		{host.AlertDeadLettered{DeliveryID: "alrt_1", Destination: "sales", OrderNumber: "#1203", Attempts: 20, Error: "503", QueuedAt: at},
 			host.AlertDeadLettered{DeliveryID: "alrt_1", Destination: "sales", OrderNumber: "#1203", Attempts: 20, Error: "503", QueuedAt: at},
 			host.AlertDeadLettered{DeliveryID: "alrt_1", Attempts: 20, QueuedAt: at.Add(time.Hour)}, host.OpsAlertDeadLettered, "critical", []string{"alrt_1", "sales", "#1203", "20 attempts", "/api/v1/alerts/alrt_1/redeliver"}},
+		{host.RevisionsDiffer{Hosts: map[string]string{"host_a": "r1", "host_b": "r2", "host_c": "r1"}, Since: time.Minute},
+			host.RevisionsDiffer{Hosts: map[string]string{"host_d": "r2", "host_e": "r1"}, Since: 2 * time.Minute},
+			host.RevisionsDiffer{Hosts: map[string]string{"host_a": "r1", "host_b": "r3"}}, host.OpsRevisionsDiffer, "critical", []string{"2 different policy revisions", "host_a serves r1", "host_b serves r2", "1m0s"}},
 	} {
 		t.Run(tc.rule, func(t *testing.T) {
 			d := host.OpsDelivery("ops", tc.alert, at)

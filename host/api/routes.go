@@ -136,6 +136,10 @@ func (s *Server) routes() []route {
 
 		{method: "GET", path: "/api/v1/workflow", summary: "The policy revision in force, its modules and the last reload error.", role: host.RoleAdmin,
 			responses: one(policy.Status{}), handler: s.getWorkflow},
+		{method: "GET", path: "/api/v1/status", summary: "This host: its id, version, policy revision, start and the store it serves (a DSN without its password).",
+			role: host.RoleAdmin, responses: one(Status{}), handler: s.status},
+		{method: "GET", path: "/api/v1/hosts", summary: "The live hosts serving this store (heartbeat within the lease TTL), with the channel leases each holds.",
+			role: host.RoleAdmin, responses: one(HostList{}), handler: s.listHosts},
 		{method: "GET", path: "/api/v1/backup", summary: "A consistent copy of the bbolt database file, taken while the host serves (ordergate backup); 501 on PostgreSQL, backed up by the database's own tools.",
 			role: host.RoleAdmin, responses: one(nil), handler: s.backup},
 		{method: "POST", path: "/api/v1/workflow/reload", summary: "Load the policy directory again; a revision that fails to compile or test is refused.", role: host.RoleAdmin,

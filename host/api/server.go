@@ -59,6 +59,11 @@ type Config struct {
 	InventoryBodyLimit int64
 	// Version is reported by /healthz.
 	Version string
+	// Hosts lists the hosts sharing the store (GET /api/v1/hosts) and
+	// describes this one (GET /api/v1/status).
+	Hosts Hosts
+	// StoreName names the store, without secrets (a DSN redacted).
+	StoreName string
 	// Metrics records requests and serves GET /metrics; when nil the API
 	// keeps metrics of its own requests only.
 	Metrics *metrics.Metrics

@@ -20,6 +20,7 @@ import (
 	"github.com/ordergate/ordergate/host/api"
 	"github.com/ordergate/ordergate/host/catalog"
 	"github.com/ordergate/ordergate/host/channels"
+	"github.com/ordergate/ordergate/host/cluster"
 	"github.com/ordergate/ordergate/host/connectors"
 	"github.com/ordergate/ordergate/host/importer"
 	"github.com/ordergate/ordergate/host/keys"
@@ -55,6 +56,12 @@ type Config struct {
 	Importer importer.Config
 	Alerts   alerts.Config
 
+	// LeaseTTL is the channel lease TTL when hosts share the store
+	// (cluster.DefaultTTL when 0); Addr is the address the host serves
+	// on, shown to the other hosts.
+	LeaseTTL time.Duration
+	Addr     string
+
 	Log hclog.Logger
 	// Now is the host's clock (time.Now in UTC when nil): every service
 	// sets times from it.
@@ -74,7 +81,10 @@ type App struct {
 	Destinations *alerts.Destinations
 	Connectors   *connectors.Manager
 	Importer     *importer.Importer
-	Dispatcher   *alerts.Dispatcher
+	// Cluster is the host's membership among the hosts sharing the store;
+	// nil when the store is the host's alone (bbolt).
+	Cluster    *cluster.Node
+	Dispatcher *alerts.Dispatcher
 	Ops          *alerts.Ops
 	API          *api.Server
 
@@ -93,12 +103,13 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a := &App{Store: cfg.Store, cfg: cfg, log: cfg.Log}
 	a.Engine = policy.NewEngine(cfg.Policies, cfg.Log, cfg.EvalTimeout)
-	a.Metrics = metrics.New(metrics.Sources{Counts: cfg.Store, Version: cfg.Version, Revision: func() string {
+	revision := func() string {
 		if rev := a.Engine.Revision(); rev != nil {
 			return rev.ID
 		}
 		return ""
-	}})
+	}
+	a.Metrics = metrics.New(metrics.Sources{Counts: cfg.Store, Version: cfg.Version, Revision: revision})
 	a.Engine.Observe(a.Metrics)
 	if o, ok := cfg.Store.(host.CommitsObserved); ok {
 		o.ObserveCommits(a.Metrics)
@@ -126,7 +137,20 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.Orders = orders.NewService(cfg.Store, a.Engine, cfg.Log)
 	importCfg := cfg.Importer
 	importCfg.Ops, importCfg.Runs = a.Ops, a.Metrics
+	if cs, ok := cfg.Store.(host.ClusterStore); ok {
+		a.Cluster = cluster.New(cluster.Config{Store: cs, TTL: cfg.LeaseTTL, Addr: cfg.Addr, Version: cfg.Version,
+			Revision: revision, Channels: importedChannels(cfg.Store), Raise: a.Ops.Raise, Log: cfg.Log})
+		importCfg.Leases = a.Cluster
+	}
 	a.Importer = importer.New(cfg.Store, manager, a.Orders, cfg.Log, importCfg)
+	if a.Cluster != nil {
+		a.Cluster.OnTakeOver(a.Importer.TakeOver)
+		a.Cluster.OnImportRequested(func(ctx context.Context, channelID string) {
+			if _, err := a.Importer.ImportNow(ctx, channelID); err != nil && host.ErrorCode(err) != host.ECONFLICT {
+				a.log.Warn("starting an import another host asked for", "channel", channelID, "error", err)
+			}
+		})
+	}
 	a.Channels = channels.New(cfg.Store, manager, a.Importer, cfg.Now)
 	a.Catalog = catalog.New(cfg.Store, a.Orders, cfg.Now, cfg.Log)
 	a.Keys = keys.New(cfg.Store, cfg.Now)
@@ -137,6 +161,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	apiCfg.Destinations, apiCfg.Keys, apiCfg.Dispatcher = a.Destinations, a.Keys, a.Dispatcher
 	apiCfg.Connectors, apiCfg.Importer, apiCfg.Engine, apiCfg.Backup = manager, a.Importer, a.Engine, cfg.Backup
 	apiCfg.Log, apiCfg.Version, apiCfg.Metrics = cfg.Log, cfg.Version, a.Metrics
+	if a.Cluster != nil {
+		apiCfg.Hosts = a.Cluster
+	} else {
+		apiCfg.Hosts = newSoloHost(cfg.Addr, cfg.Version, revision, importedChannels(cfg.Store))
+	}
 	a.API = api.New(apiCfg)
 	return a, nil
 }
@@ -151,6 +180,9 @@ func (a *App) Run(ctx context.Context) error {
 	eg, ctx := errgroup.WithContext(ctx)
 	eg.Go(func() error { a.Importer.Run(ctx); return nil })
 	eg.Go(func() error { a.Dispatcher.Run(ctx); return nil })
+	if a.Cluster != nil {
+		eg.Go(func() error { return a.Cluster.Run(ctx) })
+	}
 	if a.cfg.Watch {
 		eg.Go(func() error {
 			if err := a.Engine.Watch(ctx); err != nil {
@@ -164,3 +196,21 @@ func (a *App) Run(ctx context.Context) error {
 
 // Close stops the connector processes. Call it after Run has returned.
 func (a *App) Close() { a.Connectors.Close() }
+
+// importedChannels lists the channels the importer imports: those a host
+// sharing the store leases.
+func importedChannels(store host.ChannelStore) func(ctx context.Context) ([]string, error) {
+	return func(ctx context.Context) ([]string, error) {
+		channels, err := store.Channels(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var out []string
+		for _, ch := range channels {
+			if importer.Imported(ch) {
+				out = append(out, ch.ID)
+			}
+		}
+		return out, nil
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/host/api"
 	"github.com/ordergate/ordergate/host/app"
+	"github.com/ordergate/ordergate/host/cluster"
 	"github.com/ordergate/ordergate/host/connectors"
 	"github.com/ordergate/ordergate/host/keys"
 	"github.com/ordergate/ordergate/host/metrics"
@@ -49,6 +50,7 @@ type serveConfig struct {
 	watch                                bool
 	gcPercent                            int
 	metricsAddr, pprofAddr               string
+	leaseTTL                             time.Duration
 }
 
 // DefaultGCPercent is the host's garbage collector target (as GOGC): the
@@ -98,6 +100,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	fs.IntVar(&cfg.gcPercent, "gc-percent", DefaultGCPercent, "garbage collector target, as GOGC: how far the heap may grow past live data before a collection (when not given, GOGC wins if set)")
 	fs.BoolVar(&cfg.watch, "watch", true, "reload the policies when their files change")
 	fs.StringVar(&cfg.metricsAddr, "metrics-addr", "", "also serve /metrics on this address, without a key (off by default; /metrics on --addr needs an admin or metrics key)")
+	fs.DurationVar(&cfg.leaseTTL, "lease-ttl", cluster.DefaultTTL, "with a PostgreSQL store shared by several hosts: the lease TTL of a channel's imports; another host takes a dead host's channels within 1.5 times it")
 	fs.StringVar(&cfg.pprofAddr, "pprof-addr", "", "serve Go's net/http/pprof on this address, e.g. 127.0.0.1:6060 (off by default)")
 	if err := fs.parseWithEnv(args, 0); err != nil {
 		return err
@@ -106,6 +109,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 	fs.Visit(func(f *flag.Flag) { gcGiven = gcGiven || f.Name == "gc-percent" })
 	if cfg.gcPercent == 0 || cfg.gcPercent < -1 {
 		return fmt.Errorf("--gc-percent must be positive, or -1 to turn collection off, not %d", cfg.gcPercent)
+	}
+	if cfg.leaseTTL < 3*time.Second {
+		return fmt.Errorf("--lease-ttl must be at least 3s (renewed every third of it), not %s", cfg.leaseTTL)
 	}
 	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
 		return fmt.Errorf("--tls-cert and --tls-key go together")
@@ -184,8 +190,8 @@ func serve(ctx context.Context, env Env, args []string) error {
 	}
 	a, err := app.New(ctx, app.Config{
 		Store: db.Store, Backup: db.backup, Policies: cfg.policies, EvalTimeout: cfg.evalTimeout, Watch: cfg.watch,
-		Plugins: cfg.plugins, PluginPins: pins, Log: log, Version: Version,
-		API: api.Config{BodyLimit: cfg.bodyLimit, BatchBodyLimit: cfg.batchBodyLimit, KeyRate: cfg.keyRate, KeyBurst: cfg.keyBurst},
+		Plugins: cfg.plugins, PluginPins: pins, Log: log, Version: Version, LeaseTTL: cfg.leaseTTL, Addr: ln.Addr().String(),
+		API: api.Config{StoreName: db.name, BodyLimit: cfg.bodyLimit, BatchBodyLimit: cfg.batchBodyLimit, KeyRate: cfg.keyRate, KeyBurst: cfg.keyBurst},
 	})
 	if err != nil {
 		return err

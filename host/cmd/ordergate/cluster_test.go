@@ -1,0 +1,263 @@
+package main_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ordergate/ordergate/host/internal/e2e"
+)
+
+// clusterTTL is the lease TTL of the hosts these tests start: short, so
+// that takeovers happen within a test's patience.
+const clusterTTL = 3 * time.Second
+
+// startHosts starts n hosts on one PostgreSQL database, one after the
+// other (the first creates the admin key), and returns them with the key.
+func startHosts(t *testing.T, dsn string, n int, extra ...string) ([]*e2e.Host, string) {
+	t.Helper()
+	var hosts []*e2e.Host
+	key := ""
+	for i := range n {
+		args := append([]string{"--store", dsn, "--policies", policies, "--plugins", pluginDir, "--lease-ttl", clusterTTL.String()}, extra...)
+		h := e2e.Start(t, bin, nil, args...)
+		if i == 0 {
+			key = h.AdminKey
+		} else if h.AdminKey != "" {
+			t.Fatalf("host %d printed a new admin key although the store has one", i+1)
+		}
+		h.AdminKey = key
+		hosts = append(hosts, h)
+	}
+	return hosts, key
+}
+
+type member struct {
+	ID     string   `json:"id"`
+	Self   bool     `json:"self"`
+	PID    int      `json:"pid"`
+	Leases []string `json:"leases"`
+}
+
+func members(t *testing.T, h *e2e.Host) []member {
+	t.Helper()
+	var list struct{ Hosts []member }
+	decodeInto(t, mustDo(t, h, "GET", "/api/v1/hosts", h.AdminKey, nil, 200), &list)
+	return list.Hosts
+}
+
+// leaseHolder returns the host (of hosts) whose process holds the
+// channel's lease, as h sees it, or nil.
+func leaseHolder(t *testing.T, h *e2e.Host, hosts []*e2e.Host, channel string) *e2e.Host {
+	t.Helper()
+	for _, m := range members(t, h) {
+		if slices.Contains(m.Leases, channel) {
+			for _, x := range hosts {
+				if x.PID() == m.PID {
+					return x
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// TestSeveralHosts runs three hosts on one PostgreSQL database: any host
+// serves what another wrote, /api/v1/hosts lists them all, one host at a
+// time imports a channel, and when the lease holder is killed mid-import
+// another host takes the channel within 1.5 TTL and finishes the import
+// with every order stored exactly once.
+func TestSeveralHosts(t *testing.T) {
+	ctx := context.Background()
+	hosts, key := startHosts(t, postgresServer(t).NewDatabase(t), 3)
+
+	// Intake spread across the hosts; each order reads back on every host.
+	mustDo(t, hosts[0], "POST", "/api/v1/channels", key, map[string]any{"id": "acme", "kind": "b2b"}, 201)
+	for i := range 9 {
+		o := tutorialOrder(t)
+		o["channel_id"], o["external_id"] = "acme", fmt.Sprintf("spread-%d", i)
+		o["shipping_address"] = map[string]any{"address1": fmt.Sprintf("%d Elm St", i), "city": "Austin", "country": "US"}
+		created := decode(t, mustDo(t, hosts[i%3], "POST", "/api/v1/orders", key, o, 201))
+		for _, other := range hosts {
+			got := decode(t, mustDo(t, other, "GET", "/api/v1/orders/"+created["id"].(string), key, nil, 200))
+			if got["external_id"] != o["external_id"] {
+				t.Fatalf("host %d reads %v for the order host %d stored", other.PID(), got["external_id"], hosts[i%3].PID())
+			}
+		}
+	}
+
+	e2e.Eventually(t, 3*clusterTTL, func() error {
+		list := members(t, hosts[1])
+		if len(list) != 3 {
+			return fmt.Errorf("%d hosts listed, want 3: %+v", len(list), list)
+		}
+		selves := 0
+		for _, m := range list {
+			if m.Self {
+				selves++
+				if m.PID != hosts[1].PID() {
+					return fmt.Errorf("self is pid %d, want %d", m.PID, hosts[1].PID())
+				}
+			}
+		}
+		if selves != 1 {
+			return fmt.Errorf("%d hosts marked self", selves)
+		}
+		return nil
+	})
+
+	// A channel imported by one host at a time; kill its holder mid-import.
+	folder := t.TempDir()
+	const files, perFile = 40, 250
+	writeOrderFiles(t, folder, files, perFile)
+	fileChannel(t, hosts[0], "shop", folder, map[string]any{"page_size": 50})
+	var holder *e2e.Host
+	e2e.Eventually(t, 3*clusterTTL, func() error {
+		if holder = leaseHolder(t, hosts[0], hosts, "shop"); holder == nil {
+			return fmt.Errorf("no host holds the lease of shop")
+		}
+		return nil
+	})
+	e2e.Eventually(t, 60*time.Second, func() error {
+		if n := len(channelOrders(t, hosts[0], "shop")); n < 1000 {
+			return fmt.Errorf("%d orders imported", n)
+		}
+		return nil
+	})
+	holder.Kill()
+	killedAt := time.Now()
+	var alive []*e2e.Host
+	for _, h := range hosts {
+		if h != holder {
+			alive = append(alive, h)
+		}
+	}
+	var next *e2e.Host
+	e2e.Eventually(t, 3*clusterTTL, func() error {
+		if next = leaseHolder(t, alive[0], alive, "shop"); next == nil {
+			return fmt.Errorf("no live host holds the lease of shop")
+		}
+		return nil
+	})
+	took := time.Since(killedAt)
+	t.Logf("the lease moved from pid %d to pid %d %s after the kill", holder.PID(), next.PID(), took.Round(10*time.Millisecond))
+	if took > 3*clusterTTL/2+clusterTTL/3 { // 1.5 TTL, and the poll of this test
+		t.Errorf("the takeover took %s, more than 1.5 × the %s TTL", took, clusterTTL)
+	}
+	e2e.Eventually(t, 120*time.Second, func() error {
+		if n := len(channelOrders(t, alive[0], "shop")); n != files*perFile {
+			return fmt.Errorf("%d of %d orders stored", n, files*perFile)
+		}
+		return nil
+	})
+	seen := map[string]bool{}
+	for _, o := range channelOrders(t, alive[1], "shop") {
+		id := o["external_id"].(string)
+		if seen[id] {
+			t.Errorf("order %s stored twice", id)
+		}
+		seen[id] = true
+	}
+	// The killed holder's run was closed by the host that took over.
+	e2e.Eventually(t, 10*time.Second, func() error {
+		for _, r := range runsOf(t, next, "shop") {
+			if r["status"] == "running" {
+				at, _ := time.Parse(time.RFC3339Nano, r["started_at"].(string))
+				if at.Before(killedAt) {
+					return fmt.Errorf("run %s of the killed host is still running", r["id"])
+				}
+			}
+		}
+		return nil
+	})
+	_ = ctx
+}
+
+// TestFencedAfterPause pauses the lease holder (SIGSTOP) past its lease:
+// another host takes the channel, and the paused host, resumed, commits
+// nothing more: its run counts what it had committed before the pause.
+func TestFencedAfterPause(t *testing.T) {
+	hosts, _ := startHosts(t, postgresServer(t).NewDatabase(t), 2)
+	folder := t.TempDir()
+	const files, perFile = 60, 250
+	writeOrderFiles(t, folder, files, perFile)
+	fileChannel(t, hosts[0], "shop", folder, map[string]any{"page_size": 25})
+	var holder *e2e.Host
+	e2e.Eventually(t, 3*clusterTTL, func() error {
+		if holder = leaseHolder(t, hosts[0], hosts, "shop"); holder == nil {
+			return fmt.Errorf("no host holds the lease of shop")
+		}
+		return nil
+	})
+	other := hosts[0]
+	if other == holder {
+		other = hosts[1]
+	}
+	e2e.Eventually(t, 60*time.Second, func() error {
+		if n := len(channelOrders(t, other, "shop")); n < 500 {
+			return fmt.Errorf("%d orders imported", n)
+		}
+		return nil
+	})
+	if err := holder.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	paused := true
+	defer func() {
+		if paused {
+			holder.Signal(syscall.SIGCONT)
+		}
+	}()
+	// The paused host's run, as it stands: it cannot change while paused
+	// unless a page it sent before the pause commits.
+	e2e.Eventually(t, 3*clusterTTL, func() error {
+		if leaseHolder(t, other, hosts, "shop") != other {
+			return fmt.Errorf("the other host does not hold the lease yet")
+		}
+		return nil
+	})
+	pausedRun := func() map[string]any {
+		for _, r := range runsOf(t, other, "shop") {
+			if r["trigger"] == "schedule" && (r["status"] == "running" || r["status"] == "interrupted") && r["imported"].(float64) > 0 {
+				return r
+			}
+		}
+		return nil
+	}
+	before := pausedRun()
+	if before == nil {
+		t.Fatalf("no run of the paused host: %v", runsOf(t, other, "shop"))
+	}
+	if err := holder.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	paused = false
+	e2e.Eventually(t, 120*time.Second, func() error {
+		if n := len(channelOrders(t, other, "shop")); n != files*perFile {
+			return fmt.Errorf("%d of %d orders stored", n, files*perFile)
+		}
+		return nil
+	})
+	holder.WaitLog(t, "stopped importing a channel", 1, 3*clusterTTL)
+	for _, r := range runsOf(t, other, "shop") {
+		if r["id"] == before["id"] {
+			if r["imported"] != before["imported"] || r["cursor_after"] != before["cursor_after"] {
+				t.Errorf("the paused host committed after it lost its lease: run was %v, is %v", before, r)
+			}
+			if r["status"] != "interrupted" {
+				t.Errorf("the paused host's run is %v, want interrupted", r["status"])
+			}
+		}
+	}
+}
+
+func decodeInto(t *testing.T, data []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("decoding %s: %v", data, err)
+	}
+}
