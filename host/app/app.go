@@ -85,8 +85,8 @@ type App struct {
 	// nil when the store is the host's alone (bbolt).
 	Cluster    *cluster.Node
 	Dispatcher *alerts.Dispatcher
-	Ops          *alerts.Ops
-	API          *api.Server
+	Ops        *alerts.Ops
+	API        *api.Server
 
 	cfg Config
 	log hclog.Logger
