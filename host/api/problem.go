@@ -72,6 +72,10 @@ func (s *Server) abort(c *gin.Context, err error) {
 	if p.Status == http.StatusUnauthorized {
 		c.Header("WWW-Authenticate", `Bearer realm="ordergate"`)
 	}
+	if p.Status == http.StatusServiceUnavailable && c.Writer.Header().Get("Retry-After") == "" {
+		// Not ready, stopping, or the database does not answer: all pass.
+		c.Header("Retry-After", "5")
+	}
 	writeJSON(c, p.Status, "application/problem+json", p)
 	c.Abort()
 }

@@ -39,7 +39,7 @@ func (d *DB) CreateDestination(ctx context.Context, dst *host.Destination) error
 	if err != nil {
 		return err
 	}
-	tag, err := d.pool.Exec(ctx, `INSERT INTO alert_destinations (name, data) VALUES ($1, $2::jsonb) ON CONFLICT (name) DO NOTHING`, dst.Name, data)
+	tag, err := d.q.Exec(ctx, `INSERT INTO alert_destinations (name, data) VALUES ($1, $2::jsonb) ON CONFLICT (name) DO NOTHING`, dst.Name, data)
 	if err != nil {
 		return fmt.Errorf("storing alert destination %s: %w", dst.Name, err)
 	}
@@ -84,7 +84,7 @@ func (d *DB) UpdateDestination(ctx context.Context, name string, fn func(*host.D
 // Destination implements host.AlertStore.
 func (d *DB) Destination(ctx context.Context, name string) (*host.Destination, error) {
 	var data []byte
-	if err := d.pool.QueryRow(ctx, `SELECT data FROM alert_destinations WHERE name = $1`, name).Scan(&data); err != nil {
+	if err := d.q.QueryRow(ctx, `SELECT data FROM alert_destinations WHERE name = $1`, name).Scan(&data); err != nil {
 		return nil, notFound(err, "alert destination %s not found", name)
 	}
 	return d.decodeDestination(data)
@@ -92,7 +92,7 @@ func (d *DB) Destination(ctx context.Context, name string) (*host.Destination, e
 
 // Destinations implements host.AlertStore.
 func (d *DB) Destinations(ctx context.Context) ([]*host.Destination, error) {
-	rows, err := d.pool.Query(ctx, `SELECT data FROM alert_destinations ORDER BY name`)
+	rows, err := d.q.Query(ctx, `SELECT data FROM alert_destinations ORDER BY name`)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +108,7 @@ func (d *DB) Destinations(ctx context.Context) ([]*host.Destination, error) {
 
 // DeleteDestination implements host.AlertStore.
 func (d *DB) DeleteDestination(ctx context.Context, name string) error {
-	tag, err := d.pool.Exec(ctx, `DELETE FROM alert_destinations WHERE name = $1`, name)
+	tag, err := d.q.Exec(ctx, `DELETE FROM alert_destinations WHERE name = $1`, name)
 	if err != nil {
 		return err
 	}
@@ -156,7 +156,7 @@ func (d *DB) Enqueue(ctx context.Context, ds ...*host.Delivery) error {
 // asking at once get different ones, and each claim lasts
 // host.ClaimTimeout by the database's clock.
 func (d *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*host.Delivery, error) {
-	out, err := listJSON[host.Delivery](ctx, d.pool, `UPDATE alert_deliveries SET claimed_until = now() + $3::interval WHERE id IN (
+	out, err := listJSON[host.Delivery](ctx, d.q, `UPDATE alert_deliveries SET claimed_until = now() + $3::interval WHERE id IN (
 			SELECT id FROM alert_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until < now())
 			ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
 		RETURNING data`, now, limit, interval(host.ClaimTimeout))
@@ -230,7 +230,7 @@ func (d *DB) PutDeliveries(ctx context.Context, ds []*host.Delivery) error {
 
 // Delivery implements host.AlertStore.
 func (d *DB) Delivery(ctx context.Context, id string) (*host.Delivery, error) {
-	return getJSON[host.Delivery](ctx, d.pool, fmt.Sprintf("alert %s not found", id), `SELECT data FROM alert_deliveries WHERE id = $1`, id)
+	return getJSON[host.Delivery](ctx, d.q, fmt.Sprintf("alert %s not found", id), `SELECT data FROM alert_deliveries WHERE id = $1`, id)
 }
 
 // Deliveries implements host.AlertStore.
@@ -285,7 +285,7 @@ func (d *DB) ListDeliveries(ctx context.Context, f host.DeliveryFilter) ([]*host
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += " ORDER BY created_at DESC, id DESC LIMIT " + arg(f.Limit+1)
-	rows, err := d.pool.Query(ctx, q, args...)
+	rows, err := d.q.Query(ctx, q, args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("listing alerts: %w", err)
 	}

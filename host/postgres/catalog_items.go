@@ -20,7 +20,7 @@ func (d *DB) PutCatalogItems(ctx context.Context, items []*host.CatalogItem) err
 		skus[i], datas[i] = it.SKU, data
 	}
 	// An upload naming a SKU twice keeps its last item, as bolt does.
-	_, err := d.pool.Exec(ctx, `INSERT INTO catalog_items (sku, data)
+	_, err := d.q.Exec(ctx, `INSERT INTO catalog_items (sku, data)
 		SELECT DISTINCT ON (sku) sku, data::jsonb FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(sku, data, i) ORDER BY sku, i DESC
 		ON CONFLICT (sku) DO UPDATE SET data = EXCLUDED.data`, skus, datas)
 	if err != nil {
@@ -31,7 +31,7 @@ func (d *DB) PutCatalogItems(ctx context.Context, items []*host.CatalogItem) err
 
 // CatalogItem implements host.CatalogStore.
 func (d *DB) CatalogItem(ctx context.Context, sku string) (*host.CatalogItem, error) {
-	return getJSON[host.CatalogItem](ctx, d.pool, fmt.Sprintf("catalog item %q not found", sku), `SELECT data FROM catalog_items WHERE sku = $1`, sku)
+	return getJSON[host.CatalogItem](ctx, d.q, fmt.Sprintf("catalog item %q not found", sku), `SELECT data FROM catalog_items WHERE sku = $1`, sku)
 }
 
 // CatalogItems implements host.CatalogStore, by SKU.
@@ -39,7 +39,7 @@ func (d *DB) CatalogItems(ctx context.Context, after string, limit int) ([]*host
 	if limit <= 0 {
 		limit = 100
 	}
-	items, err := listJSON[host.CatalogItem](ctx, d.pool, `SELECT data FROM catalog_items WHERE sku > $1 ORDER BY sku LIMIT $2`, after, limit+1)
+	items, err := listJSON[host.CatalogItem](ctx, d.q, `SELECT data FROM catalog_items WHERE sku > $1 ORDER BY sku LIMIT $2`, after, limit+1)
 	if err != nil {
 		return nil, "", err
 	}
@@ -53,7 +53,7 @@ func (d *DB) CatalogItems(ctx context.Context, after string, limit int) ([]*host
 
 // DeleteCatalogItem implements host.CatalogStore.
 func (d *DB) DeleteCatalogItem(ctx context.Context, sku string) error {
-	return deleteRow(ctx, d.pool, fmt.Sprintf("catalog item %q not found", sku), `DELETE FROM catalog_items WHERE sku = $1`, sku)
+	return deleteRow(ctx, d.q, fmt.Sprintf("catalog item %q not found", sku), `DELETE FROM catalog_items WHERE sku = $1`, sku)
 }
 
 // deleteRow runs a DELETE of one row: ENOTFOUND when there was none.

@@ -43,12 +43,12 @@ func (d *DB) sealedChannelText(ch *host.Channel) (string, error) {
 
 // Channel implements host.ChannelStore.
 func (d *DB) Channel(ctx context.Context, id string) (*host.Channel, error) {
-	return d.readChannel(ctx, d.pool, id, false)
+	return d.readChannel(ctx, d.q, id, false)
 }
 
 // Channels implements host.ChannelStore.
 func (d *DB) Channels(ctx context.Context) ([]*host.Channel, error) {
-	rows, err := d.pool.Query(ctx, `SELECT data FROM channels ORDER BY id`)
+	rows, err := d.q.Query(ctx, `SELECT data FROM channels ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +68,7 @@ func (d *DB) CreateChannel(ctx context.Context, ch *host.Channel) error {
 	if err != nil {
 		return err
 	}
-	tag, err := d.pool.Exec(ctx, `INSERT INTO channels (id, data) VALUES ($1, $2::jsonb) ON CONFLICT (id) DO NOTHING`, ch.ID, data)
+	tag, err := d.q.Exec(ctx, `INSERT INTO channels (id, data) VALUES ($1, $2::jsonb) ON CONFLICT (id) DO NOTHING`, ch.ID, data)
 	if err != nil {
 		return fmt.Errorf("storing channel %s: %w", ch.ID, err)
 	}
@@ -84,7 +84,7 @@ func (d *DB) EnsureChannel(ctx context.Context, ch *host.Channel) (*host.Channel
 	if err != nil {
 		return nil, err
 	}
-	tag, err := d.pool.Exec(ctx, `INSERT INTO channels (id, data) VALUES ($1, $2::jsonb) ON CONFLICT (id) DO NOTHING`, ch.ID, data)
+	tag, err := d.q.Exec(ctx, `INSERT INTO channels (id, data) VALUES ($1, $2::jsonb) ON CONFLICT (id) DO NOTHING`, ch.ID, data)
 	if err != nil {
 		return nil, fmt.Errorf("storing channel %s: %w", ch.ID, err)
 	}

@@ -16,7 +16,7 @@ func interval(d time.Duration) string { return fmt.Sprintf("%d microseconds", d.
 
 // Heartbeat implements host.ClusterStore.
 func (d *DB) Heartbeat(ctx context.Context, m host.Member) error {
-	_, err := d.pool.Exec(ctx, `INSERT INTO hosts (id, pid, addr, version, revision, started_at, heartbeat_at) VALUES ($1, $2, $3, $4, $5, $6, now())
+	_, err := d.q.Exec(ctx, `INSERT INTO hosts (id, pid, addr, version, revision, started_at, heartbeat_at) VALUES ($1, $2, $3, $4, $5, $6, now())
 		ON CONFLICT (id) DO UPDATE SET addr = EXCLUDED.addr, revision = EXCLUDED.revision, heartbeat_at = now()`,
 		m.ID, m.PID, m.Addr, m.Version, m.Revision, m.StartedAt)
 	if err != nil {
@@ -36,10 +36,10 @@ func (d *DB) Leave(ctx context.Context, hostID string) error {
 // Members implements host.ClusterStore. Rows of hosts dead for ten TTLs
 // are removed on the way.
 func (d *DB) Members(ctx context.Context, ttl time.Duration) ([]host.Member, error) {
-	if _, err := d.pool.Exec(ctx, `DELETE FROM hosts WHERE heartbeat_at < now() - $1::interval`, interval(10*ttl)); err != nil {
+	if _, err := d.q.Exec(ctx, `DELETE FROM hosts WHERE heartbeat_at < now() - $1::interval`, interval(10*ttl)); err != nil {
 		return nil, err
 	}
-	rows, err := d.pool.Query(ctx, `SELECT h.id, h.pid, h.addr, h.version, h.revision, h.started_at, h.heartbeat_at,
+	rows, err := d.q.Query(ctx, `SELECT h.id, h.pid, h.addr, h.version, h.revision, h.started_at, h.heartbeat_at,
 			coalesce(array_agg(l.channel_id ORDER BY l.channel_id) FILTER (WHERE l.channel_id IS NOT NULL), '{}')
 		FROM hosts h LEFT JOIN channel_leases l ON l.holder = h.id AND l.expires_at > now()
 		WHERE h.heartbeat_at > now() - $1::interval
@@ -61,7 +61,7 @@ func (d *DB) Members(ctx context.Context, ttl time.Duration) ([]host.Member, err
 // are renewed, so a host that missed its renewals (paused, cut off)
 // finds its leases gone once another host may have taken them.
 func (d *DB) RenewLeases(ctx context.Context, hostID string, ttl time.Duration) ([]host.HeldLease, error) {
-	rows, err := d.pool.Query(ctx, `UPDATE channel_leases l SET expires_at = now() + $2::interval, import_requested = false
+	rows, err := d.q.Query(ctx, `UPDATE channel_leases l SET expires_at = now() + $2::interval, import_requested = false
 		FROM (SELECT channel_id, import_requested FROM channel_leases WHERE holder = $1 AND expires_at > now() FOR UPDATE) old
 		WHERE l.channel_id = old.channel_id
 		RETURNING l.channel_id, l.epoch, old.import_requested`, hostID, interval(ttl))
@@ -84,7 +84,7 @@ func (d *DB) AcquireLeases(ctx context.Context, hostID string, channels []string
 		return nil, nil
 	}
 	// A new lease starts at epoch 1; a taken-over one at the next epoch.
-	rows, err := d.pool.Query(ctx, `WITH free AS (
+	rows, err := d.q.Query(ctx, `WITH free AS (
 			SELECT c AS channel_id FROM unnest($2::text[]) AS u(c)
 			WHERE NOT EXISTS (SELECT 1 FROM channel_leases l WHERE l.channel_id = u.c AND l.expires_at > now())
 			ORDER BY c LIMIT $3)
@@ -107,14 +107,14 @@ func (d *DB) AcquireLeases(ctx context.Context, hostID string, channels []string
 
 // ReleaseLease implements host.ClusterStore.
 func (d *DB) ReleaseLease(ctx context.Context, l host.Lease) error {
-	_, err := d.pool.Exec(ctx, `DELETE FROM channel_leases WHERE channel_id = $1 AND holder = $2 AND epoch = $3`, l.ChannelID, l.Holder, l.Epoch)
+	_, err := d.q.Exec(ctx, `DELETE FROM channel_leases WHERE channel_id = $1 AND holder = $2 AND epoch = $3`, l.ChannelID, l.Holder, l.Epoch)
 	return err
 }
 
 // RequestImport implements host.ClusterStore.
 func (d *DB) RequestImport(ctx context.Context, channelID string) (string, error) {
 	var holder string
-	err := d.pool.QueryRow(ctx, `UPDATE channel_leases SET import_requested = true WHERE channel_id = $1 AND expires_at > now() RETURNING holder`, channelID).Scan(&holder)
+	err := d.q.QueryRow(ctx, `UPDATE channel_leases SET import_requested = true WHERE channel_id = $1 AND expires_at > now() RETURNING holder`, channelID).Scan(&holder)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", nil
 	}

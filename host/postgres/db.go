@@ -33,6 +33,7 @@ import (
 // DB is the PostgreSQL-backed store.
 type DB struct {
 	pool *pgxpool.Pool
+	q    pool // the pool, its errors of reaching the database made EUNAVAILABLE
 	log  hclog.Logger
 	box  *secrets.Box // seals channel and destination secrets; set by UseSecrets
 	dsn  string       // redacted
@@ -73,18 +74,18 @@ func Open(ctx context.Context, dsn string, log hclog.Logger) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the store %s is not a valid PostgreSQL DSN", redacted)
 	}
-	cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	cfg.ConnConfig.ConnectTimeout = 3 * time.Second
 	cfg.MaxConnIdleTime = time.Minute
 	if cfg.MaxConns < 16 {
 		cfg.MaxConns = 16
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	pgPool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to %s: %w", redacted, scrub(err, dsn))
 	}
-	d := &DB{pool: pool, log: log.Named("store"), dsn: redacted}
+	d := &DB{pool: pgPool, q: pool{pgPool}, log: log.Named("store"), dsn: redacted}
 	if err := d.migrate(ctx); err != nil {
-		pool.Close()
+		pgPool.Close()
 		return nil, fmt.Errorf("preparing the database %s: %w", redacted, scrub(err, dsn))
 	}
 	return d, nil
@@ -147,7 +148,7 @@ func migrations() ([]migration, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
 	for i, m := range out {
 		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: versions must run 1, 2, 3...", m.name)
+			return nil, fmt.Errorf("migration %s: versions must run 1, 2, 3 and so on, with no gap", m.name)
 		}
 	}
 	return out, nil
@@ -173,7 +174,7 @@ func (d *DB) migrate(ctx context.Context) error {
 	// Two hosts creating the table at once can collide in the catalog;
 	// the loser finds it made.
 	for attempt := 0; ; attempt++ {
-		_, err = d.pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS ordergate_schema (
+		_, err = d.q.Exec(ctx, `CREATE TABLE IF NOT EXISTS ordergate_schema (
 			id int PRIMARY KEY CHECK (id = 1), version int NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());
 			INSERT INTO ordergate_schema (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING`)
 		if err == nil || attempt == 2 || !isCode(err, "23505", "42P07") {
@@ -235,7 +236,7 @@ func (d *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	for attempt := 0; attempt < 3; attempt++ {
 		err = pgx.BeginFunc(ctx, d.pool, fn)
 		if !isCode(err, codeUniqueViolation, codeSerializationFailure, codeDeadlock) {
-			return err
+			return unavailable(err)
 		}
 	}
 	return err
@@ -243,7 +244,7 @@ func (d *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 
 // view runs fn in a read-only transaction that sees one snapshot.
 func (d *DB) view(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return pgx.BeginTxFunc(ctx, d.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
+	return unavailable(pgx.BeginTxFunc(ctx, d.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn))
 }
 
 // lockKeys are the keys of the transaction-level advisory locks that
@@ -268,6 +269,14 @@ func notFound(err error, format string, args ...any) error {
 	}
 	return err
 }
+
+// Bounds of the intake path's calls, so that an intake call answers 503
+// within 10 seconds of the database going away, however it went (a
+// refused connection fails at once; a silent network does not).
+const (
+	factsTimeout = 3 * time.Second
+	writeTimeout = 6 * time.Second
+)
 
 // DB is the whole store contract.
 var _ host.Store = (*DB)(nil)

@@ -22,6 +22,8 @@ func (d *DB) Facts(ctx context.Context, q host.FactsQuery) (*host.Facts, error) 
 	}
 	var lookAlikes []host.DuplicateCandidate
 	var settings []byte
+	ctx, cancel := context.WithTimeout(ctx, factsTimeout)
+	defer cancel()
 	err := d.view(ctx, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
 		b.Queue(`SELECT data FROM settings WHERE id = 1`).Query(func(rows pgx.Rows) error {

@@ -50,7 +50,7 @@ func decodeKey(data []byte, hash string) (*host.APIKey, error) {
 func (d *DB) KeyByHash(ctx context.Context, hash string) (*host.APIKey, error) {
 	var data []byte
 	var stored string
-	err := d.pool.QueryRow(ctx, `SELECT data, hash FROM api_keys WHERE hash = $1`, hash).Scan(&data, &stored)
+	err := d.q.QueryRow(ctx, `SELECT data, hash FROM api_keys WHERE hash = $1`, hash).Scan(&data, &stored)
 	if err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil, host.Errorf(host.EUNAUTHORIZED, "unknown or revoked API key")
@@ -65,7 +65,7 @@ func (d *DB) KeyByHash(ctx context.Context, hash string) (*host.APIKey, error) {
 
 // Keys implements host.KeyStore.
 func (d *DB) Keys(ctx context.Context) ([]*host.APIKey, error) {
-	rows, err := d.pool.Query(ctx, `SELECT data FROM api_keys ORDER BY created_at, id`)
+	rows, err := d.q.Query(ctx, `SELECT data FROM api_keys ORDER BY created_at, id`)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func (d *DB) Keys(ctx context.Context) ([]*host.APIKey, error) {
 
 // DeleteKey implements host.KeyStore.
 func (d *DB) DeleteKey(ctx context.Context, id string) error {
-	tag, err := d.pool.Exec(ctx, `DELETE FROM api_keys WHERE id = $1`, id)
+	tag, err := d.q.Exec(ctx, `DELETE FROM api_keys WHERE id = $1`, id)
 	if err != nil {
 		return fmt.Errorf("deleting API key %s: %w", id, err)
 	}

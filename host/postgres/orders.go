@@ -162,6 +162,8 @@ func (d *DB) createOrders(ctx context.Context, orders []host.NewOrder, page *hos
 		encoded[i] = w
 	}
 	var results []host.CreateResult
+	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
 	err := d.inTx(ctx, func(tx pgx.Tx) error {
 		results = make([]host.CreateResult, len(orders))
 		// First round trip: the locks, then what is stored already.
@@ -334,7 +336,7 @@ func raced(c *host.LookAlikeCheck, others []lookAlike) bool {
 // Order implements host.OrderStore.
 func (d *DB) Order(ctx context.Context, id string) (*host.Record, error) {
 	var data []byte
-	err := d.pool.QueryRow(ctx, `SELECT record FROM orders WHERE id = $1`, id).Scan(&data)
+	err := d.q.QueryRow(ctx, `SELECT record FROM orders WHERE id = $1`, id).Scan(&data)
 	if err != nil {
 		return nil, notFound(err, "order %s not found", id)
 	}
@@ -344,7 +346,7 @@ func (d *DB) Order(ctx context.Context, id string) (*host.Record, error) {
 // OrdersByExternalID implements host.OrderStore.
 func (d *DB) OrdersByExternalID(ctx context.Context, channelID string, externalIDs []string) (map[string]*host.Record, error) {
 	out := map[string]*host.Record{}
-	rows, err := d.pool.Query(ctx, `SELECT record FROM orders WHERE channel_id = $1 AND external_id = ANY($2)`, channelID, externalIDs)
+	rows, err := d.q.Query(ctx, `SELECT record FROM orders WHERE channel_id = $1 AND external_id = ANY($2)`, channelID, externalIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -476,7 +478,7 @@ func (d *DB) ListOrders(ctx context.Context, f host.OrderFilter) ([]*host.Record
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += " ORDER BY " + idCol + " DESC LIMIT " + arg(f.Limit+1)
-	rows, err := d.pool.Query(ctx, q, args...)
+	rows, err := d.q.Query(ctx, q, args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("listing orders: %w", err)
 	}

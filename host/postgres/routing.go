@@ -115,12 +115,12 @@ func storeRoutingGroup(ctx context.Context, tx pgx.Tx, g *host.RoutingGroup) err
 
 // RoutingGroup implements host.CatalogStore.
 func (d *DB) RoutingGroup(ctx context.Context, id string) (*host.RoutingGroup, error) {
-	return getJSON[host.RoutingGroup](ctx, d.pool, fmt.Sprintf("routing group %s not found", id), `SELECT data FROM routing_groups WHERE id = $1`, id)
+	return getJSON[host.RoutingGroup](ctx, d.q, fmt.Sprintf("routing group %s not found", id), `SELECT data FROM routing_groups WHERE id = $1`, id)
 }
 
 // RoutingGroups implements host.CatalogStore.
 func (d *DB) RoutingGroups(ctx context.Context) ([]*host.RoutingGroup, error) {
-	return listJSON[host.RoutingGroup](ctx, d.pool, `SELECT data FROM routing_groups ORDER BY id`)
+	return listJSON[host.RoutingGroup](ctx, d.q, `SELECT data FROM routing_groups ORDER BY id`)
 }
 
 // DeleteRoutingGroup implements host.CatalogStore; its links go by

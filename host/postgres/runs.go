@@ -12,7 +12,7 @@ import (
 // Cursor implements host.RunStore.
 func (d *DB) Cursor(ctx context.Context, channelID string) (string, error) {
 	var cur string
-	err := d.pool.QueryRow(ctx, `SELECT cursor FROM channel_cursors WHERE channel_id = $1`, channelID).Scan(&cur)
+	err := d.q.QueryRow(ctx, `SELECT cursor FROM channel_cursors WHERE channel_id = $1`, channelID).Scan(&cur)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", nil
 	}
@@ -27,7 +27,7 @@ func queueCursor(b *pgx.Batch, channelID, cursor string) {
 func (d *DB) SaveCursor(ctx context.Context, channelID, cursor string) error {
 	b := &pgx.Batch{}
 	queueCursor(b, channelID, cursor)
-	return d.pool.SendBatch(ctx, b).Close()
+	return d.q.SendBatch(ctx, b).Close()
 }
 
 // queueRun adds the write of a run to a batch, and the removal of the
@@ -50,10 +50,10 @@ func (d *DB) PutRun(ctx context.Context, r *host.Run) error {
 	if err := queueRun(b, r); err != nil {
 		return err
 	}
-	return d.pool.SendBatch(ctx, b).Close()
+	return d.q.SendBatch(ctx, b).Close()
 }
 
 // Runs implements host.RunStore.
 func (d *DB) Runs(ctx context.Context, channelID string, limit int) ([]*host.Run, error) {
-	return listJSON[host.Run](ctx, d.pool, `SELECT data FROM import_runs WHERE channel_id = $1 ORDER BY id DESC LIMIT $2`, channelID, limit)
+	return listJSON[host.Run](ctx, d.q, `SELECT data FROM import_runs WHERE channel_id = $1 ORDER BY id DESC LIMIT $2`, channelID, limit)
 }

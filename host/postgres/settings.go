@@ -28,7 +28,7 @@ func readSettings(ctx context.Context, q querier, forUpdate bool) (host.Settings
 
 // Settings implements host.CatalogStore.
 func (d *DB) Settings(ctx context.Context) (host.Settings, error) {
-	return readSettings(ctx, d.pool, false)
+	return readSettings(ctx, d.q, false)
 }
 
 // UpdateSettings implements host.CatalogStore.

@@ -13,7 +13,7 @@ func (d *DB) PutShippingMappings(ctx context.Context, m *host.ShippingMappings) 
 	if err != nil {
 		return err
 	}
-	tag, err := d.pool.Exec(ctx, `INSERT INTO shipping_mappings (channel_id, data) SELECT id, $2::jsonb FROM channels WHERE id = $1
+	tag, err := d.q.Exec(ctx, `INSERT INTO shipping_mappings (channel_id, data) SELECT id, $2::jsonb FROM channels WHERE id = $1
 		ON CONFLICT (channel_id) DO UPDATE SET data = EXCLUDED.data`, m.ChannelID, data)
 	if err != nil {
 		return fmt.Errorf("storing shipping mappings of %s: %w", m.ChannelID, err)
@@ -28,7 +28,7 @@ func (d *DB) PutShippingMappings(ctx context.Context, m *host.ShippingMappings) 
 func (d *DB) ShippingMappings(ctx context.Context, channelID string) (*host.ShippingMappings, error) {
 	var data []byte
 	var known bool
-	err := d.pool.QueryRow(ctx, `SELECT true, (SELECT data FROM shipping_mappings WHERE channel_id = c.id) FROM channels c WHERE c.id = $1`, channelID).Scan(&known, &data)
+	err := d.q.QueryRow(ctx, `SELECT true, (SELECT data FROM shipping_mappings WHERE channel_id = c.id) FROM channels c WHERE c.id = $1`, channelID).Scan(&known, &data)
 	if err != nil {
 		return nil, notFound(err, "channel %s not found", channelID)
 	}

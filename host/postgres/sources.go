@@ -16,7 +16,7 @@ func (d *DB) CreateSource(ctx context.Context, src *host.Source) error {
 	if err != nil {
 		return err
 	}
-	tag, err := d.pool.Exec(ctx, `INSERT INTO sources (id, data) VALUES ($1, $2::jsonb) ON CONFLICT (id) DO NOTHING`, src.ID, data)
+	tag, err := d.q.Exec(ctx, `INSERT INTO sources (id, data) VALUES ($1, $2::jsonb) ON CONFLICT (id) DO NOTHING`, src.ID, data)
 	if err != nil {
 		return fmt.Errorf("storing source %s: %w", src.ID, err)
 	}
@@ -56,12 +56,12 @@ func (d *DB) UpdateSource(ctx context.Context, id string, fn func(*host.Source) 
 
 // Source implements host.CatalogStore.
 func (d *DB) Source(ctx context.Context, id string) (*host.Source, error) {
-	return getJSON[host.Source](ctx, d.pool, fmt.Sprintf("source %s not found", id), `SELECT data FROM sources WHERE id = $1`, id)
+	return getJSON[host.Source](ctx, d.q, fmt.Sprintf("source %s not found", id), `SELECT data FROM sources WHERE id = $1`, id)
 }
 
 // Sources implements host.CatalogStore.
 func (d *DB) Sources(ctx context.Context) ([]*host.Source, error) {
-	return listJSON[host.Source](ctx, d.pool, `SELECT data FROM sources ORDER BY id`)
+	return listJSON[host.Source](ctx, d.q, `SELECT data FROM sources ORDER BY id`)
 }
 
 // DeleteSource implements host.CatalogStore; its stock goes with it.

@@ -94,7 +94,7 @@ func (d *DB) Inventory(ctx context.Context, sourceID, sku string, after string, 
 		q = `SELECT source_id, sku, available, updated_at FROM stock WHERE source_id = $1 AND sku > $2 ORDER BY sku LIMIT $3`
 		args = []any{sourceID, after, limit + 1}
 	}
-	rows, err := d.pool.Query(ctx, q, args...)
+	rows, err := d.q.Query(ctx, q, args...)
 	if err != nil {
 		return nil, "", err
 	}

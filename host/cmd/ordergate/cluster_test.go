@@ -4,12 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"strings"
+	"sync"
 	"slices"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ordergate/ordergate/host/internal/e2e"
+	"github.com/ordergate/ordergate/host/internal/pgtest"
 )
 
 // clusterTTL is the lease TTL of the hosts these tests start: short, so
@@ -260,4 +264,134 @@ func decodeInto(t *testing.T, data []byte, v any) {
 	if err := json.Unmarshal(data, v); err != nil {
 		t.Fatalf("decoding %s: %v", data, err)
 	}
+}
+
+// TestDatabaseRestart stops PostgreSQL under intake load and starts it
+// again: while it is down, intake answers 503 problem+json with
+// Retry-After within 10 seconds and /readyz is not ready; once it is
+// back, the host serves again within 30 seconds without a restart, and
+// every order it acknowledged is stored.
+func TestDatabaseRestart(t *testing.T) {
+	ctx := context.Background()
+	srv := pgtest.Start(t)
+	hosts, key := startHosts(t, srv.NewDatabase(t), 1)
+	h := hosts[0]
+	mustDo(t, h, "POST", "/api/v1/channels", key, map[string]any{"id": "acme", "kind": "b2b"}, 201)
+
+	var mu sync.Mutex
+	acked := map[string]string{} // external id -> order id
+	answers := map[int]int{}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				o := tutorialOrder(t)
+				ext := fmt.Sprintf("w%d-%d", w, i)
+				o["channel_id"], o["external_id"] = "acme", ext
+				o["shipping_address"] = map[string]any{"address1": ext + " Oak St", "city": "Austin", "country": "US"}
+				reqCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				code, body, err := h.Do(reqCtx, "POST", "/api/v1/orders", key, o)
+				cancel()
+				mu.Lock()
+				if err != nil {
+					answers[-1]++
+				} else {
+					answers[code]++
+				}
+				if code == 201 {
+					var got map[string]any
+					json.Unmarshal(body, &got)
+					acked[ext] = got["id"].(string)
+				}
+				mu.Unlock()
+				if code == 503 {
+					time.Sleep(50 * time.Millisecond) // as Retry-After asks, but sooner
+				}
+			}
+		}()
+	}
+	defer func() { close(stop); wg.Wait() }()
+	e2e.Eventually(t, 30*time.Second, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(acked) < 50 {
+			return fmt.Errorf("%d orders acknowledged", len(acked))
+		}
+		return nil
+	})
+
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	o := tutorialOrder(t)
+	o["channel_id"], o["external_id"] = "acme", "while-down"
+	start := time.Now()
+	code, body, err := h.Do(ctx, "POST", "/api/v1/orders", key, o)
+	if took := time.Since(start); err != nil || code != 503 || took > 10*time.Second {
+		t.Fatalf("intake while the database is down: %d %s %v after %s, want 503 within 10s", code, body, err, took)
+	}
+	var problem map[string]any
+	if json.Unmarshal(body, &problem) != nil || problem["status"] != float64(503) {
+		t.Errorf("not a problem document: %s", body)
+	}
+	if code, _, _ := h.Do(ctx, "GET", "/readyz", "", nil); code == 200 {
+		t.Error("/readyz is 200 while the database is down")
+	}
+	retry := ""
+	e2e.Eventually(t, 10*time.Second, func() error {
+		req, _ := http.NewRequest("POST", h.URL+"/api/v1/orders", strings.NewReader(`{}`))
+		req.Header.Set("Authorization", "Bearer "+key)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		res.Body.Close()
+		if retry = res.Header.Get("Retry-After"); res.StatusCode != 503 || retry == "" {
+			return fmt.Errorf("%s, Retry-After %q", res.Status, retry)
+		}
+		return nil
+	})
+
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	back := time.Now()
+	e2e.Eventually(t, 30*time.Second, func() error {
+		if code, body, err := h.Do(ctx, "GET", "/readyz", "", nil); err != nil || code != 200 {
+			return fmt.Errorf("readyz %d %s %v", code, body, err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		answers[201] = 0
+		return nil
+	})
+	e2e.Eventually(t, 30*time.Second, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if answers[201] < 20 {
+			return fmt.Errorf("%d orders acknowledged since the database came back", answers[201])
+		}
+		return nil
+	})
+	t.Logf("serving again %s after the database came back", time.Since(back).Round(10*time.Millisecond))
+	close(stop)
+	wg.Wait()
+	stop = make(chan struct{})
+	mu.Lock()
+	defer mu.Unlock()
+	for ext, id := range acked {
+		got := decode(t, mustDo(t, h, "GET", "/api/v1/orders/"+id, key, nil, 200))
+		if got["external_id"] != ext {
+			t.Errorf("acknowledged order %s reads as %v", id, got["external_id"])
+		}
+	}
+	t.Logf("%d orders acknowledged, all stored; answers: %v", len(acked), answers)
 }
