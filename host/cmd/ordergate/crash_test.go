@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/ordergate/ordergate/host/bolt"
@@ -58,13 +59,14 @@ func crashSeed(t *testing.T) uint64 {
 //   - every order whose request was cut off by the kill is either wholly
 //     there (record and index: found by its external id) or not at all;
 //   - nothing else is there.
-func TestCrashDuringIntake(t *testing.T) {
+func TestCrashDuringIntake(t *testing.T) { onEachStore(t, testCrashDuringIntake) }
+
+func testCrashDuringIntake(t *testing.T, store []string) {
 	kills := crashKills(t, 20)
 	rng := rand.New(rand.NewPCG(crashSeed(t), 1))
 	ctx := context.Background()
-	data := t.TempDir()
 
-	h := e2e.Start(t, bin, nil, "--data", data, "--policies", policies)
+	h := e2e.Start(t, bin, nil, append(store, "--policies", policies)...)
 	admin := h.AdminKey
 	mustDo(t, h, "POST", "/api/v1/channels", admin, map[string]any{"id": "shop", "kind": "b2b"}, 201)
 	template := tutorialOrder(t)
@@ -117,8 +119,10 @@ func TestCrashDuringIntake(t *testing.T) {
 			return
 		}
 
-		checkBoltFile(t, filepath.Join(data, bolt.FileName))
-		h = e2e.Start(t, bin, nil, "--data", data, "--policies", policies)
+		if store[0] == "--data" {
+			checkBoltFile(t, filepath.Join(store[1], bolt.FileName))
+		}
+		h = e2e.Start(t, bin, nil, append(store, "--policies", policies)...)
 		stored := storedOrders(t, h, admin)
 		for ext, body := range acked {
 			got, ok := stored[ext]
@@ -224,10 +228,12 @@ func storedOrders(t *testing.T, h *e2e.Host, key string) map[string][]byte {
 // file the cursor or the processed/ folder counts as imported has all its
 // orders in the database. After the last restart the import finishes with
 // every order stored exactly once.
-func TestHostKilledMidImport(t *testing.T) {
+func TestHostKilledMidImport(t *testing.T) { onEachStore(t, testHostKilledMidImport) }
+
+func testHostKilledMidImport(t *testing.T, store []string) {
 	kills := crashKills(t, 10)
 	rng := rand.New(rand.NewPCG(crashSeed(t), 2))
-	data, folder := t.TempDir(), t.TempDir()
+	folder := t.TempDir()
 	const perFile = 500
 	files := 2 * kills
 	writeOrderFiles(t, folder, files, perFile)
@@ -236,7 +242,7 @@ func TestHostKilledMidImport(t *testing.T) {
 	stored := 0
 	for kill := range kills {
 		startedAt := time.Now()
-		h := e2e.Start(t, bin, nil, "--data", data, "--policies", policies, "--plugins", pluginDir)
+		h := e2e.Start(t, bin, nil, append(store, "--policies", policies, "--plugins", pluginDir)...)
 		if kill == 0 {
 			admin = h.AdminKey
 			fileChannel(t, h, "shop", folder, map[string]any{"page_size": 50})
@@ -258,13 +264,13 @@ func TestHostKilledMidImport(t *testing.T) {
 		time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
 		h.Kill()
 
-		done, n := importedFiles(t, filepath.Join(data, bolt.FileName), folder, "shop", perFile)
+		done, n := importedFiles(t, store, folder, "shop", perFile)
 		stored = n
 		t.Logf("kill %d: %d orders stored; %d files counted as imported, each with all %d orders stored", kill+1, n, done, perFile)
 	}
 
 	lastStart := time.Now()
-	h := e2e.Start(t, bin, nil, "--data", data, "--policies", policies, "--plugins", pluginDir)
+	h := e2e.Start(t, bin, nil, append(store, "--policies", policies, "--plugins", pluginDir)...)
 	h.AdminKey = admin
 	e2e.Eventually(t, max(120*time.Second, time.Duration(files*perFile)*time.Millisecond), func() error {
 		if n := len(channelOrders(t, h, "shop")); n != files*perFile {
@@ -315,31 +321,17 @@ func TestHostKilledMidImport(t *testing.T) {
 // names, or the connector moved to processed/, must have all perFile
 // orders stored; it returns how many such files there are and how many
 // orders of the channel are stored.
-func importedFiles(t *testing.T, path, folder, channel string, perFile int) (files, stored int) {
+func importedFiles(t *testing.T, store []string, folder, channel string, perFile int) (files, stored int) {
 	t.Helper()
-	checkBoltFile(t, path)
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	var cursor struct {
 		Sent []string `json:"sent"`
 	}
-	have := map[string]bool{}
-	db.View(func(tx *bbolt.Tx) error {
-		if c := tx.Bucket([]byte("channel_cursors")).Get([]byte(channel)); c != nil {
-			if err := json.Unmarshal(c, &cursor); err != nil {
-				t.Fatalf("cursor %q: %v", c, err)
-			}
+	cur, have := storedImport(t, store, channel)
+	if cur != nil {
+		if err := json.Unmarshal(cur, &cursor); err != nil {
+			t.Fatalf("cursor %q: %v", cur, err)
 		}
-		return tx.Bucket([]byte("order_external")).ForEach(func(k, _ []byte) error {
-			if ch, ext, ok := bytes.Cut(k, []byte{0}); ok && string(ch) == channel {
-				have[string(ext)] = true
-			}
-			return nil
-		})
-	})
+	}
 	var names []string
 	for _, s := range cursor.Sent {
 		_, name, _ := strings.Cut(s, ":")
@@ -361,4 +353,48 @@ func importedFiles(t *testing.T, path, folder, channel string, perFile int) (fil
 		}
 	}
 	return len(names), len(have)
+}
+
+// storedImport reads, from the store of a killed host, the channel's
+// saved cursor and the external ids of its stored orders: from the bbolt
+// file (checked first), or from PostgreSQL.
+func storedImport(t *testing.T, store []string, channel string) ([]byte, map[string]bool) {
+	t.Helper()
+	have := map[string]bool{}
+	if store[0] == "--store" {
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, store[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		var cursor []byte
+		if err := conn.QueryRow(ctx, `SELECT cursor FROM channel_cursors WHERE channel_id = $1`, channel).Scan(&cursor); err != nil && err != pgx.ErrNoRows {
+			t.Fatal(err)
+		}
+		rows, _ := conn.Query(ctx, `SELECT external_id FROM orders WHERE channel_id = $1`, channel)
+		var ext string
+		if _, err := pgx.ForEachRow(rows, []any{&ext}, func() error { have[ext] = true; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return cursor, have
+	}
+	path := filepath.Join(store[1], bolt.FileName)
+	checkBoltFile(t, path)
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var cursor []byte
+	db.View(func(tx *bbolt.Tx) error {
+		cursor = bytes.Clone(tx.Bucket([]byte("channel_cursors")).Get([]byte(channel)))
+		return tx.Bucket([]byte("order_external")).ForEach(func(k, _ []byte) error {
+			if ch, ext, ok := bytes.Cut(k, []byte{0}); ok && string(ch) == channel {
+				have[string(ext)] = true
+			}
+			return nil
+		})
+	})
+	return cursor, have
 }
