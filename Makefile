@@ -96,7 +96,7 @@ $(OPENAPI_LINT)/node_modules/.package-lock.json: $(OPENAPI_LINT)/package.json $(
 test: build lint openapi-lint-tools $(BIN)/opa-$(OPA_VERSION)
 	$(BIN)/ordergate policy test -v policies
 	$(BIN)/opa-$(OPA_VERSION) test policies
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=50000x
 
 # Fuzz targets (package:target), each seeded from committed fixtures. make

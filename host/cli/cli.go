@@ -60,6 +60,8 @@ func runCommand(ctx context.Context, env Env, args []string) error {
 		return backupCommand(ctx, env, rest)
 	case "restore":
 		return restoreCommand(ctx, env, rest)
+	case "migrate":
+		return migrateCommand(ctx, env, rest)
 	case "secret-key":
 		return secretKey(env, rest)
 	case "version", "--version", "-version":
@@ -100,7 +102,7 @@ func usage(w io.Writer) {
 
 commands:
   serve                      run the host (HTTP API, workflow, store)
-  keys create --role R       create an API key in a stopped host's data directory
+  keys create --role R       create an API key (a stopped host's data directory, or --store DSN)
   policy test [dir]          run the Rego tests of a policy directory
   policy eval --order FILE   print the workflow decision for an order
   loadtest --key K --channel C
@@ -108,6 +110,8 @@ commands:
   backup --key K --out FILE  copy a running host's database to FILE (hot backup)
   restore --from FILE --data DIR
                              put a backup in place as a stopped host's database
+  migrate --from DIR --to DSN
+                             copy a stopped host's bbolt store into an empty PostgreSQL database
   secret-key                 print a new random key for --secret-key-file
   version                    print the version (also --version)
   help [command]             print this, or a command's usage

@@ -34,6 +34,10 @@ package main_test
 //     printed on its first start) and drops the lines of a sample that
 //     assign them (`export OG=http://127.0.0.1:8080`), which a reader
 //     types with their own values.
+//   - A sample that assigns ORDERGATE_STORE a postgres:// DSN gets the
+//     DSN of a new database of the tests' PostgreSQL cluster instead, so
+//     a document can start hosts on PostgreSQL. Processes a sample leaves
+//     running in the background are killed when the document ends.
 //   - The repository root is a copy the test makes: a directory of
 //     symbolic links to the repository's files, with bin/ordergate and
 //     bin/plugins the binaries TestMain built and data/ the host's data
@@ -67,6 +71,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -233,6 +238,7 @@ type docEnv struct {
 	state            string // where the session is kept between samples
 	data             string
 	realRoot, tmpDir string
+	dsn              string // the PostgreSQL database of the document's samples, once one asks
 }
 
 func runDoc(t *testing.T, samples []*docSample) {
@@ -361,6 +367,9 @@ func (e *docEnv) run(s *docSample) {
 	}
 }
 
+// storeVar is a line assigning ORDERGATE_STORE a PostgreSQL DSN.
+var storeVar = regexp.MustCompile(`^\s*(export\s+)?ORDERGATE_STORE=['"]?postgres(ql)?://`)
+
 // harnessVar is a line assigning a variable the test sets itself.
 var harnessVar = regexp.MustCompile(`^\s*(export\s+)?(OG|ADMIN_KEY)=`)
 
@@ -391,6 +400,12 @@ func (e *docEnv) exec(s *docSample) (string, func()) {
 	t := e.t
 	var code []string
 	for _, line := range strings.Split(s.code, "\n") {
+		if m := storeVar.FindStringSubmatch(line); m != nil {
+			if e.dsn == "" {
+				e.dsn = postgresServer(t).NewDatabase(t)
+			}
+			line = m[1] + "ORDERGATE_STORE='" + e.dsn + "'"
+		}
 		if !harnessVar.MatchString(line) {
 			code = append(code, line)
 		}
@@ -401,6 +416,9 @@ func (e *docEnv) exec(s *docSample) (string, func()) {
 	ctx, cancel := context.WithTimeout(context.Background(), sampleTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "--noprofile", "--norc", "-c", wrapper)
+	// Its own process group, which the processes it starts in the
+	// background keep: killed when the document ends.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Env = []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + e.scratch, "LANG=C.UTF-8", "TZ=UTC", "TMPDIR=" + e.tmpDir,
 		"__state=" + e.state, "OG=" + e.host.URL, "ADMIN_KEY=" + e.key,
@@ -408,7 +426,13 @@ func (e *docEnv) exec(s *docSample) (string, func()) {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr, cmd.Stdin = &out, &out, nil
 	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Run(); err != nil && ctx.Err() != nil {
+	err := cmd.Start()
+	if err == nil {
+		pgid := cmd.Process.Pid
+		t.Cleanup(func() { syscall.Kill(-pgid, syscall.SIGKILL) })
+		err = cmd.Wait()
+	}
+	if err != nil && ctx.Err() != nil {
 		t.Errorf("%s:%d: the sample did not end within %s", s.doc, s.line, sampleTimeout)
 	}
 	return out.String(), func() {
