@@ -253,11 +253,19 @@ func parseDeliveryCursor(s string) (time.Time, string, error) {
 	return time.UnixMicro(int64(binary.BigEndian.Uint64(b))).UTC(), string(b[8:]), nil
 }
 
-// ListDeliveries implements host.AlertStore, newest first.
-func (d *DB) ListDeliveries(ctx context.Context, f host.DeliveryFilter) ([]*host.Delivery, string, error) {
-	if f.Limit <= 0 {
-		f.Limit = 100
-	}
+type deliveryAfter struct {
+	at time.Time
+	id string
+}
+
+// listDeliveriesQuery is the query of ListDeliveries' first page.
+func listDeliveriesQuery(f host.DeliveryFilter, limit int) (string, []any) {
+	return listDeliveriesAfter(f, nil, limit)
+}
+
+// listDeliveriesAfter is the query of a page of ListDeliveries after a
+// cursor (nil: the first).
+func listDeliveriesAfter(f host.DeliveryFilter, after *deliveryAfter, limit int) (string, []any) {
 	var where []string
 	var args []any
 	arg := func(v any) string {
@@ -273,18 +281,30 @@ func (d *DB) ListDeliveries(ctx context.Context, f host.DeliveryFilter) ([]*host
 	if !f.Since.IsZero() {
 		where = append(where, "created_at >= "+arg(f.Since))
 	}
-	if f.After != "" {
-		at, id, err := parseDeliveryCursor(f.After)
-		if err != nil {
-			return nil, "", err
-		}
-		where = append(where, fmt.Sprintf("(created_at, id) < (%s, %s)", arg(at), arg(id)))
+	if after != nil {
+		where = append(where, fmt.Sprintf("(created_at, id) < (%s, %s)", arg(after.at), arg(after.id)))
 	}
 	q := "SELECT created_at, data FROM alert_deliveries"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY created_at DESC, id DESC LIMIT " + arg(f.Limit+1)
+	return q + " ORDER BY created_at DESC, id DESC LIMIT " + arg(limit), args
+}
+
+// ListDeliveries implements host.AlertStore, newest first.
+func (d *DB) ListDeliveries(ctx context.Context, f host.DeliveryFilter) ([]*host.Delivery, string, error) {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	var after *deliveryAfter
+	if f.After != "" {
+		at, id, err := parseDeliveryCursor(f.After)
+		if err != nil {
+			return nil, "", err
+		}
+		after = &deliveryAfter{at, id}
+	}
+	q, args := listDeliveriesAfter(f, after, f.Limit+1)
 	rows, err := d.q.Query(ctx, q, args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("listing alerts: %w", err)

@@ -426,6 +426,34 @@ func (d *DB) ListOrders(ctx context.Context, f host.OrderFilter) ([]*host.Record
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
+	q, args := listOrdersQuery(f)
+	rows, err := d.q.Query(ctx, q, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("listing orders: %w", err)
+	}
+	var out []*host.Record
+	var data []byte
+	_, err = pgx.ForEachRow(rows, []any{&data}, func() error {
+		r, err := decodeOrder(data)
+		if err == nil {
+			out = append(out, r)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("listing orders: %w", err)
+	}
+	next := ""
+	if len(out) > f.Limit {
+		out = out[:f.Limit]
+		next = out[len(out)-1].ID
+	}
+	return out, next, nil
+}
+
+// listOrdersQuery is the query of one page of ListOrders (one row more
+// than the page, to tell whether another follows).
+func listOrdersQuery(f host.OrderFilter) (string, []any) {
 	var where []string
 	var args []any
 	arg := func(v any) string {
@@ -478,28 +506,7 @@ func (d *DB) ListOrders(ctx context.Context, f host.OrderFilter) ([]*host.Record
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += " ORDER BY " + idCol + " DESC LIMIT " + arg(f.Limit+1)
-	rows, err := d.q.Query(ctx, q, args...)
-	if err != nil {
-		return nil, "", fmt.Errorf("listing orders: %w", err)
-	}
-	var out []*host.Record
-	var data []byte
-	_, err = pgx.ForEachRow(rows, []any{&data}, func() error {
-		r, err := decodeOrder(data)
-		if err == nil {
-			out = append(out, r)
-		}
-		return err
-	})
-	if err != nil {
-		return nil, "", fmt.Errorf("listing orders: %w", err)
-	}
-	next := ""
-	if len(out) > f.Limit {
-		out = out[:f.Limit]
-		next = out[len(out)-1].ID
-	}
-	return out, next, nil
+	return q, args
 }
 
 // timeBound is the smallest id of an order imported at t.

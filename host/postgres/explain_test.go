@@ -1,0 +1,102 @@
+package postgres
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ordergate/ordergate/host"
+	"github.com/ordergate/ordergate/host/internal/pgtest"
+)
+
+// TestListQueriesUseIndexes fills a database with 100,000 orders (and
+// their labels and 100,000 alert deliveries), spread as a merchant's
+// are, and asks PostgreSQL for the plan of every list filter of the API:
+// none may read a table whole (a sequential scan).
+func TestListQueriesUseIndexes(t *testing.T) {
+	ctx := context.Background()
+	srv := pgtest.Start(t)
+	db, err := Open(ctx, srv.NewDatabase(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// Ids sort as ULIDs do; statuses 80% open, 15% on hold, 5% canceled;
+	// 10 channels, 1,000 SKUs, 5 tags, 6 hold reasons.
+	for _, sql := range []string{
+		`INSERT INTO orders (id, channel_id, external_id, number, status, placed_at, fingerprint, record)
+		 SELECT lpad(i::text, 26, '0'), 'ch' || (i % 10), 'ext' || i, '#' || i,
+			CASE WHEN i % 20 = 0 THEN 'canceled' WHEN i % 7 = 0 THEN 'on_hold' ELSE 'open' END,
+			now() - (100000 - i) * interval '1 minute', md5((i % 50000)::text), '{}'
+		 FROM generate_series(1, 100000) AS i`,
+		`INSERT INTO order_labels (kind, value, order_id) SELECT 'k', 'SKU' || (i % 1000), lpad(i::text, 26, '0') FROM generate_series(1, 100000) AS i`,
+		`INSERT INTO order_labels (kind, value, order_id) SELECT 't', 'tag' || (i % 5), lpad(i::text, 26, '0') FROM generate_series(1, 100000) AS i WHERE i % 3 = 0`,
+		`INSERT INTO order_labels (kind, value, order_id) SELECT 'h', (ARRAY['custom_rule','duplicate_order','not_managed_item','insufficient_quantity','disabled_source','unmapped_shipping_policy'])[1 + i % 6], lpad(i::text, 26, '0')
+		 FROM generate_series(1, 100000) AS i WHERE i % 7 = 0`,
+		`INSERT INTO alert_deliveries (id, status, destination, created_at, next_attempt_at, data)
+		 SELECT 'alrt_' || i, CASE WHEN i % 100 = 0 THEN 'pending' WHEN i % 50 = 0 THEN 'failed' ELSE 'delivered' END, 'dest' || (i % 5),
+			now() - (100000 - i) * interval '1 minute', now(), '{}' FROM generate_series(1, 100000) AS i`,
+		`ANALYZE`,
+	} {
+		if _, err := db.pool.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	day := time.Now().Add(-24 * time.Hour)
+	for name, f := range map[string]host.OrderFilter{
+		"none":                  {},
+		"status open":           {Status: "open"},
+		"status on_hold":        {Status: "on_hold"},
+		"status canceled":       {Status: "canceled"},
+		"tag":                   {Tag: "tag2"},
+		"hold_reason":           {HoldReason: "duplicate_order"},
+		"channel_id":            {ChannelID: "ch3"},
+		"external_id":           {ExternalID: "ext777"},
+		"number":                {Number: "#777"},
+		"sku":                   {SKU: "SKU42"},
+		"imported_after":        {ImportedAfter: day},
+		"imported_before":       {ImportedBefore: day},
+		"cursor":                {After: strings.Repeat("0", 21) + "50000"},
+		"status and channel_id": {Status: "on_hold", ChannelID: "ch3"},
+		"hold_reason and tag":   {HoldReason: "custom_rule", Tag: "tag1"},
+		"sku and status":        {SKU: "SKU42", Status: "open", After: strings.Repeat("0", 21) + "90000"},
+	} {
+		f.Limit = 100
+		q, args := listOrdersQuery(f)
+		checkPlan(t, db, "orders, "+name, q, args)
+	}
+	for name, f := range map[string]host.DeliveryFilter{
+		"none":        {},
+		"status":      {Status: "pending"},
+		"destination": {Destination: "dest2"},
+		"since":       {Since: day},
+		"all three":   {Status: "failed", Destination: "dest1", Since: day},
+	} {
+		q, args := listDeliveriesQuery(f, 100)
+		checkPlan(t, db, "alerts, "+name, q, args)
+	}
+	checkPlan(t, db, "due alerts", `SELECT id FROM alert_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until < now()) ORDER BY next_attempt_at, id LIMIT 256`, []any{time.Now()})
+	checkPlan(t, db, "look-alikes", `SELECT id, status, channel_id, external_id, number, placed_at FROM orders WHERE fingerprint = $1 AND id < $2 ORDER BY id DESC LIMIT $3`, []any{"abc", "\x7f", 1001})
+}
+
+func checkPlan(t *testing.T, db *DB, name, q string, args []any) {
+	t.Helper()
+	rows, err := db.pool.Query(context.Background(), "EXPLAIN "+q, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	var plan []string
+	for rows.Next() {
+		var line string
+		rows.Scan(&line)
+		plan = append(plan, line)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	text := strings.Join(plan, "\n")
+	if strings.Contains(text, "Seq Scan") {
+		t.Errorf("%s reads a table whole:\n%s\n%s", name, q, text)
+	}
+}
