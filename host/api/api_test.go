@@ -29,7 +29,8 @@ const shippedPolicies = "../../policies"
 type testHost struct {
 	t      testing.TB
 	url    string
-	db     *bolt.DB
+	db     *bolt.DB   // the store, when it is bbolt
+	store  host.Store // the store
 	engine *policy.Engine
 	admin  string
 }
@@ -44,8 +45,17 @@ func newTestHost(t testing.TB, policies string) *testHost {
 func newTestHostWith(t testing.TB, policies string, evalTimeout time.Duration) *testHost {
 	t.Helper()
 	db := e2e.OpenStore(t)
+	h := newTestHostOn(t, db, db.Backup, policies, evalTimeout)
+	h.db = db
+	return h
+}
+
+// newTestHostOn is a host on the given store; it creates the admin key
+// when the store has none.
+func newTestHostOn(t testing.TB, store host.Store, backup func(io.Writer) (int64, error), policies string, evalTimeout time.Duration) *testHost {
+	t.Helper()
 	a, err := app.New(context.Background(), app.Config{
-		Store: db, Backup: db.Backup, Policies: policies, EvalTimeout: evalTimeout, Plugins: t.TempDir(), Version: "test",
+		Store: store, Backup: backup, Policies: policies, EvalTimeout: evalTimeout, Plugins: t.TempDir(), Version: "test",
 		API:      api.Config{BodyLimit: 64 << 10, BatchBodyLimit: 4 << 20},
 		Importer: importer.Config{Tick: 50 * time.Millisecond},
 	})
@@ -61,7 +71,7 @@ func newTestHostWith(t testing.TB, policies string, evalTimeout time.Duration) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testHost{t: t, url: ts.URL, db: db, engine: a.Engine, admin: admin}
+	return &testHost{t: t, url: ts.URL, store: store, engine: a.Engine, admin: admin}
 }
 
 // copyPolicies copies the shipped policies into a temp dir a test may edit.

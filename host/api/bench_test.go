@@ -21,15 +21,17 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/host/api"
-	"github.com/ordergate/ordergate/host/bolt"
 	"github.com/ordergate/ordergate/host/cli"
+	"github.com/ordergate/ordergate/host/internal/pgtest"
 	"github.com/ordergate/ordergate/host/internal/workers"
 	"github.com/ordergate/ordergate/host/policy"
+	"github.com/ordergate/ordergate/host/postgres"
 	"github.com/ordergate/ordergate/sdk"
 )
 
@@ -54,7 +56,7 @@ const benchMinBatches = 2 * benchClients
 // benchServer is the test host (real API, bbolt file with fsync, shipped
 // policies, loopback HTTP) with the benchmark's evaluation budget and a
 // b2c channel "shopify".
-func benchServer(b *testing.B) (url, admin string, db *bolt.DB) {
+func benchServer(b *testing.B) (url, admin string, db host.Store) {
 	b.Helper()
 	h := newTestHostWith(b, shippedPolicies, *intakeEvalTimeout)
 	if _, err := h.db.EnsureChannel(context.Background(), &host.Channel{ID: "shopify", Kind: "b2c"}); err != nil {
@@ -66,7 +68,7 @@ func benchServer(b *testing.B) (url, admin string, db *bolt.DB) {
 // checkNoPolicyErrors fails if the workflow could not decide on any stored
 // order (a runtime error, or the evaluation deadline under load): such an
 // order is also on_hold, so the status alone would not show it.
-func checkNoPolicyErrors(b *testing.B, db *bolt.DB, of int) {
+func checkNoPolicyErrors(b *testing.B, db host.OrderStore, of int) {
 	b.Helper()
 	held, _, err := db.ListOrders(context.Background(), host.OrderFilter{HoldReason: sdk.HoldPolicyError, Limit: 500})
 	if err != nil {
@@ -191,13 +193,22 @@ func report(b *testing.B, orders int, res workers.Result) {
 //   - ordergate: POST /api/v1/orders on the real host, one order per
 //     request; every answer must be 201 with status on_hold and no
 //     policy_error hold.
+//   - ordergate-postgres: the same on a host whose store is PostgreSQL (a
+//     throwaway cluster on this machine, fsync on), reporting besides the
+//     cost per order: cpu-us/op, the CPU of this process (host and load
+//     generator); db-cpu-us/op, the database server's; db-trips/op, the
+//     store's round trips to it; wal-B/op, the write-ahead log written.
+//   - ordergate-postgres-hosts-2, -3: the same spread over 2 or 3 hosts on
+//     one database, in this process (on a 2-core machine more hosts share
+//     the same cores: it measures the cost of coordination, not scaling).
 //   - bare-net-http: the same requests to a bare net/http handler that
 //     decodes into sdk.Order and answers 201 with it re-encoded.
 //   - batch: POST /api/v1/orders:batch on the real host with 100 orders per
 //     request; every order must be created and on_hold, none with a
 //     policy_error hold. b.N orders are rounded up to whole batches and to
 //     at least benchMinBatches batches (12,800 orders), so the metrics are
-//     reported per order actually sent.
+//     reported per order actually sent. batch-postgres: the same on
+//     PostgreSQL, with the cost per order.
 //
 // The process runs with the garbage collector target `ordergate serve`
 // sets (cli.DefaultGCPercent) unless GOGC is set; the load generator and
@@ -206,41 +217,27 @@ func BenchmarkIntake(b *testing.B) {
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(cli.DefaultGCPercent))
 	}
+	pg := pgtest.Start(b)
 	b.Run("ordergate", func(b *testing.B) {
 		url, admin, db := benchServer(b)
-		client := benchClient(b)
-		ords := benchOrders(b, b.N)
-		bodies := make([][]byte, b.N)
-		for i := range ords {
-			bodies[i] = mustJSON(b, &ords[i])
-		}
-		b.ReportAllocs()
-		b.ResetTimer()
-		res := runClients(b, b.N, func(i int) error {
-			status, body, err := post(client, url+"/api/v1/orders", admin, bodies[i])
-			if err != nil {
-				return err
-			}
-			if status != http.StatusCreated {
-				return fmt.Errorf("order %d: status %d, want 201: %s", i, status, body)
-			}
-			var got sdk.Order
-			if err := json.Unmarshal(body, &got); err != nil {
-				return fmt.Errorf("order %d: %v", i, err)
-			}
-			if got.ExternalID != ords[i].ExternalID || got.Status != sdk.StatusOnHold || got.ID == "" {
-				return fmt.Errorf("order %d: external_id %q status %q id %q, want %q on_hold with an id",
-					i, got.ExternalID, got.Status, got.ID, ords[i].ExternalID)
-			}
-			if slices.ContainsFunc(got.Holds, func(h sdk.Hold) bool { return h.Reason == sdk.HoldPolicyError }) {
-				return fmt.Errorf("order %d: the workflow could not decide: %+v", i, got.Holds)
-			}
-			return nil
-		})
-		b.StopTimer()
-		report(b, b.N, res)
-		checkNoPolicyErrors(b, db, b.N)
+		cpu := processCPU()
+		benchSingle(b, []string{url}, admin, db)
+		b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-us/op")
 	})
+	b.Run("ordergate-postgres", func(b *testing.B) {
+		urls, admin, dbs := benchPostgres(b, pg, 1)
+		m := startCost(b, pg, dbs)
+		benchSingle(b, urls, admin, dbs[0])
+		m.report(b, b.N)
+	})
+	for _, n := range []int{2, 3} {
+		b.Run(fmt.Sprintf("ordergate-postgres-hosts-%d", n), func(b *testing.B) {
+			urls, admin, dbs := benchPostgres(b, pg, n)
+			m := startCost(b, pg, dbs)
+			benchSingle(b, urls, admin, dbs[0])
+			m.report(b, b.N)
+		})
+	}
 
 	b.Run("bare-net-http", func(b *testing.B) {
 		url := bareServer(b)
@@ -275,48 +272,174 @@ func BenchmarkIntake(b *testing.B) {
 
 	b.Run("batch", func(b *testing.B) {
 		url, admin, db := benchServer(b)
-		client := benchClient(b)
-		batches := max((b.N+benchBatchSize-1)/benchBatchSize, benchMinBatches)
-		n := batches * benchBatchSize
-		ords := benchOrders(b, n)
-		bodies := make([][]byte, batches)
-		for i := range bodies {
-			bodies[i] = mustJSON(b, api.BatchRequest{Orders: ords[i*benchBatchSize : (i+1)*benchBatchSize]})
-		}
-		b.ReportAllocs()
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		b.ResetTimer()
-		res := runClients(b, batches, func(i int) error {
-			status, body, err := post(client, url+"/api/v1/orders:batch", admin, bodies[i])
-			if err != nil {
-				return err
-			}
-			if status != http.StatusOK {
-				return fmt.Errorf("batch %d: status %d, want 200: %s", i, status, body)
-			}
-			var got api.BatchResponse
-			if err := json.Unmarshal(body, &got); err != nil {
-				return fmt.Errorf("batch %d: %v", i, err)
-			}
-			if got.Created != benchBatchSize || len(got.Results) != benchBatchSize {
-				return fmt.Errorf("batch %d: created %d of %d (existing %d, rejected %d)", i, got.Created, benchBatchSize, got.Existing, got.Rejected)
-			}
-			for j, r := range got.Results {
-				want := ords[i*benchBatchSize+j].ExternalID
-				if r.Outcome != "created" || r.Status != sdk.StatusOnHold || r.ExternalID != want {
-					return fmt.Errorf("batch %d result %d: %+v, want %s created on_hold", i, j, r, want)
-				}
-			}
-			return nil
-		})
-		b.StopTimer()
-		runtime.ReadMemStats(&after)
-		// Per order sent, not per b.N.
-		b.ReportMetric(float64(res.Elapsed.Nanoseconds())/float64(n), "ns/op")
-		b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(n), "B/op")
-		b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(n), "allocs/op")
-		report(b, n, res)
-		checkNoPolicyErrors(b, db, n)
+		benchBatch(b, []string{url}, admin, db, nil)
 	})
+	b.Run("batch-postgres", func(b *testing.B) {
+		urls, admin, dbs := benchPostgres(b, pg, 1)
+		m := startCost(b, pg, dbs)
+		benchBatch(b, urls, admin, dbs[0], m)
+	})
+}
+
+// benchPostgres starts n hosts on one new PostgreSQL database of pg, with
+// a b2c channel "shopify", and returns their URLs, an admin key and the
+// first host's store.
+func benchPostgres(b *testing.B, pg *pgtest.Server, n int) ([]string, string, []*postgres.DB) {
+	b.Helper()
+	dsn := pg.NewDatabase(b)
+	var urls []string
+	var dbs []*postgres.DB
+	admin := ""
+	for i := range n {
+		db, err := postgres.Open(context.Background(), dsn, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { db.Close() })
+		h := newTestHostOn(b, db, nil, shippedPolicies, *intakeEvalTimeout)
+		dbs = append(dbs, db)
+		if i == 0 {
+			admin = h.admin
+			if _, err := db.EnsureChannel(context.Background(), &host.Channel{ID: "shopify", Kind: "b2c"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		urls = append(urls, h.url)
+	}
+	return urls, admin, dbs
+}
+
+// cost measures what orders cost beyond time: this process's CPU (the
+// host and the load generator), the database server's CPU, the store's
+// round trips and the WAL written.
+type cost struct {
+	pg         *pgtest.Server
+	dbs        []*postgres.DB
+	cpu, dbCPU time.Duration
+	trips      int64
+	wal        string
+}
+
+func startCost(b *testing.B, pg *pgtest.Server, dbs []*postgres.DB) *cost {
+	b.Helper()
+	wal, err := pg.WALPosition(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &cost{pg: pg, dbs: dbs, cpu: processCPU(), dbCPU: pg.CPU(), trips: roundTrips(dbs), wal: wal}
+}
+
+func roundTrips(dbs []*postgres.DB) int64 {
+	var n int64
+	for _, db := range dbs {
+		n += db.RoundTrips()
+	}
+	return n
+}
+
+func (c *cost) report(b *testing.B, orders int) {
+	b.Helper()
+	wal, err := c.pg.WALSince(context.Background(), c.wal)
+	if err != nil {
+		b.Fatal(err)
+	}
+	per := func(v float64) float64 { return v / float64(orders) }
+	b.ReportMetric(per(float64((processCPU() - c.cpu).Microseconds())), "cpu-us/op")
+	b.ReportMetric(per(float64((c.pg.CPU() - c.dbCPU).Microseconds())), "db-cpu-us/op")
+	b.ReportMetric(per(float64(roundTrips(c.dbs)-c.trips)), "db-trips/op")
+	b.ReportMetric(per(float64(wal)), "wal-B/op")
+}
+
+// processCPU is the user and system time of this process.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// benchSingle posts b.N orders, one per request, spread over the hosts.
+func benchSingle(b *testing.B, urls []string, admin string, db host.OrderStore) {
+	client := benchClient(b)
+	ords := benchOrders(b, b.N)
+	bodies := make([][]byte, b.N)
+	for i := range ords {
+		bodies[i] = mustJSON(b, &ords[i])
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	res := runClients(b, b.N, func(i int) error {
+		status, body, err := post(client, urls[i%len(urls)]+"/api/v1/orders", admin, bodies[i])
+		if err != nil {
+			return err
+		}
+		if status != http.StatusCreated {
+			return fmt.Errorf("order %d: status %d, want 201: %s", i, status, body)
+		}
+		var got sdk.Order
+		if err := json.Unmarshal(body, &got); err != nil {
+			return fmt.Errorf("order %d: %v", i, err)
+		}
+		if got.ExternalID != ords[i].ExternalID || got.Status != sdk.StatusOnHold || got.ID == "" {
+			return fmt.Errorf("order %d: external_id %q status %q id %q, want %q on_hold with an id",
+				i, got.ExternalID, got.Status, got.ID, ords[i].ExternalID)
+		}
+		if slices.ContainsFunc(got.Holds, func(h sdk.Hold) bool { return h.Reason == sdk.HoldPolicyError }) {
+			return fmt.Errorf("order %d: the workflow could not decide: %+v", i, got.Holds)
+		}
+		return nil
+	})
+	b.StopTimer()
+	report(b, b.N, res)
+	checkNoPolicyErrors(b, db, b.N)
+}
+
+// benchBatch posts batches of benchBatchSize orders, spread over the
+// hosts; m, when set, reports the cost per order.
+func benchBatch(b *testing.B, urls []string, admin string, db host.OrderStore, m *cost) {
+	client := benchClient(b)
+	batches := max((b.N+benchBatchSize-1)/benchBatchSize, benchMinBatches)
+	n := batches * benchBatchSize
+	ords := benchOrders(b, n)
+	bodies := make([][]byte, batches)
+	for i := range bodies {
+		bodies[i] = mustJSON(b, api.BatchRequest{Orders: ords[i*benchBatchSize : (i+1)*benchBatchSize]})
+	}
+	b.ReportAllocs()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b.ResetTimer()
+	res := runClients(b, batches, func(i int) error {
+		status, body, err := post(client, urls[i%len(urls)]+"/api/v1/orders:batch", admin, bodies[i])
+		if err != nil {
+			return err
+		}
+		if status != http.StatusOK {
+			return fmt.Errorf("batch %d: status %d, want 200: %s", i, status, body)
+		}
+		var got api.BatchResponse
+		if err := json.Unmarshal(body, &got); err != nil {
+			return fmt.Errorf("batch %d: %v", i, err)
+		}
+		if got.Created != benchBatchSize || len(got.Results) != benchBatchSize {
+			return fmt.Errorf("batch %d: created %d of %d (existing %d, rejected %d)", i, got.Created, benchBatchSize, got.Existing, got.Rejected)
+		}
+		for j, r := range got.Results {
+			want := ords[i*benchBatchSize+j].ExternalID
+			if r.Outcome != "created" || r.Status != sdk.StatusOnHold || r.ExternalID != want {
+				return fmt.Errorf("batch %d result %d: %+v, want %s created on_hold", i, j, r, want)
+			}
+		}
+		return nil
+	})
+	b.StopTimer()
+	runtime.ReadMemStats(&after)
+	// Per order sent, not per b.N.
+	b.ReportMetric(float64(res.Elapsed.Nanoseconds())/float64(n), "ns/op")
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(n), "B/op")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(n), "allocs/op")
+	report(b, n, res)
+	if m != nil {
+		m.report(b, n)
+	}
+	checkNoPolicyErrors(b, db, n)
 }

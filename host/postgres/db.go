@@ -32,11 +32,14 @@ import (
 
 // DB is the PostgreSQL-backed store.
 type DB struct {
-	pool *pgxpool.Pool
-	q    pool // the pool, its errors of reaching the database made EUNAVAILABLE
-	log  hclog.Logger
-	box  *secrets.Box // seals channel and destination secrets; set by UseSecrets
-	dsn  string       // redacted
+	pool  *pgxpool.Pool
+	q     pool // the pool, its errors of reaching the database made EUNAVAILABLE
+	log   hclog.Logger
+	box   *secrets.Box // seals channel and destination secrets; set by UseSecrets
+	dsn   string       // redacted
+	trips *roundTrips
+	// groups commits CreateOrders calls that arrive together (group.go).
+	groups *grouper
 }
 
 // IsDSN reports whether a --store value names a PostgreSQL database.
@@ -79,15 +82,18 @@ func Open(ctx context.Context, dsn string, log hclog.Logger) (*DB, error) {
 	if cfg.MaxConns < 16 {
 		cfg.MaxConns = 16
 	}
+	trips := &roundTrips{}
+	cfg.ConnConfig.Tracer = trips
 	pgPool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to %s: %w", redacted, scrub(err, dsn))
 	}
-	d := &DB{pool: pgPool, q: pool{pgPool}, log: log.Named("store"), dsn: redacted}
+	d := &DB{pool: pgPool, q: pool{pgPool}, log: log.Named("store"), dsn: redacted, trips: trips}
 	if err := d.migrate(ctx); err != nil {
 		pgPool.Close()
 		return nil, fmt.Errorf("preparing the database %s: %w", redacted, scrub(err, dsn))
 	}
+	d.startGroups()
 	return d, nil
 }
 
@@ -110,6 +116,7 @@ func (d *DB) String() string { return d.dsn }
 
 // Close closes the pool's connections.
 func (d *DB) Close() error {
+	d.closeGroups()
 	d.pool.Close()
 	return nil
 }

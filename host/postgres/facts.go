@@ -7,119 +7,135 @@ import (
 	"slices"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/ordergate/ordergate/host"
 )
 
-// Facts implements host.CatalogStore: every question in one batch, in one
-// snapshot.
+// factsQuery asks every question of Facts in one statement, so it reads
+// one snapshot in one round trip: $1 the channel, $2 the SKUs, $3 the
+// fingerprint (NULL: no look-alike search), $4 the id the look-alikes
+// are imported before, $5 how many to read.
+const factsQuery = `WITH grp AS (
+		SELECT id, data FROM routing_groups
+		WHERE id = coalesce((SELECT group_id FROM routing_channels WHERE channel_id = $1), (SELECT id FROM routing_groups WHERE is_default)))
+	SELECT
+		(SELECT data FROM settings WHERE id = 1),
+		EXISTS (SELECT 1 FROM catalog_items),
+		(SELECT json_agg(data) FROM catalog_items WHERE sku = ANY($2)),
+		(SELECT data FROM grp),
+		(SELECT json_agg(s.data) FROM routing_sources rs JOIN sources s ON s.id = rs.source_id WHERE rs.group_id = (SELECT id FROM grp)),
+		(SELECT json_agg(json_build_array(st.sku, st.source_id, st.available)) FROM stock st
+			JOIN routing_sources rs ON rs.source_id = st.source_id WHERE rs.group_id = (SELECT id FROM grp) AND st.sku = ANY($2)),
+		(SELECT data FROM shipping_mappings WHERE channel_id = $1),
+		(SELECT json_agg(json_build_array(id, status, channel_id, external_id, number, (extract(epoch FROM placed_at) * 1000000)::bigint) ORDER BY id DESC)
+			FROM (SELECT id, status, channel_id, external_id, number, placed_at FROM orders
+				WHERE fingerprint = $3 AND id < $4 ORDER BY id DESC LIMIT $5) la)`
+
+// Facts implements host.CatalogStore.
 func (d *DB) Facts(ctx context.Context, q host.FactsQuery) (*host.Facts, error) {
 	f := &host.Facts{Catalog: map[string]*host.CatalogItem{}, Stock: map[string]map[string]int64{}, Sources: map[string]*host.Source{}}
 	skus := q.SKUs
 	if skus == nil {
 		skus = []string{}
 	}
-	var lookAlikes []host.DuplicateCandidate
-	var settings []byte
+	var fingerprint *string
+	if q.Fingerprint != "" {
+		fingerprint = &q.Fingerprint
+	}
+	before := q.Before
+	if before == "" {
+		before = "\x7f" // above every id
+	}
 	ctx, cancel := context.WithTimeout(ctx, factsTimeout)
 	defer cancel()
-	err := d.view(ctx, func(tx pgx.Tx) error {
-		b := &pgx.Batch{}
-		b.Queue(`SELECT data FROM settings WHERE id = 1`).Query(func(rows pgx.Rows) error {
-			_, err := pgx.ForEachRow(rows, []any{&settings}, func() error { return nil })
-			return err
-		})
-		b.Queue(`SELECT EXISTS (SELECT 1 FROM catalog_items)`).QueryRow(func(row pgx.Row) error { return row.Scan(&f.CatalogInUse) })
-		b.Queue(`SELECT data FROM catalog_items WHERE sku = ANY($1)`, skus).Query(func(rows pgx.Rows) error {
-			var data []byte
-			_, err := pgx.ForEachRow(rows, []any{&data}, func() error {
-				it := new(host.CatalogItem)
-				if err := json.Unmarshal(data, it); err != nil {
-					return err
-				}
-				f.Catalog[it.SKU] = it
-				return nil
-			})
-			return err
-		})
-		// The channel's routing group, or the default one.
-		const group = `(SELECT coalesce((SELECT group_id FROM routing_channels WHERE channel_id = $1), (SELECT id FROM routing_groups WHERE is_default)))`
-		b.Queue(`SELECT data FROM routing_groups WHERE id = `+group, q.ChannelID).Query(func(rows pgx.Rows) error {
-			var data []byte
-			_, err := pgx.ForEachRow(rows, []any{&data}, func() error {
-				f.Group = new(host.RoutingGroup)
-				return json.Unmarshal(data, f.Group)
-			})
-			return err
-		})
-		b.Queue(`SELECT s.data FROM routing_sources rs JOIN sources s ON s.id = rs.source_id WHERE rs.group_id = `+group, q.ChannelID).Query(func(rows pgx.Rows) error {
-			var data []byte
-			_, err := pgx.ForEachRow(rows, []any{&data}, func() error {
-				s := new(host.Source)
-				if err := json.Unmarshal(data, s); err != nil {
-					return err
-				}
-				f.Sources[s.ID] = s
-				return nil
-			})
-			return err
-		})
-		b.Queue(`SELECT st.sku, st.source_id, st.available FROM stock st JOIN routing_sources rs ON rs.source_id = st.source_id
-			WHERE rs.group_id = `+group+` AND st.sku = ANY($2)`, q.ChannelID, skus).Query(func(rows pgx.Rows) error {
-			var sku, src string
-			var n int64
-			_, err := pgx.ForEachRow(rows, []any{&sku, &src, &n}, func() error {
-				if f.Stock[sku] == nil {
-					f.Stock[sku] = map[string]int64{}
-				}
-				f.Stock[sku][src] = n
-				return nil
-			})
-			return err
-		})
-		b.Queue(`SELECT data FROM shipping_mappings WHERE channel_id = $1`, q.ChannelID).Query(func(rows pgx.Rows) error {
-			var data []byte
-			_, err := pgx.ForEachRow(rows, []any{&data}, func() error {
-				f.Shipping = new(host.ShippingMappings)
-				return json.Unmarshal(data, f.Shipping)
-			})
-			return err
-		})
-		if q.Fingerprint != "" {
-			// The newest look-alikes imported before the order, at most as
-			// many as the search may scan; duplicates picks those placed in
-			// the window (once the settings are read).
-			before := q.Before
-			if before == "" {
-				before = "\x7f"
-			}
-			b.Queue(`SELECT id, status, channel_id, external_id, number, placed_at FROM orders WHERE fingerprint = $1 AND id < $2 ORDER BY id DESC LIMIT $3`,
-				q.Fingerprint, before, host.MaxDuplicatesScanned+1).Query(func(rows pgx.Rows) error {
-				var c host.DuplicateCandidate
-				_, err := pgx.ForEachRow(rows, []any{&c.ID, &c.Status, &c.ChannelID, &c.ExternalID, &c.Number, &c.PlacedAt}, func() error {
-					c.PlacedAt = c.PlacedAt.UTC()
-					lookAlikes = append(lookAlikes, c)
-					return nil
-				})
-				return err
-			})
-		}
-		return tx.SendBatch(ctx, b).Close()
-	})
+	var settings, catalog, group, sources, stock, shipping, lookAlikes []byte
+	err := d.q.QueryRow(ctx, factsQuery, q.ChannelID, skus, fingerprint, before, host.MaxDuplicatesScanned+1).
+		Scan(&settings, &f.CatalogInUse, &catalog, &group, &sources, &stock, &shipping, &lookAlikes)
 	if err != nil {
 		return nil, fmt.Errorf("reading the facts of an order: %w", err)
 	}
+	if err := decodeFacts(f, settings, catalog, group, sources, stock, shipping); err != nil {
+		return nil, fmt.Errorf("reading the facts of an order: %w", err)
+	}
+	if dp := f.Settings.DuplicateProtection; q.Fingerprint != "" && dp.Enabled {
+		var rows [][]json.RawMessage
+		if lookAlikes != nil {
+			if err := json.Unmarshal(lookAlikes, &rows); err != nil {
+				return nil, fmt.Errorf("reading the look-alikes of an order: %w", err)
+			}
+		}
+		candidates := make([]host.DuplicateCandidate, 0, len(rows))
+		for _, r := range rows {
+			var c host.DuplicateCandidate
+			var micros int64
+			if len(r) != 6 || json.Unmarshal(r[0], &c.ID) != nil || json.Unmarshal(r[1], &c.Status) != nil || json.Unmarshal(r[2], &c.ChannelID) != nil ||
+				json.Unmarshal(r[3], &c.ExternalID) != nil || json.Unmarshal(r[4], &c.Number) != nil || json.Unmarshal(r[5], &micros) != nil {
+				return nil, fmt.Errorf("reading the look-alikes of an order: %s", r)
+			}
+			c.PlacedAt = time.UnixMicro(micros).UTC()
+			candidates = append(candidates, c)
+		}
+		duplicates(f, q, candidates, dp.WindowDuration())
+	}
+	return f, nil
+}
+
+// decodeFacts fills the facts from the JSON the query returned (NULL
+// where there is nothing).
+func decodeFacts(f *host.Facts, settings, catalog, group, sources, stock, shipping []byte) error {
 	f.Settings = host.DefaultSettings()
 	if settings != nil {
 		if err := jsonUnmarshal(settings, &f.Settings); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if dp := f.Settings.DuplicateProtection; q.Fingerprint != "" && dp.Enabled {
-		duplicates(f, q, lookAlikes, dp.WindowDuration())
+	if catalog != nil {
+		var items []*host.CatalogItem
+		if err := jsonUnmarshal(catalog, &items); err != nil {
+			return err
+		}
+		for _, it := range items {
+			f.Catalog[it.SKU] = it
+		}
 	}
-	return f, nil
+	if group != nil {
+		f.Group = new(host.RoutingGroup)
+		if err := jsonUnmarshal(group, f.Group); err != nil {
+			return err
+		}
+	}
+	if sources != nil {
+		var list []*host.Source
+		if err := jsonUnmarshal(sources, &list); err != nil {
+			return err
+		}
+		for _, s := range list {
+			f.Sources[s.ID] = s
+		}
+	}
+	if stock != nil {
+		var rows [][3]json.RawMessage
+		if err := jsonUnmarshal(stock, &rows); err != nil {
+			return err
+		}
+		for _, r := range rows {
+			var sku, src string
+			var n int64
+			if json.Unmarshal(r[0], &sku) != nil || json.Unmarshal(r[1], &src) != nil || json.Unmarshal(r[2], &n) != nil {
+				return fmt.Errorf("decoding a stock level: %s", r)
+			}
+			if f.Stock[sku] == nil {
+				f.Stock[sku] = map[string]int64{}
+			}
+			f.Stock[sku][src] = n
+		}
+	}
+	if shipping != nil {
+		f.Shipping = new(host.ShippingMappings)
+		if err := jsonUnmarshal(shipping, f.Shipping); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // duplicates picks the look-alikes of the order q describes from those

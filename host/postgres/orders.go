@@ -134,11 +134,6 @@ func lockLookAlikes(orders []host.NewOrder) []int64 {
 	return keys
 }
 
-// CreateOrders implements host.OrderStore.
-func (d *DB) CreateOrders(ctx context.Context, orders []host.NewOrder) ([]host.CreateResult, error) {
-	return d.createOrders(ctx, orders, nil)
-}
-
 // CommitPage implements host.OrderStore.
 func (d *DB) CommitPage(ctx context.Context, orders []host.NewOrder, page host.PageCommit) ([]host.CreateResult, error) {
 	return d.createOrders(ctx, orders, &page)
@@ -164,7 +159,7 @@ func (d *DB) createOrders(ctx context.Context, orders []host.NewOrder, page *hos
 	var results []host.CreateResult
 	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
-	err := d.inTx(ctx, func(tx pgx.Tx) error {
+	err := d.inPipeline(ctx, func(send func(*pgx.Batch) error) (*pgx.Batch, error) {
 		results = make([]host.CreateResult, len(orders))
 		// First round trip: the locks, then what is stored already.
 		b := &pgx.Batch{}
@@ -225,11 +220,11 @@ func (d *DB) createOrders(ctx context.Context, orders []host.NewOrder, page *hos
 					})
 			}
 		}
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return fmt.Errorf("reading stored orders: %w", err)
+		if err := send(b); err != nil {
+			return nil, fmt.Errorf("reading stored orders: %w", err)
 		}
 		if page != nil && page.Lease != nil && !leaseHeld {
-			return host.ErrLeaseLost
+			return nil, host.ErrLeaseLost
 		}
 
 		// Then decide, order by order, as the store would one at a time.
@@ -293,17 +288,11 @@ func (d *DB) createOrders(ctx context.Context, orders []host.NewOrder, page *hos
 				queueCursor(b, page.ChannelID, page.Cursor)
 			}
 			if err := queueRun(b, page.Run(results)); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		counts.queue(b)
-		if b.Len() == 0 {
-			return nil
-		}
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return fmt.Errorf("writing orders: %w", err)
-		}
-		return nil
+		return b, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("storing orders: %w", err)

@@ -173,8 +173,12 @@ func (s *Server) Start() error {
 	}
 	defer logf.Close()
 	os.Chmod(s.log, 0o666)
-	cmd := s.command("postgres", "-D", s.Dir, "-p", strconv.Itoa(s.Port), "-c", "listen_addresses=127.0.0.1",
-		"-c", "unix_socket_directories=", "-c", "fsync=on", "-c", "max_connections=200", "-c", "shared_buffers=128MB")
+	args := []string{"-D", s.Dir, "-p", strconv.Itoa(s.Port), "-c", "listen_addresses=127.0.0.1",
+		"-c", "unix_socket_directories=", "-c", "fsync=on", "-c", "max_connections=200", "-c", "shared_buffers=128MB"}
+	// ORDERGATE_PGTEST_OPTIONS adds server options, e.g. to profile a
+	// benchmark's statements: -c shared_preload_libraries=pg_stat_statements
+	args = append(args, strings.Fields(os.Getenv("ORDERGATE_PGTEST_OPTIONS"))...)
+	cmd := s.command("postgres", args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting postgres: %w", err)
@@ -261,4 +265,93 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// CPU is the processor time the server has used so far: the postmaster,
+// its live processes, and those that have exited (counted by the
+// postmaster as their parent). Benchmarks take the difference.
+func (s *Server) CPU() time.Duration {
+	if s.cmd == nil {
+		return 0
+	}
+	pm := s.cmd.Process.Pid
+	total := procCPU(pm, true)
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == pm {
+			continue
+		}
+		if ppid, ok := procParent(pid); ok && ppid == pm {
+			total += procCPU(pid, true)
+		}
+	}
+	return total
+}
+
+// procStat returns the fields of /proc/<pid>/stat after the command.
+func procStat(pid int) []string {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
+	}
+	i := strings.LastIndexByte(string(data), ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(string(data[i+1:]))
+}
+
+func procParent(pid int) (int, bool) {
+	f := procStat(pid)
+	if len(f) < 2 {
+		return 0, false
+	}
+	ppid, err := strconv.Atoi(f[1])
+	return ppid, err == nil
+}
+
+// procCPU is a process's user and system time, with its waited-for
+// children's when children is true. /proc counts in clock ticks, 100 a
+// second on Linux.
+func procCPU(pid int, children bool) time.Duration {
+	f := procStat(pid)
+	if len(f) < 15 {
+		return 0
+	}
+	fields := []int{11, 12} // utime, stime (fields 14, 15 of stat)
+	if children {
+		fields = append(fields, 13, 14) // cutime, cstime
+	}
+	var ticks int64
+	for _, i := range fields {
+		n, _ := strconv.ParseInt(f[i], 10, 64)
+		ticks += n
+	}
+	return time.Duration(ticks) * (time.Second / 100)
+}
+
+// WALPosition is the server's current write-ahead log position; WALSince
+// the bytes written since an earlier one.
+func (s *Server) WALPosition(ctx context.Context) (string, error) {
+	conn, err := pgx.Connect(ctx, s.DSN("postgres"))
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(ctx)
+	var lsn string
+	err = conn.QueryRow(ctx, `SELECT pg_current_wal_lsn()::text`).Scan(&lsn)
+	return lsn, err
+}
+
+// WALSince returns the bytes of write-ahead log written since from.
+func (s *Server) WALSince(ctx context.Context, from string) (int64, error) {
+	conn, err := pgx.Connect(ctx, s.DSN("postgres"))
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(ctx)
+	var n float64
+	err = conn.QueryRow(ctx, `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)`, from).Scan(&n)
+	return int64(n), err
 }
