@@ -1,12 +1,16 @@
 package api_test
 
 import (
+	"context"
 	"fmt"
+	"github.com/ordergate/ordergate/host/internal/pgtest"
+	"github.com/ordergate/ordergate/host/postgres"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestLookAlikesPostedAtOnce: two look-alike orders posted at the same
@@ -62,5 +66,51 @@ func TestDuplicateHoldNamesTheMostRecent(t *testing.T) {
 	h.wantHold(got, "duplicate_order", "W05 from acme", "W14 from acme", "and 5 more")
 	if msg := holdsOf(t, got)["duplicate_order"]; strings.Contains(msg, "W04 ") {
 		t.Errorf("the hold names an older look-alike than the 10 most recent: %q", msg)
+	}
+}
+
+// TestLookAlikesOnTwoHosts is TestLookAlikesPostedAtOnce with the two
+// orders of each pair posted to two hosts sharing one PostgreSQL store:
+// one stays open, the other is held as its duplicate.
+func TestLookAlikesOnTwoHosts(t *testing.T) {
+	dsn := pgtest.Start(t).NewDatabase(t)
+	var hosts []*testHost
+	for range 2 {
+		db, err := postgres.Open(context.Background(), dsn, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		hosts = append(hosts, newTestHostOn(t, db, nil, shippedPolicies, time.Second))
+	}
+	h := hosts[0]
+	h.createChannel("acme", "b2b")
+	const pairs = 20
+	for p := range pairs {
+		addr := map[string]any{"address1": fmt.Sprintf("%d Race St", p), "city": "Reno", "country": "US"}
+		var start sync.WaitGroup
+		start.Add(1)
+		var done sync.WaitGroup
+		got := make([]map[string]any, 2)
+		for i := range 2 {
+			o := small(t, map[string]any{"channel_id": "acme", "external_id": fmt.Sprintf("race-%d-%d", p, i), "number": fmt.Sprintf("R%d-%d", p, i), "shipping_address": addr})
+			done.Go(func() {
+				start.Wait()
+				got[i] = hosts[i].expect(hosts[i].do("POST", "/api/v1/orders", h.admin, o), http.StatusCreated).json(t)
+			})
+		}
+		start.Done()
+		done.Wait()
+		statuses := []string{got[0]["status"].(string), got[1]["status"].(string)}
+		slices.Sort(statuses)
+		if !slices.Equal(statuses, []string{"on_hold", "open"}) {
+			t.Errorf("pair %d posted to two hosts at once: statuses %v, want one open and one held as a duplicate", p, statuses)
+			continue
+		}
+		held, open := got[0], got[1]
+		if held["status"] != "on_hold" {
+			held, open = open, held
+		}
+		h.wantHold(held, "duplicate_order", open["id"].(string))
 	}
 }

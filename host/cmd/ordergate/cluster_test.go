@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ordergate/ordergate/host/alerts"
 	"github.com/ordergate/ordergate/host/internal/e2e"
 	"github.com/ordergate/ordergate/host/internal/pgtest"
 )
@@ -394,4 +397,60 @@ func TestDatabaseRestart(t *testing.T) {
 		}
 	}
 	t.Logf("%d orders acknowledged, all stored; answers: %v", len(acked), answers)
+}
+
+// TestAlertsOnceAcrossHosts: alerts raised on three hosts sharing one
+// database each reach the receiver once, while one host is killed and
+// another started: the hosts claim deliveries from the shared outbox one
+// at a time.
+func TestAlertsOnceAcrossHosts(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string]int{}
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var p alerts.Payload
+		json.Unmarshal(body, &p)
+		mu.Lock()
+		got[p.ID]++
+		mu.Unlock()
+	}))
+	defer rcv.Close()
+	dsn := postgresServer(t).NewDatabase(t)
+	hosts, key := startHosts(t, dsn, 3)
+	mustDo(t, hosts[0], "POST", "/api/v1/channels", key, map[string]any{"id": "acme", "kind": "b2b"}, 201)
+	mustDo(t, hosts[0], "POST", "/api/v1/alert-destinations", key, map[string]any{"name": "sales", "kind": "webhook", "url": rcv.URL, "secret": "whsec_test"}, 201)
+	const n = 60
+	post := func(i int) {
+		o := tutorialOrder(t)
+		o["channel_id"], o["external_id"] = "acme", fmt.Sprintf("big-%d", i)
+		o["shipping_address"] = map[string]any{"address1": fmt.Sprintf("%d Main St", i), "city": "Austin", "country": "US"}
+		o["totals"] = map[string]any{"total": "2500.00"}
+		mustDo(t, hosts[i%len(hosts)], "POST", "/api/v1/orders", key, o, 201)
+	}
+	for i := range n / 2 {
+		post(i)
+	}
+	hosts[2].Kill()
+	hosts = hosts[:2]
+	more, _ := startHosts(t, dsn, 1)
+	more[0].AdminKey = key
+	hosts = append(hosts, more[0])
+	for i := n / 2; i < n; i++ {
+		post(i)
+	}
+	e2e.Eventually(t, 60*time.Second, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(got) != n {
+			return fmt.Errorf("%d of %d alerts received", len(got), n)
+		}
+		return nil
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for id, times := range got {
+		if times != 1 {
+			t.Errorf("alert %s received %d times", id, times)
+		}
+	}
 }
