@@ -25,7 +25,7 @@ func postgresServer(t testing.TB) *pgtest.Server {
 }
 
 // backend is a store a host started by a test keeps its data in: args
-// are the flags that give a host a new, empty one.
+// are the serve flags that give a host a new, empty one.
 type backend struct {
 	name string
 	args func(t *testing.T) []string
@@ -33,7 +33,11 @@ type backend struct {
 
 var backends = []backend{
 	{"bolt", func(t *testing.T) []string { return []string{"--data", t.TempDir()} }},
-	{"postgres", func(t *testing.T) []string { return []string{"--store", postgresServer(t).NewDatabase(t)} }},
+	// A short lease TTL: a host restarted on the store waits for the
+	// lease its killed predecessor held to expire before it imports.
+	{"postgres", func(t *testing.T) []string {
+		return []string{"--store", postgresServer(t).NewDatabase(t), "--lease-ttl", "3s"}
+	}},
 }
 
 // onEachStore runs test once per backend, as a subtest named after it,
