@@ -29,9 +29,10 @@ import (
 // DefaultTTL is the default lease TTL (serve --lease-ttl).
 const DefaultTTL = 15 * time.Second
 
-// RevisionGrace is how long hosts may serve different policy revisions
-// (a deploy reaching them one by one) before an ops alert is raised.
-const RevisionGrace = time.Minute
+// DefaultRevisionGrace is how long hosts may serve different policy
+// revisions (a deploy reaching them one by one) before an ops alert is
+// raised.
+const DefaultRevisionGrace = time.Minute
 
 // Config is what a node needs.
 type Config struct {
@@ -44,8 +45,12 @@ type Config struct {
 	Revision func() string
 	// Channels lists the channels to lease: those the importer imports.
 	Channels func(ctx context.Context) ([]string, error)
-	// Raise raises an ops alert (the revisions differ).
-	Raise func(ctx context.Context, a host.OpsAlert)
+	// Raise raises an ops alert (the revisions differ) once they have
+	// differed for RevisionGrace (DefaultRevisionGrace when 0).
+	Raise         func(ctx context.Context, a host.OpsAlert)
+	RevisionGrace time.Duration
+	// Now is the clock the grace is measured with (time.Now when nil).
+	Now func() time.Time
 	Log   hclog.Logger
 }
 
@@ -116,6 +121,12 @@ func New(cfg Config) *Node {
 	}
 	if cfg.Log == nil {
 		cfg.Log = hclog.NewNullLogger()
+	}
+	if cfg.RevisionGrace <= 0 {
+		cfg.RevisionGrace = DefaultRevisionGrace
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	id := make([]byte, 6)
 	rand.Read(id)
@@ -260,15 +271,15 @@ func (n *Node) compareRevisions(ctx context.Context, members []host.Member) {
 			distinct = append(distinct, m.Revision)
 		}
 	}
-	a := host.RevisionsDiffer{Hosts: revs, Since: RevisionGrace}
+	a := host.RevisionsDiffer{Hosts: revs, Since: n.cfg.RevisionGrace}
 	n.mu.Lock()
 	raise := false
 	switch {
 	case len(distinct) <= 1:
 		n.differs = time.Time{}
 	case n.differs.IsZero():
-		n.differs = time.Now()
-	case time.Since(n.differs) > RevisionGrace && n.raised != a.Key():
+		n.differs = n.cfg.Now()
+	case n.cfg.Now().Sub(n.differs) > n.cfg.RevisionGrace && n.raised != a.Key():
 		n.raised, raise = a.Key(), true
 	}
 	n.mu.Unlock()

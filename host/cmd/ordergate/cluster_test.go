@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -79,11 +80,24 @@ func leaseHolder(t *testing.T, h *e2e.Host, hosts []*e2e.Host, channel string) *
 // another host takes the channel within 1.5 TTL and finishes the import
 // with every order stored exactly once.
 func TestSeveralHosts(t *testing.T) {
-	ctx := context.Background()
-	hosts, key := startHosts(t, postgresServer(t).NewDatabase(t), 3)
+	dsn := postgresServer(t).NewDatabase(t)
+	hosts, key := startHosts(t, dsn, 3)
 
 	// Intake spread across the hosts; each order reads back on every host.
 	mustDo(t, hosts[0], "POST", "/api/v1/channels", key, map[string]any{"id": "acme", "kind": "b2b"}, 201)
+
+	// keys create works on the database while the hosts run, and the key
+	// works on every host at once.
+	reseller := lastLine(t, run(t, 0, "keys", "create", "--role", "reseller", "--channel", "acme", "--store", dsn))
+	o := tutorialOrder(t)
+	delete(o, "channel_id")
+	o["external_id"] = "from-a-new-key"
+	mustDo(t, hosts[2], "POST", "/api/v1/orders", reseller, o, 201)
+	// Backups are the database's own: the command says so.
+	if out := run(t, 1, "backup", "--url", hosts[1].URL, "--key", key, "--out", filepath.Join(t.TempDir(), "b.db")); !strings.Contains(out, "PostgreSQL") || !strings.Contains(out, "pg_dump") {
+		t.Errorf("ordergate backup against a PostgreSQL host said:\n%s", out)
+	}
+
 	for i := range 9 {
 		o := tutorialOrder(t)
 		o["channel_id"], o["external_id"] = "acme", fmt.Sprintf("spread-%d", i)
@@ -181,7 +195,6 @@ func TestSeveralHosts(t *testing.T) {
 		}
 		return nil
 	})
-	_ = ctx
 }
 
 // TestFencedAfterPause pauses the lease holder (SIGSTOP) past its lease:
