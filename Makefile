@@ -126,7 +126,7 @@ test-crash: build
 # (100,000 orders through a connector; a database of 1,000,000 orders),
 # then one table of it all. Takes about 9 minutes on 2 cores.
 BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
-BENCH_E2E         := BenchmarkConnectorImport|BenchmarkScale
+BENCH_E2E         := BenchmarkConnectorImport|BenchmarkScale|BenchmarkCopy
 
 # BenchmarkDecisionSidecar (host/policy) runs the stock opa binary as the
 # OPA server baseline of BenchmarkDecision; ORDERGATE_BENCH_OPA names it.
@@ -135,6 +135,7 @@ bench: $(BIN)/opa-$(OPA_VERSION)
 	ORDERGATE_BENCH_OPA=$(abspath $(BIN)/opa-$(OPA_VERSION)) $(GO) test -run '^$$' -bench . -skip '$(BENCH_E2E)' -benchmem -count 6 ./... | tee $(BENCH_OUT)
 	$(GO) test -run '^$$' -bench ConnectorImport -benchtime 100000x ./host/cmd/ordergate | tee -a $(BENCH_OUT)
 	$(GO) test -run '^$$' -bench Scale -benchtime 1000000x -timeout 60m ./host/cmd/ordergate | tee -a $(BENCH_OUT)
+	$(GO) test -run '^$$' -bench Copy -benchtime 100000x -timeout 60m ./host/storecopy | tee -a $(BENCH_OUT)
 	$(GO) run golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION) $(BENCH_OUT) | tee $(basename $(BENCH_OUT))-table.txt
 	@echo "wrote $(BENCH_OUT) and its table; compare two runs with: go run golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION) OLD NEW"
 

@@ -51,7 +51,7 @@ type Config struct {
 	RevisionGrace time.Duration
 	// Now is the clock the grace is measured with (time.Now when nil).
 	Now func() time.Time
-	Log   hclog.Logger
+	Log hclog.Logger
 }
 
 // Node is one host's membership.

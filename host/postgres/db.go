@@ -249,11 +249,6 @@ func (d *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return err
 }
 
-// view runs fn in a read-only transaction that sees one snapshot.
-func (d *DB) view(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return unavailable(pgx.BeginTxFunc(ctx, d.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn))
-}
-
 // lockKeys are the keys of the transaction-level advisory locks that
 // order writes which check what other writes could change meanwhile.
 const (
