@@ -56,6 +56,21 @@ func (d *Delivery) Requeue(now time.Time) error {
 }
 
 // Outbox states of a delivery, as the store counts them.
+// OutboxState is the state the outbox counts a delivery in: pending (no
+// attempt yet), retrying (attempted, to be tried again) or dead
+// (dead-lettered); "" once delivered.
+func (d *Delivery) OutboxState() string {
+	switch {
+	case d.Status == DeliveryPending && d.Attempts == 0:
+		return OutboxPending
+	case d.Status == DeliveryPending:
+		return OutboxRetrying
+	case d.Status == DeliveryFailed:
+		return OutboxDead
+	}
+	return ""
+}
+
 // ClaimTimeout is how long a delivery DueDeliveries returned stays
 // claimed by the host sending it: far longer than one attempt (10s by
 // default), short enough that a crashed host's alerts are not late by much.

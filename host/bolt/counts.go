@@ -45,22 +45,8 @@ func addCount(tx *bolt.Tx, key []byte, n int64) error {
 	return b.Put(key, binary.BigEndian.AppendUint64(nil, uint64(v+n)))
 }
 
-// outboxState is the state of a delivery the outbox counts: pending (no
-// attempt yet), retrying, dead; "" for delivered ones.
-func outboxState(d *host.Delivery) string {
-	switch {
-	case d.Status == host.DeliveryPending && d.Attempts == 0:
-		return host.OutboxPending
-	case d.Status == host.DeliveryPending:
-		return host.OutboxRetrying
-	case d.Status == host.DeliveryFailed:
-		return host.OutboxDead
-	}
-	return ""
-}
-
 func outboxCountKey(d *host.Delivery) []byte {
-	state := outboxState(d)
+	state := d.OutboxState()
 	if state == "" {
 		return nil
 	}

@@ -130,7 +130,7 @@ func queueEnqueue(b *pgx.Batch, ds []*host.Delivery) {
 	created, next := make([]time.Time, n), make([]time.Time, n)
 	for i, dl := range ds {
 		data, _ := json.Marshal(dl)
-		ids[i], statuses[i], dests[i], states[i], datas[i] = dl.ID, dl.Status, dl.Alert.To, outboxState(dl), string(data)
+		ids[i], statuses[i], dests[i], states[i], datas[i] = dl.ID, dl.Status, dl.Alert.To, dl.OutboxState(), string(data)
 		created[i], next[i] = dl.CreatedAt, dl.NextAttemptAt
 	}
 	b.Queue(`WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::text[]) AS u(id, status, dest, state, created, next, data)),

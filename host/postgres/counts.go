@@ -40,7 +40,7 @@ func (c countChanges) order(r *host.Record, n int64) {
 
 // delivery counts a delivery in its outbox state (none once delivered).
 func (c countChanges) delivery(d *host.Delivery, n int64) {
-	if state := outboxState(d); state != "" {
+	if state := d.OutboxState(); state != "" {
 		c.add(countOutbox, d.Alert.To, state, n)
 	}
 }
@@ -57,19 +57,6 @@ func (c countChanges) queue(b *pgx.Batch) {
 	if len(ns) > 0 {
 		b.Queue(`INSERT INTO count_changes (kind, name, state, n) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])`, kinds, names, states, ns)
 	}
-}
-
-// outboxState is the state a delivery counts under, "" for one delivered.
-func outboxState(d *host.Delivery) string {
-	switch {
-	case d.Status == host.DeliveryPending && d.Attempts == 0:
-		return host.OutboxPending
-	case d.Status == host.DeliveryPending:
-		return host.OutboxRetrying
-	case d.Status == host.DeliveryFailed:
-		return host.OutboxDead
-	}
-	return ""
 }
 
 // foldCounts moves the changes written since the last fold into the

@@ -74,6 +74,20 @@ func leaseHolder(t *testing.T, h *e2e.Host, hosts []*e2e.Host, channel string) *
 	return nil
 }
 
+// waitForHolder waits until one of among holds the channel's lease, as
+// via sees it, and returns it.
+func waitForHolder(t *testing.T, via *e2e.Host, among []*e2e.Host, channel string) *e2e.Host {
+	t.Helper()
+	var holder *e2e.Host
+	e2e.Eventually(t, 3*clusterTTL, func() error {
+		if holder = leaseHolder(t, via, among, channel); holder == nil {
+			return fmt.Errorf("none of %d hosts holds the lease of %s", len(among), channel)
+		}
+		return nil
+	})
+	return holder
+}
+
 // TestSeveralHosts runs three hosts on one PostgreSQL database: any host
 // serves what another wrote, /api/v1/hosts lists them all, one host at a
 // time imports a channel, and when the lease holder is killed mid-import
@@ -136,13 +150,7 @@ func TestSeveralHosts(t *testing.T) {
 	const files, perFile = 40, 250
 	writeOrderFiles(t, folder, files, perFile)
 	fileChannel(t, hosts[0], "shop", folder, map[string]any{"page_size": 50})
-	var holder *e2e.Host
-	e2e.Eventually(t, 3*clusterTTL, func() error {
-		if holder = leaseHolder(t, hosts[0], hosts, "shop"); holder == nil {
-			return fmt.Errorf("no host holds the lease of shop")
-		}
-		return nil
-	})
+	holder := waitForHolder(t, hosts[0], hosts, "shop")
 	e2e.Eventually(t, 60*time.Second, func() error {
 		if n := len(channelOrders(t, hosts[0], "shop")); n < 1000 {
 			return fmt.Errorf("%d orders imported", n)
@@ -157,13 +165,7 @@ func TestSeveralHosts(t *testing.T) {
 			alive = append(alive, h)
 		}
 	}
-	var next *e2e.Host
-	e2e.Eventually(t, 3*clusterTTL, func() error {
-		if next = leaseHolder(t, alive[0], alive, "shop"); next == nil {
-			return fmt.Errorf("no live host holds the lease of shop")
-		}
-		return nil
-	})
+	next := waitForHolder(t, alive[0], alive, "shop")
 	took := time.Since(killedAt)
 	t.Logf("the lease moved from pid %d to pid %d %s after the kill", holder.PID(), next.PID(), took.Round(10*time.Millisecond))
 	if took > 3*clusterTTL/2+clusterTTL/3 { // 1.5 TTL, and the poll of this test
@@ -206,13 +208,7 @@ func TestFencedAfterPause(t *testing.T) {
 	const files, perFile = 60, 250
 	writeOrderFiles(t, folder, files, perFile)
 	fileChannel(t, hosts[0], "shop", folder, map[string]any{"page_size": 25})
-	var holder *e2e.Host
-	e2e.Eventually(t, 3*clusterTTL, func() error {
-		if holder = leaseHolder(t, hosts[0], hosts, "shop"); holder == nil {
-			return fmt.Errorf("no host holds the lease of shop")
-		}
-		return nil
-	})
+	holder := waitForHolder(t, hosts[0], hosts, "shop")
 	other := hosts[0]
 	if other == holder {
 		other = hosts[1]
