@@ -178,16 +178,21 @@ func (d *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// Two hosts creating the table at once can collide in the catalog;
-	// the loser finds it made.
-	for attempt := 0; ; attempt++ {
-		_, err = d.q.Exec(ctx, `CREATE TABLE IF NOT EXISTS ordergate_schema (
-			id int PRIMARY KEY CHECK (id = 1), version int NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());
-			INSERT INTO ordergate_schema (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING`)
-		if err == nil || attempt == 2 || !isCode(err, "23505", "42P07") {
-			break
+	// Hosts creating the table at once would collide in the catalog
+	// (CREATE TABLE IF NOT EXISTS is not safe against itself): they take
+	// turns on a lock held by the transaction, which PgBouncer in
+	// transaction mode keeps working.
+	err = pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		if err := lock(ctx, tx, lockSchema); err != nil {
+			return err
 		}
-	}
+		_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS ordergate_schema (
+			id int PRIMARY KEY CHECK (id = 1), version int NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`)
+		if err == nil {
+			_, err = tx.Exec(ctx, `INSERT INTO ordergate_schema (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING`)
+		}
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("creating the schema table: %w", err)
 	}
@@ -256,6 +261,8 @@ const (
 	// other (routing groups and their sources and channels, deleting a
 	// source or a channel, binding a key to a channel).
 	lockConfig int64 = 0x6f72646572676174 // "ordergat"
+	// lockSchema orders the creation of the schema table.
+	lockSchema int64 = 0x6f72676174656d67 // "orgatemg"
 )
 
 // lock takes a transaction-level advisory lock, released at commit.
