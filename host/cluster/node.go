@@ -82,8 +82,11 @@ type held struct {
 	lost  chan struct{}
 	// deadline drops the lease two thirds of the TTL after the last
 	// renewal that kept it was sent, whatever the rounds are doing (a
-	// renewal may hang on a database that does not answer).
-	deadline *time.Timer
+	// renewal may hang on a database that does not answer); validUntil is
+	// that moment, which Lease checks too, as a timer fires late after
+	// the process was paused.
+	deadline   *time.Timer
+	validUntil time.Time
 }
 
 // hold records a lease taken at sent.
@@ -92,6 +95,7 @@ func (n *Node) hold(l host.Lease, sent time.Time) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.held[l.ChannelID] = h
+	h.validUntil = sent.Add(2 * n.cfg.TTL / 3)
 	h.deadline = time.AfterFunc(n.keepFor(sent), func() { n.drop(h, "its lease was not renewed in time") })
 }
 
@@ -206,6 +210,7 @@ func (n *Node) renewed(ctx context.Context, sent time.Time, leases []host.HeldLe
 		}
 		kept[l.ChannelID] = true
 		h.deadline.Reset(n.keepFor(sent))
+		h.validUntil = sent.Add(2 * n.cfg.TTL / 3)
 		if l.ImportRequested {
 			requested = append(requested, l.ChannelID)
 		}
@@ -301,12 +306,17 @@ func (n *Node) dropAll(why string) {
 	}
 }
 
-// Lease implements importer.Leases.
+// Lease implements importer.Leases. A lease past its local deadline is
+// not held, even before its timer has dropped it.
 func (n *Node) Lease(channelID string) (host.Lease, <-chan struct{}, bool) {
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	h := n.held[channelID]
+	n.mu.Unlock()
 	if h == nil {
+		return host.Lease{}, nil, false
+	}
+	if time.Now().After(h.validUntil) {
+		n.drop(h, "its lease was not renewed in time")
 		return host.Lease{}, nil, false
 	}
 	return h.lease, h.lost, true

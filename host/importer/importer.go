@@ -446,8 +446,14 @@ func (im *Importer) runLeased(ctx context.Context, ch *host.Channel, run *host.R
 		}
 	}()
 	err := im.runImport(ctx, ch, run, &lease)
-	if errors.Is(err, host.ErrLeaseLost) || errors.Is(context.Cause(ctx), errLeaseLost) {
-		return errLeaseLost
+	if err == nil {
+		return nil
+	}
+	// An import that failed once its lease was gone (refused by the
+	// store, or cut off while the host was paused) is not the channel's
+	// failure: the lease's new holder resumes it.
+	if now, _, held := im.cfg.Leases.Lease(ch.ID); errors.Is(err, host.ErrLeaseLost) || errors.Is(context.Cause(ctx), errLeaseLost) || !held || now.Epoch != lease.Epoch {
+		return fmt.Errorf("%w (%v)", errLeaseLost, err)
 	}
 	return err
 }
