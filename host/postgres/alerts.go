@@ -258,11 +258,6 @@ type deliveryAfter struct {
 	id string
 }
 
-// listDeliveriesQuery is the query of ListDeliveries' first page.
-func listDeliveriesQuery(f host.DeliveryFilter, limit int) (string, []any) {
-	return listDeliveriesAfter(f, nil, limit)
-}
-
 // listDeliveriesAfter is the query of a page of ListDeliveries after a
 // cursor (nil: the first).
 func listDeliveriesAfter(f host.DeliveryFilter, after *deliveryAfter, limit int) (string, []any) {

@@ -128,8 +128,10 @@ func (d *DB) DeleteChannel(ctx context.Context, id string) error {
 		if err := lock(ctx, tx, lockConfig); err != nil {
 			return err
 		}
-		if ok, err := exists(ctx, tx, `SELECT 1 FROM channels WHERE id = $1`, id); err != nil || !ok {
-			return notFoundIf(!ok, err, "channel %s not found", id)
+		if ok, err := exists(ctx, tx, `SELECT 1 FROM channels WHERE id = $1`, id); err != nil {
+			return err
+		} else if !ok {
+			return host.Errorf(host.ENOTFOUND, "channel %s not found", id)
 		}
 		var keyID string
 		err := tx.QueryRow(ctx, `SELECT id FROM api_keys WHERE channel_id = $1 ORDER BY id LIMIT 1`, id).Scan(&keyID)
@@ -164,17 +166,6 @@ func (d *DB) DeleteChannel(ctx context.Context, id string) error {
 		b.Queue(`DELETE FROM channels WHERE id = $1`, id)
 		return tx.SendBatch(ctx, b).Close()
 	})
-}
-
-// notFoundIf returns err, or ENOTFOUND when missing.
-func notFoundIf(missing bool, err error, format string, args ...any) error {
-	if err != nil {
-		return err
-	}
-	if missing {
-		return host.Errorf(host.ENOTFOUND, format, args...)
-	}
-	return nil
 }
 
 func without(list []string, v string) []string {

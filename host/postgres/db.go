@@ -121,9 +121,6 @@ func (d *DB) Close() error {
 	return nil
 }
 
-// Ping checks that the database answers.
-func (d *DB) Ping(ctx context.Context) error { return d.pool.Ping(ctx) }
-
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 

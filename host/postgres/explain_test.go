@@ -73,7 +73,7 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		"since":       {Since: day},
 		"all three":   {Status: "failed", Destination: "dest1", Since: day},
 	} {
-		q, args := listDeliveriesQuery(f, 100)
+		q, args := listDeliveriesAfter(f, nil, 100)
 		checkPlan(t, db, "alerts, "+name, q, args)
 	}
 	checkPlan(t, db, "due alerts", `SELECT id FROM alert_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until < now()) ORDER BY next_attempt_at, id LIMIT 256`, []any{time.Now()})
