@@ -129,6 +129,13 @@ type RunStore interface {
 	// PutRun creates or updates a run; old runs beyond the newest
 	// MaxRunsKept of a channel are dropped.
 	PutRun(ctx context.Context, r *Run) error
+	// EndRun ends a stored run that is still running: end is given the
+	// run as stored and returns it ended. The stored counters are what
+	// the run's committed pages counted, which the importing host may not
+	// all know of (a commit whose answer it never got). A run already
+	// ended is left as it is (the first end stands) and returned; a page
+	// committed after its run ended leaves the run as it is.
+	EndRun(ctx context.Context, channelID, runID string, end func(stored *Run) *Run) (*Run, error)
 	// Runs lists a channel's runs, newest first.
 	Runs(ctx context.Context, channelID string, limit int) ([]*Run, error)
 }

@@ -258,7 +258,7 @@ func (d *DB) createOrders(ctx context.Context, orders []host.NewOrder, page *hos
 				return err
 			}
 		}
-		return putRun(tx, page.Run(results))
+		return putPageRun(tx, page.Run(results))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("storing orders: %w", err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 
 	bolt "go.etcd.io/bbolt"
@@ -38,6 +39,46 @@ func (d *DB) PutRun(ctx context.Context, r *host.Run) error {
 	return d.update(ctx, func(tx *bolt.Tx) error { return putRun(tx, r) })
 }
 
+// EndRun implements host.RunStore.
+func (d *DB) EndRun(ctx context.Context, channelID, runID string, end func(stored *host.Run) *host.Run) (*host.Run, error) {
+	var out *host.Run
+	err := d.update(ctx, func(tx *bolt.Tx) error {
+		stored, err := getRun(tx, channelID, runID)
+		if err != nil || stored.Status != host.RunRunning {
+			out = stored
+			return err
+		}
+		out = end(stored)
+		return putRun(tx, out)
+	})
+	return out, err
+}
+
+func runKey(channelID, runID string) []byte {
+	return append(append([]byte(channelID), 0), runID...)
+}
+
+func getRun(tx *bolt.Tx, channelID, runID string) (*host.Run, error) {
+	data := tx.Bucket(bucketRuns).Get(runKey(channelID, runID))
+	if data == nil {
+		return nil, host.Errorf(host.ENOTFOUND, "run %s of channel %s not found", runID, channelID)
+	}
+	r := new(host.Run)
+	if err := json.Unmarshal(data, r); err != nil {
+		return nil, fmt.Errorf("decoding run %s of channel %s: %w", runID, channelID, err)
+	}
+	return r, nil
+}
+
+// putPageRun stores the run of a committed page, unless the run has
+// ended (host.RunStore.EndRun).
+func putPageRun(tx *bolt.Tx, r *host.Run) error {
+	if stored, err := getRun(tx, r.ChannelID, r.ID); err == nil && stored.Status != host.RunRunning {
+		return nil
+	}
+	return putRun(tx, r)
+}
+
 // putRun stores a run and drops the channel's oldest runs beyond
 // host.MaxRunsKept.
 func putRun(tx *bolt.Tx, r *host.Run) error {
@@ -47,7 +88,7 @@ func putRun(tx *bolt.Tx, r *host.Run) error {
 	}
 	runs := tx.Bucket(bucketRuns)
 	prefix := append([]byte(r.ChannelID), 0)
-	key := append(slices.Clone(prefix), r.ID...)
+	key := runKey(r.ChannelID, r.ID)
 	existed := runs.Get(key) != nil
 	if err := runs.Put(key, data); err != nil {
 		return err

@@ -296,11 +296,17 @@ func (im *Importer) closeOpenRun(ctx context.Context, channelID, why string) err
 	if len(runs) == 0 || runs[0].Status != host.RunRunning || im.Running(channelID) != nil {
 		return nil
 	}
-	closed := runs[0].Interrupt(why, im.now())
-	if err := im.store.PutRun(ctx, closed); err != nil {
-		return fmt.Errorf("closing run %s of channel %s: %w", closed.ID, channelID, err)
+	ended := false
+	closed, err := im.store.EndRun(ctx, channelID, runs[0].ID, func(stored *host.Run) *host.Run {
+		ended = true
+		return stored.Interrupt(why, im.now())
+	})
+	if err != nil {
+		return fmt.Errorf("closing run %s of channel %s: %w", runs[0].ID, channelID, err)
 	}
-	im.log.Warn("closed an import left running", "channel", channelID, "run", closed.ID, "imported", closed.Imported)
+	if ended {
+		im.log.Warn("closed an import left running", "channel", channelID, "run", closed.ID, "imported", closed.Imported)
+	}
 	return nil
 }
 
@@ -464,16 +470,33 @@ func (im *Importer) runLeased(ctx context.Context, ch *host.Channel, run *host.R
 func (im *Importer) finish(ch *host.Channel, run *host.Run, err error) {
 	now := im.now()
 	im.mu.Lock()
-	var final *host.Run
+	var end func(*host.Run) *host.Run
 	switch {
 	case err != nil && im.stopped && errors.Is(err, context.Canceled):
-		final = run.Interrupt("the host stopped before the import finished; the next import resumes from the saved cursor", now)
+		end = func(r *host.Run) *host.Run {
+			return r.Interrupt("the host stopped before the import finished; the next import resumes from the saved cursor", now)
+		}
 	case errors.Is(err, errLeaseLost):
 		// Not the channel's failure: the host that took the lease resumes.
-		final = run.Interrupt(err.Error(), now)
+		end = func(r *host.Run) *host.Run { return r.Interrupt(err.Error(), now) }
 	default:
-		final = run.Finish(err, now)
+		end = func(r *host.Run) *host.Run { return r.Finish(err, now) }
 	}
+	im.mu.Unlock()
+
+	// The run's record is written with a fresh context: the host may be
+	// stopping, and the record says so. The run ends as stored: its
+	// counters are what committed (a page may have committed whose answer
+	// was lost), and a run another host closed already stays as it is.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	final, perr := im.store.EndRun(ctx, ch.ID, run.ID, end)
+	if perr != nil {
+		im.log.Error("recording an import run", "channel", ch.ID, "run", run.ID, "error", perr)
+		final = end(run)
+	}
+
+	im.mu.Lock()
 	st := im.stateOf(ch.ID)
 	switch {
 	case final.Failing():
@@ -491,13 +514,6 @@ func (im *Importer) finish(ch *host.Channel, run *host.Run, err error) {
 	*run = *final
 	im.mu.Unlock()
 
-	// The run's record is written with a fresh context: the host may be
-	// stopping, and the record says so.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if perr := im.store.PutRun(ctx, final); perr != nil {
-		im.log.Error("recording an import run", "channel", ch.ID, "run", run.ID, "error", perr)
-	}
 	if im.cfg.Runs != nil {
 		im.cfg.Runs.ObserveRun(final)
 	}
@@ -512,7 +528,7 @@ func (im *Importer) finish(ch *host.Channel, run *host.Run, err error) {
 	case host.RunSucceeded:
 		im.log.Info("import finished", "channel", ch.ID, "run", run.ID, "seen", final.OrdersSeen, "imported", final.Imported, "updated", final.Updated, "held", final.Held)
 	case host.RunInterrupted:
-		im.log.Info("import interrupted by the host's stop", "channel", ch.ID, "run", run.ID, "imported", final.Imported)
+		im.log.Info("import interrupted", "channel", ch.ID, "run", run.ID, "imported", final.Imported, "why", final.Errors[0])
 	default:
 		im.log.Warn("import failed", "channel", ch.ID, "run", run.ID, "status", final.Status, "failures_in_a_row", failures, "error", final.Errors[0])
 	}

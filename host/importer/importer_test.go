@@ -98,6 +98,7 @@ type fixture struct {
 	db      *bolt.DB
 	imp     *importer.Importer
 	service *orders.Service
+	engine  *policy.Engine
 	conns   *fakeConnectors
 	ch      *host.Channel
 	runner  sync.Once
@@ -122,7 +123,7 @@ func setupWith(t *testing.T, db *bolt.DB, c sdk.Connector, cfg importer.Config) 
 	conns := &fakeConnectors{client: sdktest.Serve(t, c), desc: c.Describe()}
 	svc := orders.NewService(db, engine, nil)
 	imp := importer.New(db, conns, svc, nil, cfg)
-	return &fixture{db: db, imp: imp, service: svc, conns: conns, ch: ch}
+	return &fixture{db: db, imp: imp, service: svc, engine: engine, conns: conns, ch: ch}
 }
 
 // run starts the importer's scheduler once, until the test ends: imports

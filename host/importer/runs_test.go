@@ -2,17 +2,21 @@ package importer_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/host/alerts"
+	"github.com/ordergate/ordergate/host/bolt"
 	"github.com/ordergate/ordergate/host/importer"
 	"github.com/ordergate/ordergate/host/internal/e2e"
+	"github.com/ordergate/ordergate/host/orders"
 	"github.com/ordergate/ordergate/sdk"
 )
 
@@ -304,4 +308,91 @@ func countAlerts(t *testing.T, db interface {
 		}
 	}
 	return n
+}
+
+// lostAnswers is a store whose page commits from the lose-th on succeed
+// but answer an error (a database whose reply to COMMIT never arrived).
+type lostAnswers struct {
+	*bolt.DB
+	lose    int32
+	commits atomic.Int32
+}
+
+func (s *lostAnswers) CommitPage(ctx context.Context, orders []host.NewOrder, page host.PageCommit) ([]host.CreateResult, error) {
+	res, err := s.DB.CommitPage(ctx, orders, page)
+	if err == nil && s.commits.Add(1) >= s.lose {
+		return nil, errors.New("connection reset while reading the answer to COMMIT")
+	}
+	return res, err
+}
+
+// TestRunEndsWithWhatCommitted: a page that committed although the host
+// never learnt it (the answer was lost) is counted by the run as it
+// ends: the run ends as stored, not as the host counted.
+func TestRunEndsWithWhatCommitted(t *testing.T) {
+	store := &lostAnswers{DB: e2e.OpenStore(t), lose: 2}
+	c := &paged{}
+	c.script(page{orders: numbered("a", 2)}, page{orders: numbered("b", 3)})
+	f := setupWith(t, store.DB, c, importer.Config{IdleTimeout: time.Minute})
+	f.imp = importer.New(store, f.conns, orders.NewService(store, f.engine, nil), nil, importer.Config{IdleTimeout: time.Minute})
+	f.run(t)
+	started, err := f.imp.ImportNow(context.Background(), "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2e.Eventually(t, 10*time.Second, func() error {
+		if f.imp.Running("shop") != nil {
+			return fmt.Errorf("still running")
+		}
+		return nil
+	})
+	runs, _ := store.Runs(context.Background(), "shop", 1)
+	r := runs[0]
+	if r.ID != started.Run.ID || r.Status != host.RunFailed || r.Pages != 2 || r.Imported != 5 || r.CursorAfter != "2" {
+		t.Errorf("ended run = %+v, want failed with the 2 pages and 5 orders that committed", r)
+	}
+	if n := f.stored(t); n != 5 {
+		t.Errorf("%d orders stored, want 5", n)
+	}
+}
+
+// TestFirstEndStands: a run another host ended (it took the channel
+// over) stays as that host ended it when this host's import ends.
+func TestFirstEndStands(t *testing.T) {
+	c := &paged{sent: make(chan int, 10), gate: make(chan struct{})}
+	c.script(page{orders: numbered("a", 2)})
+	f := setup(t, c, importer.Config{IdleTimeout: time.Minute})
+	f.run(t)
+	started, err := f.imp.ImportNow(context.Background(), "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-c.sent
+	e2e.Eventually(t, 10*time.Second, func() error {
+		runs, _ := f.db.Runs(context.Background(), "shop", 1)
+		if runs[0].Imported != 2 {
+			return fmt.Errorf("stored run = %+v", runs[0])
+		}
+		return nil
+	})
+	const why = "closed by the host that took the channel over"
+	if _, err := f.db.EndRun(context.Background(), "shop", started.Run.ID, func(r *host.Run) *host.Run {
+		return r.Interrupt(why, time.Now())
+	}); err != nil {
+		t.Fatal(err)
+	}
+	close(c.gate)
+	e2e.Eventually(t, 10*time.Second, func() error {
+		if f.imp.Running("shop") != nil {
+			return fmt.Errorf("still running")
+		}
+		return nil
+	})
+	runs, _ := f.db.Runs(context.Background(), "shop", 1)
+	if r := runs[0]; r.Status != host.RunInterrupted || r.Errors[0] != why || r.Imported != 2 {
+		t.Errorf("run = %+v, want it as the other host ended it", r)
+	}
+	if _, failures, _ := f.imp.NextRun(context.Background(), f.ch); failures != 0 {
+		t.Errorf("the run counts as %d failures", failures)
+	}
 }

@@ -287,7 +287,7 @@ func (d *DB) createOrders(ctx context.Context, orders []host.NewOrder, page *hos
 			if page.Cursor != "" {
 				queueCursor(b, page.ChannelID, page.Cursor)
 			}
-			if err := queueRun(b, page.Run(results)); err != nil {
+			if err := queueRun(b, page.Run(results), true); err != nil {
 				return nil, err
 			}
 		}

@@ -274,6 +274,45 @@ func commitPage(t *testing.T, s host.Store) {
 	if cur, _ := s.Cursor(ctx, "shop"); cur != "c2" {
 		t.Errorf("cursor after an empty page %q, want c2", cur)
 	}
+
+	// EndRun ends the run as stored: its counters are the committed ones,
+	// whatever the ending host counted.
+	ended, err := s.EndRun(ctx, "shop", run.ID, func(stored *host.Run) *host.Run {
+		if stored.Imported != 2 || stored.Pages != 2 {
+			t.Errorf("EndRun was given %+v, want the stored run (2 imported, 2 pages)", stored)
+		}
+		return stored.Interrupt("lost the lease", t0)
+	})
+	must(t, err)
+	if ended.Status != host.RunInterrupted || ended.Imported != 2 {
+		t.Errorf("EndRun = %+v, want interrupted with 2 imported", ended)
+	}
+	// The first end stands: a second one, and a page committed after the
+	// end, leave the run as it is (and the page's orders are stored).
+	again, err := s.EndRun(ctx, "shop", run.ID, func(stored *host.Run) *host.Run {
+		t.Error("EndRun called end on an ended run")
+		return stored.Finish(nil, t0)
+	})
+	must(t, err)
+	if again.Status != host.RunInterrupted {
+		t.Errorf("a second EndRun returned %+v, want the run as first ended", again)
+	}
+	late := record("shop", "3", 2, sdk.StatusOpen)
+	_, err = s.CommitPage(ctx, []host.NewOrder{{Record: late}}, host.PageCommit{ChannelID: "shop", Cursor: "c3", Run: func([]host.CreateResult) *host.Run {
+		out := *run
+		out.Imported = 3
+		return &out
+	}})
+	must(t, err)
+	runs, _ = s.Runs(ctx, "shop", 1)
+	if len(runs) != 1 || runs[0].Status != host.RunInterrupted || runs[0].Imported != 2 {
+		t.Errorf("a page committed after its run ended changed the run: %+v", runs)
+	}
+	if _, err := s.Order(ctx, late.ID); err != nil {
+		t.Errorf("the late page's order: %v", err)
+	}
+	_, err = s.EndRun(ctx, "shop", "01JDNOSUCHRUN0000000000000", func(r *host.Run) *host.Run { return r })
+	wantCode(t, "EndRun of an unknown run", err, host.ENOTFOUND)
 }
 
 func lookAlikeRace(t *testing.T, s host.Store) {
