@@ -173,11 +173,20 @@ func (r *Record) Decide(d *sdk.Decision, actor, eventType string) {
 		r.touch(now)
 		return
 	}
+	previous := r.Holds
 	r.Holds = nil
-	released := 0
+	released, lapsed := 0, 0
 	for _, h := range d.Holds {
 		if slices.Contains(r.Released, h.Key()) {
 			released++
+			continue
+		}
+		if i := slices.IndexFunc(previous, func(p sdk.Hold) bool { return p.Key() == h.Key() }); i >= 0 {
+			h = keepTiming(h, previous[i])
+		} else if h.Then == sdk.HoldThenRelease && h.Due(now) {
+			// A new timed hold due already (a pre-order date that has
+			// passed) does not hold the order.
+			lapsed++
 			continue
 		}
 		r.Holds = append(r.Holds, h)
@@ -194,11 +203,91 @@ func (r *Record) Decide(d *sdk.Decision, actor, eventType string) {
 	default:
 		r.Status = sdk.StatusOpen
 	}
+	var said []string
 	if released > 0 {
-		event.Message = "holds approved earlier by an operator stay released"
+		said = append(said, "holds released earlier stay released")
 	}
+	if lapsed > 0 {
+		said = append(said, fmt.Sprintf("%d timed holds were due already and do not hold the order", lapsed))
+	}
+	event.Message = strings.Join(said, "; ")
 	r.Events = append(r.Events, event)
 	r.touch(now)
+}
+
+// keepTiming returns the hold h, decided again, with the timing of the
+// same hold as it was (previous): a hold "for" a duration keeps the time
+// it was first due (re-evaluation does not push it back), and a review
+// hold that fell due stays due while its time is unchanged.
+func keepTiming(h, previous sdk.Hold) sdk.Hold {
+	if h.For != "" && previous.Until != nil && h.Then == previous.Then {
+		h.Until = previous.Until
+	}
+	if previous.ReviewDue && h.Until != nil && previous.Until != nil && h.Until.Equal(*previous.Until) {
+		h.ReviewDue = true
+	}
+	return h
+}
+
+// ActorTimer is the actor of the timed holds' work on the timeline.
+const ActorTimer = "system:timer"
+
+// DueAt is when the order's next timed hold falls due (nil when none is
+// to act on): the host's timer lifts it, or marks it due for review.
+func (r *Record) DueAt() *time.Time {
+	if r.Status != sdk.StatusOnHold {
+		return nil
+	}
+	var due *time.Time
+	for i := range r.Holds {
+		h := &r.Holds[i]
+		if h.Until != nil && !h.ReviewDue && (due == nil || h.Until.Before(*due)) {
+			due = h.Until
+		}
+	}
+	return due
+}
+
+// LiftDue acts on the timed holds due at now, as actor: a release hold
+// lifts, remembered as released (a re-evaluation does not put it back),
+// and a review hold stays, marked due for review. Each is recorded on
+// the timeline. The order becomes open when no hold remains. It returns
+// the holds that lifted and those that fell due for review.
+func (r *Record) LiftDue(actor string, now time.Time) (lifted, review []sdk.Hold) {
+	if r.Status != sdk.StatusOnHold {
+		return nil, nil
+	}
+	kept := make([]sdk.Hold, 0, len(r.Holds))
+	for _, h := range r.Holds {
+		switch {
+		case !h.Due(now):
+		case h.Then == sdk.HoldThenReview:
+			h.ReviewDue = true
+			review = append(review, h)
+		default:
+			lifted = append(lifted, h)
+			if !slices.Contains(r.Released, h.Key()) {
+				r.Released = append(r.Released, h.Key())
+			}
+			continue
+		}
+		kept = append(kept, h)
+	}
+	if len(lifted) > 0 {
+		r.Events = append(r.Events, sdk.Event{At: now, Type: sdk.EventHoldLifted, Actor: actor, Holds: lifted, Message: "timed hold lifted when due"})
+	}
+	if len(review) > 0 {
+		r.Events = append(r.Events, sdk.Event{At: now, Type: sdk.EventHoldDue, Actor: actor, Holds: review, Message: "timed hold due for review"})
+	}
+	if len(lifted)+len(review) == 0 {
+		return nil, nil
+	}
+	r.Holds = kept
+	if len(kept) == 0 {
+		r.Status = sdk.StatusOpen
+	}
+	r.touch(now)
+	return lifted, review
 }
 
 // Release approves an order on hold: its holds are cleared and remembered
@@ -217,6 +306,25 @@ func (r *Record) Release(actor, note string, now time.Time) error {
 	r.Status = sdk.StatusOpen
 	r.touch(now)
 	return nil
+}
+
+// FellDueReleased records, as actor, that timed holds fell due after a
+// person released them (the release won a race with the timer), for
+// those of holds that were released; it reports whether any was.
+func (r *Record) FellDueReleased(holds []sdk.Hold, actor string, now time.Time) bool {
+	var released []sdk.Hold
+	for _, h := range holds {
+		if slices.Contains(r.Released, h.Key()) && !slices.ContainsFunc(r.Holds, func(x sdk.Hold) bool { return x.Key() == h.Key() }) {
+			released = append(released, h)
+		}
+	}
+	if len(released) == 0 {
+		return false
+	}
+	r.Events = append(r.Events, sdk.Event{At: now, Type: sdk.EventHoldLifted, Actor: actor, Holds: released,
+		Message: "timed hold fell due; it was released already"})
+	r.touch(now)
+	return true
 }
 
 // ValidateEdit checks an operator's edit.

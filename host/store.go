@@ -20,8 +20,11 @@ type OrderFilter struct {
 	SKU            string
 	ImportedAfter  time.Time // inclusive
 	ImportedBefore time.Time // exclusive
-	After          string
-	Limit          int
+	// DueBefore selects orders whose next timed hold (Record.DueAt) falls
+	// due before it (exclusive).
+	DueBefore time.Time
+	After     string
+	Limit     int
 }
 
 // NewOrder is one order to store.
@@ -99,6 +102,12 @@ type OrderStore interface {
 	// ListOrders returns one page of orders and the cursor of the next page
 	// ("" when there is none).
 	ListOrders(ctx context.Context, f OrderFilter) ([]*Record, string, error)
+	// ClaimDueOrders returns the ids of orders whose next timed hold
+	// (Record.DueAt) is due at at, earliest first, at most limit, and
+	// claims each for ClaimTimeout: no other call (another host's timer)
+	// returns it meanwhile. A claim of an order whose hold was not acted
+	// on lapses, so it is returned again after ClaimTimeout.
+	ClaimDueOrders(ctx context.Context, at time.Time, limit int) ([]string, error)
 }
 
 // ChannelStore keeps channels. Their secret configuration values are

@@ -121,6 +121,28 @@ type Hold struct {
 	Message string `json:"message,omitempty"`
 	// Package is the Rego package that produced the hold (set by the host).
 	Package string `json:"package,omitempty"`
+	// Until, on a timed hold, is when it falls due, and Then what happens
+	// then: HoldThenRelease (the hold lifts by itself) or HoldThenReview
+	// (it stays, due for review). For is the duration the rule gave, if
+	// it gave one rather than a time: Until counts from when the hold was
+	// first decided, and re-evaluations keep it.
+	Until *time.Time `json:"until,omitempty"`
+	For   string     `json:"for,omitempty"`
+	Then  string     `json:"then,omitempty"`
+	// ReviewDue is set on a review hold once it fell due.
+	ReviewDue bool `json:"review_due,omitempty"`
+}
+
+// What a timed hold does when it falls due (Hold.Then).
+const (
+	HoldThenRelease = "release"
+	HoldThenReview  = "review"
+)
+
+// Due reports whether the timed hold is due at now and still to act on:
+// a release hold lifts, a review hold becomes due for review once.
+func (h *Hold) Due(now time.Time) bool {
+	return h.Until != nil && !h.Until.After(now) && !h.ReviewDue
 }
 
 // Key identifies a hold for release bookkeeping: a released hold stays
@@ -192,4 +214,8 @@ const (
 	// EventChannelUpdated records that the channel sent an imported order
 	// again, changed: the order as received is replaced and re-evaluated.
 	EventChannelUpdated = "channel_updated"
+	// EventHoldLifted records timed holds that lifted by themselves when
+	// due (actor system:timer); EventHoldDue review holds that fell due.
+	EventHoldLifted = "hold_lifted"
+	EventHoldDue    = "hold_due"
 )

@@ -27,6 +27,7 @@ import (
 	"github.com/ordergate/ordergate/host/metrics"
 	"github.com/ordergate/ordergate/host/orders"
 	"github.com/ordergate/ordergate/host/policy"
+	"github.com/ordergate/ordergate/host/timer"
 )
 
 // Config is what a host is built from. The store is the caller's: it
@@ -42,6 +43,9 @@ type Config struct {
 	Policies    string
 	EvalTimeout time.Duration
 	Watch       bool
+	// MaxHoldFor bounds how far ahead a timed hold may fall due
+	// (policy.DefaultMaxHoldFor when 0).
+	MaxHoldFor time.Duration
 
 	// Plugins is the connector directory, PluginPins the SHA-256 pin of
 	// each connector (none pinned when nil).
@@ -86,7 +90,9 @@ type App struct {
 	Cluster    *cluster.Node
 	Dispatcher *alerts.Dispatcher
 	Ops        *alerts.Ops
-	API        *api.Server
+	// Timer acts on timed holds when they fall due.
+	Timer *timer.Timer
+	API   *api.Server
 
 	cfg Config
 	log hclog.Logger
@@ -103,6 +109,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a := &App{Store: cfg.Store, cfg: cfg, log: cfg.Log}
 	a.Engine = policy.NewEngine(cfg.Policies, cfg.Log, cfg.EvalTimeout)
+	if cfg.MaxHoldFor > 0 {
+		a.Engine.SetMaxHoldFor(cfg.MaxHoldFor)
+	}
 	revision := func() string {
 		if rev := a.Engine.Revision(); rev != nil {
 			return rev.ID
@@ -135,6 +144,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	})
 
 	a.Orders = orders.NewService(cfg.Store, a.Engine, cfg.Log)
+	a.Orders.SetClock(cfg.Now)
+	a.Timer = timer.New(timer.Config{Store: cfg.Store, Orders: a.Orders, Now: cfg.Now, Log: cfg.Log})
 	importCfg := cfg.Importer
 	importCfg.Ops, importCfg.Runs = a.Ops, a.Metrics
 	if cs, ok := cfg.Store.(host.ClusterStore); ok {
@@ -173,13 +184,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 // Handler is the HTTP API.
 func (a *App) Handler() http.Handler { return a.API.Handler() }
 
-// Run runs the importer, the alert dispatcher and (with Watch) the policy
+// Run runs the importer, the alert dispatcher, the timer and (with Watch) the policy
 // watcher until ctx ends, then waits for them to stop: imports in flight
 // end interrupted, deliveries in flight stay pending for the next start.
 func (a *App) Run(ctx context.Context) error {
 	eg, ctx := errgroup.WithContext(ctx)
 	eg.Go(func() error { a.Importer.Run(ctx); return nil })
 	eg.Go(func() error { a.Dispatcher.Run(ctx); return nil })
+	eg.Go(func() error { a.Timer.Run(ctx); return nil })
 	if a.Cluster != nil {
 		eg.Go(func() error { return a.Cluster.Run(ctx) })
 	}

@@ -63,6 +63,8 @@ type DB struct {
 	// claims are the deliveries DueDeliveries handed out, until when.
 	claimsMu sync.Mutex
 	claims   map[string]time.Time
+	// dueClaims are the orders ClaimDueOrders handed out, until when.
+	dueClaims map[string]time.Time
 }
 
 // ObserveCommits implements host.CommitsObserved.
@@ -104,7 +106,7 @@ func Open(dir string, log hclog.Logger) (*DB, error) {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	d := &DB{db: bdb, log: log.Named("store"), writes: make(chan *write, maxGroup), done: make(chan struct{}), claims: map[string]time.Time{}}
+	d := &DB{db: bdb, log: log.Named("store"), writes: make(chan *write, maxGroup), done: make(chan struct{}), claims: map[string]time.Time{}, dueClaims: map[string]time.Time{}}
 	go d.commitLoop()
 	return d, nil
 }

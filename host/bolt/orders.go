@@ -34,6 +34,9 @@ const (
 	idxLookAlike = 'g'
 	// idxFingerprintV3 is the fingerprint index of schema 3 and before.
 	idxFingerprintV3 = 'f'
+	// idxDue lists orders by when their next timed hold falls due: the
+	// value is the time (timeKey, 8 bytes).
+	idxDue = 'd'
 )
 
 func indexKey(kind byte, value, id string) []byte {
@@ -83,7 +86,94 @@ func indexKeys(r *host.Record) []indexEntry {
 	if r.Status != sdk.StatusCanceled {
 		entries = append(entries, indexEntry{key: indexKey(idxLookAlike, host.Fingerprint(&r.Order), r.ID), value: lookAlikeValue(r)})
 	}
+	if due := r.DueAt(); due != nil {
+		entries = append(entries, indexEntry{key: indexKey(idxDue, string(timeKey(*due)), r.ID)})
+	}
 	return entries
+}
+
+// dueEntry reads an idxDue key: its time key and the order id.
+func dueEntry(k []byte) (at []byte, id string, ok bool) {
+	const head = 2 + 8 + 1 // kind, 0, time, 0
+	if len(k) <= head || k[0] != idxDue {
+		return nil, "", false
+	}
+	return k[2:10], string(k[head:]), true
+}
+
+// ClaimDueOrders implements host.OrderStore. One host uses a bbolt file,
+// so its claims are kept in memory.
+func (d *DB) ClaimDueOrders(_ context.Context, at time.Time, limit int) ([]string, error) {
+	d.claimsMu.Lock()
+	defer d.claimsMu.Unlock()
+	wall := time.Now()
+	var out []string
+	end := timeKey(at)
+	err := d.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketIndex).Cursor()
+		prefix := []byte{idxDue, 0}
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, _ = c.Next() {
+			t, id, ok := dueEntry(k)
+			if !ok || bytes.Compare(t, end) > 0 {
+				break
+			}
+			if until, ok := d.dueClaims[id]; ok && wall.Before(until) {
+				continue
+			}
+			out = append(out, id)
+		}
+		return nil
+	})
+	for _, id := range out {
+		d.dueClaims[id] = wall.Add(host.ClaimTimeout)
+	}
+	for id, until := range d.dueClaims {
+		if !wall.Before(until) {
+			delete(d.dueClaims, id)
+		}
+	}
+	return out, err
+}
+
+// listDue is ListOrders with DueBefore: the due index gives the orders
+// due before it, which are then filtered and paged like any list.
+func (d *DB) listDue(f host.OrderFilter, lower, upper string) ([]*host.Record, string, error) {
+	var out []*host.Record
+	end := timeKey(f.DueBefore)
+	err := d.view(func(tx *bolt.Tx) error {
+		var ids []string
+		c := tx.Bucket(bucketIndex).Cursor()
+		prefix := []byte{idxDue, 0}
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			t, id, ok := dueEntry(k)
+			if !ok || bytes.Compare(t, end) >= 0 {
+				break
+			}
+			if id >= lower && id < upper {
+				ids = append(ids, id)
+			}
+		}
+		slices.Sort(ids)
+		for i := len(ids) - 1; i >= 0; i-- {
+			r, err := getRecord(tx, ids[i])
+			if err != nil {
+				return err
+			}
+			if matches(r, &f) {
+				out = append(out, r)
+			}
+			if len(out) > f.Limit {
+				break
+			}
+		}
+		return nil
+	})
+	next := ""
+	if len(out) > f.Limit {
+		out = out[:f.Limit]
+		next = out[len(out)-1].ID
+	}
+	return out, next, err
 }
 
 // lookAlikeValue encodes what the duplicate search tells of an order:
@@ -396,6 +486,9 @@ func (d *DB) ListOrders(_ context.Context, f host.OrderFilter) ([]*host.Record, 
 	if !f.ImportedAfter.IsZero() {
 		lower = timeBound(f.ImportedAfter)
 	}
+	if !f.DueBefore.IsZero() {
+		return d.listDue(f, lower, upper)
+	}
 
 	var out []*host.Record
 	next := ""
@@ -457,6 +550,11 @@ func matches(r *host.Record, f *host.OrderFilter) bool {
 	}
 	if f.Tag != "" && !slices.Contains(r.View().Tags, f.Tag) {
 		return false
+	}
+	if !f.DueBefore.IsZero() {
+		if due := r.DueAt(); due == nil || !due.Before(f.DueBefore) {
+			return false
+		}
 	}
 	return true
 }

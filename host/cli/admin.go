@@ -132,7 +132,7 @@ func policyEval(ctx context.Context, env Env, args []string) error {
 	if in.Channel.ID == "" {
 		in.Channel.ID = o.ChannelID
 	}
-	d, err := rev.Evaluate(ctx, in, policy.DefaultEvalTimeout)
+	d, err := rev.Evaluate(ctx, in, policy.Limits{})
 	if err != nil {
 		return err
 	}

@@ -51,6 +51,10 @@ func NewService(store Store, workflow Workflow, log hclog.Logger) *Service {
 	return &Service{store: store, workflow: workflow, log: log.Named("orders"), now: func() time.Time { return time.Now().UTC() }}
 }
 
+// SetClock sets the clock the service's times come from (UTC time.Now by
+// default); call it before the service serves.
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
+
 // Incoming is one order offered for import.
 type Incoming struct {
 	Order          *sdk.Order
@@ -477,6 +481,79 @@ func (s *Service) reevaluate(ctx context.Context, id, actor string) (*host.Recor
 		}
 		return updated, err
 	}
+}
+
+// errNothingDue ends a timer's update that finds no hold due.
+var errNothingDue = errors.New("no timed hold is due")
+
+// LiftDueHolds acts on the order's timed holds due now, as system:timer
+// (the host's timer calls it): release holds lift and review holds fall
+// due for review (Record.LiftDue), and the order is re-evaluated on the
+// facts of now. It is idempotent: an order with nothing due is left as it
+// is, so a hold lifts once however many timers (hosts) call it. It
+// reports whether anything was due.
+func (s *Service) LiftDueHolds(ctx context.Context, id string) (*host.Record, bool, error) {
+	var wasDue []sdk.Hold
+	for attempt := 0; ; attempt++ {
+		r, err := s.store.Order(ctx, id)
+		if err != nil {
+			return nil, false, err
+		}
+		now := s.now()
+		if due := r.DueAt(); due == nil || due.After(now) {
+			// An operator's release may have won the race against this
+			// timer: the timeline says the hold fell due after it.
+			if len(wasDue) > 0 {
+				return s.dueAfterRelease(ctx, id, wasDue, now)
+			}
+			return r, false, nil
+		}
+		wasDue = slices.DeleteFunc(slices.Clone(r.Holds), func(h sdk.Hold) bool { return !h.Due(now) })
+		ch, err := s.store.Channel(ctx, r.ChannelID)
+		if err != nil {
+			return nil, false, fmt.Errorf("the channel of order %s: %w", id, err)
+		}
+		seen := r.UpdatedAt
+		d, _, err := s.evaluate(ctx, ch, r, host.Fingerprint(r.Input()), nil, now)
+		if err != nil {
+			return nil, false, err
+		}
+		updated, err := s.store.UpdateOrder(ctx, id, func(cur *host.Record) error {
+			if !sameTime(cur.UpdatedAt, seen) {
+				return errChanged
+			}
+			if lifted, review := cur.LiftDue(host.ActorTimer, now); len(lifted)+len(review) == 0 {
+				return errNothingDue
+			}
+			cur.Decide(d, host.ActorTimer, sdk.EventReevaluate)
+			return nil
+		})
+		switch {
+		case errors.Is(err, errChanged) && attempt < 5:
+			continue
+		case errors.Is(err, errNothingDue):
+			return r, false, nil
+		case err != nil:
+			return nil, false, fmt.Errorf("acting on the due holds of order %s: %w", id, err)
+		}
+		return updated, true, nil
+	}
+}
+
+// dueAfterRelease records on the timeline that timed holds fell due
+// after a person released them (the release won a race with the timer),
+// if they were released: nothing else changes.
+func (s *Service) dueAfterRelease(ctx context.Context, id string, holds []sdk.Hold, now time.Time) (*host.Record, bool, error) {
+	updated, err := s.store.UpdateOrder(ctx, id, func(cur *host.Record) error {
+		if !cur.FellDueReleased(holds, host.ActorTimer, now) {
+			return errNothingDue
+		}
+		return nil
+	})
+	if errors.Is(err, errNothingDue) {
+		return nil, false, nil
+	}
+	return updated, false, err
 }
 
 func sameTime(a, b *time.Time) bool {

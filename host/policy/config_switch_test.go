@@ -348,7 +348,7 @@ func fixtureInput(t *testing.T, name string) *policy.Input {
 
 func mustEvaluate(t *testing.T, rev *policy.Revision, in *policy.Input) *sdk.Decision {
 	t.Helper()
-	d, err := rev.Evaluate(context.Background(), in, time.Second)
+	d, err := rev.Evaluate(context.Background(), in, policy.Limits{Timeout: time.Second})
 	if err != nil {
 		t.Fatalf("evaluating %s: %v", in.Order.Number, err)
 	}

@@ -25,9 +25,9 @@ const DefaultEvalTimeout = 500 * time.Millisecond
 // Engine serves workflow decisions from the latest good revision of a
 // policy directory. It is safe for concurrent use.
 type Engine struct {
-	dir         string
-	log         hclog.Logger
-	evalTimeout time.Duration
+	dir    string
+	log    hclog.Logger
+	limits Limits
 
 	current atomic.Pointer[Revision]
 	// slots admits at most GOMAXPROCS evaluations at once. Evaluation is
@@ -63,8 +63,31 @@ func NewEngine(dir string, log hclog.Logger, evalTimeout time.Duration) *Engine 
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	return &Engine{dir: dir, log: log.Named("policy"), evalTimeout: evalTimeout, slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
+	return &Engine{dir: dir, log: log.Named("policy"), limits: Limits{Timeout: evalTimeout, MaxHoldFor: DefaultMaxHoldFor},
+		slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 }
+
+// Limits bound one evaluation: its running time, and how far ahead a
+// timed hold may fall due (DefaultEvalTimeout and DefaultMaxHoldFor when
+// zero).
+type Limits struct {
+	Timeout    time.Duration
+	MaxHoldFor time.Duration
+}
+
+func (l Limits) orDefaults() Limits {
+	if l.Timeout <= 0 {
+		l.Timeout = DefaultEvalTimeout
+	}
+	if l.MaxHoldFor <= 0 {
+		l.MaxHoldFor = DefaultMaxHoldFor
+	}
+	return l
+}
+
+// SetMaxHoldFor sets how far ahead a timed hold may fall due; call it
+// before the engine serves.
+func (e *Engine) SetMaxHoldFor(d time.Duration) { e.limits.MaxHoldFor = d }
 
 // Observer is told of each decision and how long the evaluation took
 // (the metrics implement it).
@@ -120,7 +143,7 @@ func (e *Engine) Revision() *Revision { return e.current.Load() }
 func (e *Engine) Status() Status {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return Status{Revision: e.current.Load(), Dir: e.dir, LoadedAt: e.lastLoad, LastError: e.lastError, EvalBudget: e.evalTimeout.String()}
+	return Status{Revision: e.current.Load(), Dir: e.dir, LoadedAt: e.lastLoad, LastError: e.lastError, EvalBudget: e.limits.Timeout.String()}
 }
 
 // Evaluate runs the workflow for one order. It never fails: when the
@@ -139,7 +162,7 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input) *sdk.Decision {
 		return errorDecision(rev.ID, in.Now, fmt.Errorf("waiting to evaluate: %w", ctx.Err()))
 	}
 	start := time.Now()
-	d, err := rev.Evaluate(ctx, in, e.evalTimeout)
+	d, err := rev.Evaluate(ctx, in, e.limits)
 	if err != nil {
 		d = errorDecision(rev.ID, in.Now, err)
 	}
@@ -160,8 +183,10 @@ func errorDecision(revision string, now time.Time, err error) *sdk.Decision {
 }
 
 // Evaluate runs this revision's prepared query for one order within the
-// timeout and merges every package's outputs into one decision.
-func (r *Revision) Evaluate(ctx context.Context, in *Input, timeout time.Duration) (*sdk.Decision, error) {
+// limits and merges every package's outputs into one decision.
+func (r *Revision) Evaluate(ctx context.Context, in *Input, limits Limits) (*sdk.Decision, error) {
+	limits = limits.orDefaults()
+	timeout := limits.Timeout
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	rs, err := r.query.Eval(ctx, regoInput(in))
@@ -176,7 +201,7 @@ func (r *Revision) Evaluate(ctx context.Context, in *Input, timeout time.Duratio
 		if len(rs) != 1 {
 			return nil, fmt.Errorf("evaluating the workflow: expected one result, got %d", len(rs))
 		}
-		if err := mergeOutputs(d, r.outputs, rs[0].Bindings); err != nil {
+		if err := mergeOutputs(d, r.outputs, rs[0].Bindings, limits.MaxHoldFor); err != nil {
 			return nil, err
 		}
 	}

@@ -3,7 +3,9 @@ package policy
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -25,7 +27,7 @@ var alertSeverities = []string{"info", "warning", "critical"}
 
 // mergeOutputs folds every package's outputs into d. Sets are unions; the
 // order of items is deterministic (package name, then Rego's own order).
-func mergeOutputs(d *sdk.Decision, outs []output, bindings rego.Vars) error {
+func mergeOutputs(d *sdk.Decision, outs []output, bindings rego.Vars, maxHoldFor time.Duration) error {
 	fieldOwner := map[string]string{}
 	for _, o := range outs {
 		raw, ok := bindings[string(o.vr)]
@@ -56,9 +58,12 @@ func mergeOutputs(d *sdk.Decision, outs []output, bindings rego.Vars) error {
 				if !slices.Contains(holdReasons, h.Reason) {
 					return fmt.Errorf("%s: unknown hold reason %q (one of %s)", where, h.Reason, strings.Join(holdReasons, ", "))
 				}
+				if err := timeHold(&h, m, d.EvaluatedAt, maxHoldFor); err != nil {
+					return fmt.Errorf("%s: hold of rule %q: %w", where, h.Rule, err)
+				}
 				d.Holds = append(d.Holds, h)
 				return nil
-			}, "reason", "rule", "message")
+			}, "reason", "rule", "message", "until", "for", "then")
 		case "cancel":
 			err = eachObject(v, where, func(m map[string]string) error {
 				d.Cancels = append(d.Cancels, sdk.Cancellation{Rule: m["rule"], Message: m["message"], Package: o.pkg})
@@ -163,6 +168,85 @@ func eachObject(v ast.Value, where string, f func(map[string]string) error, allo
 		}
 		return f(m)
 	})
+}
+
+// DefaultMaxHoldFor bounds how far ahead a timed hold may fall due
+// (serve --max-hold-for): a hold for "400d" is far likelier a typo than
+// a plan.
+const DefaultMaxHoldFor = 90 * 24 * time.Hour
+
+// timeHold reads the timing fields of a hold object: until (an RFC 3339
+// time) or for (a duration from now, such as "4h", "90m" or "3d"), and
+// then ("release", the default, or "review"). Either time must be at most
+// maxFor from now.
+func timeHold(h *sdk.Hold, m map[string]string, now time.Time, maxFor time.Duration) error {
+	until, forText, then := m["until"], m["for"], m["then"]
+	switch {
+	case until == "" && forText == "":
+		if then != "" {
+			return fmt.Errorf("then %q needs until or for (when the hold falls due)", then)
+		}
+		return nil
+	case until != "" && forText != "":
+		return fmt.Errorf("until and for are both given; give one")
+	}
+	var at time.Time
+	if until != "" {
+		t, err := time.Parse(time.RFC3339, until)
+		if err != nil {
+			return fmt.Errorf("until %q is not an RFC 3339 time such as \"2026-12-24T09:00:00Z\"", until)
+		}
+		if t.Sub(now) > maxFor {
+			return fmt.Errorf("until %s is more than the maximum of %s away", until, formatDays(maxFor))
+		}
+		at = t.UTC()
+	} else {
+		d, err := parseHoldFor(forText)
+		switch {
+		case err != nil:
+			return fmt.Errorf("for %q is not a duration such as \"4h\", \"90m\" or \"3d\"", forText)
+		case d <= 0:
+			return fmt.Errorf("for %q must be positive", forText)
+		case d > maxFor:
+			return fmt.Errorf("for %q is over the maximum of %s", forText, formatDays(maxFor))
+		}
+		at = now.Add(d).UTC()
+		h.For = forText
+	}
+	switch then {
+	case "":
+		then = sdk.HoldThenRelease
+	case sdk.HoldThenRelease, sdk.HoldThenReview:
+	default:
+		return fmt.Errorf("then %q is not %q or %q", then, sdk.HoldThenRelease, sdk.HoldThenReview)
+	}
+	h.Until, h.Then = &at, then
+	return nil
+}
+
+// parseHoldFor parses a Go duration with an optional leading count of
+// days ("3d", "1d12h").
+func parseHoldFor(s string) (time.Duration, error) {
+	var days time.Duration
+	if i := strings.IndexByte(s, 'd'); i >= 0 {
+		n, err := strconv.Atoi(s[:i])
+		if err != nil || n < 0 || n > 100000 {
+			return 0, fmt.Errorf("bad day count in %q", s)
+		}
+		days, s = time.Duration(n)*24*time.Hour, s[i+1:]
+		if s == "" {
+			return days, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	return days + d, err
+}
+
+func formatDays(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return d.String()
 }
 
 func displayPkg(pkg string) string {

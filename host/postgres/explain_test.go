@@ -34,6 +34,8 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		`INSERT INTO order_labels (kind, value, order_id) SELECT 't', 'tag' || (i % 5), lpad(i::text, 26, '0') FROM generate_series(1, 100000) AS i WHERE i % 3 = 0`,
 		`INSERT INTO order_labels (kind, value, order_id) SELECT 'h', (ARRAY['custom_rule','duplicate_order','not_managed_item','insufficient_quantity','disabled_source','unmapped_shipping_policy'])[1 + i % 6], lpad(i::text, 26, '0')
 		 FROM generate_series(1, 100000) AS i WHERE i % 7 = 0`,
+		// 1 in 100 held orders has a timed hold due within 3 days.
+		`UPDATE orders SET due_at = now() + (id::int % 4320) * interval '1 minute' WHERE status = 'on_hold' AND id::int % 100 = 0`,
 		`INSERT INTO alert_deliveries (id, status, destination, created_at, next_attempt_at, data)
 		 SELECT 'alrt_' || i, CASE WHEN i % 100 = 0 THEN 'pending' WHEN i % 50 = 0 THEN 'failed' ELSE 'delivered' END, 'dest' || (i % 5),
 			now() - (100000 - i) * interval '1 minute', now(), '{}' FROM generate_series(1, 100000) AS i`,
@@ -61,6 +63,8 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		"status and channel_id": {Status: "on_hold", ChannelID: "ch3"},
 		"hold_reason and tag":   {HoldReason: "custom_rule", Tag: "tag1"},
 		"sku and status":        {SKU: "SKU42", Status: "open", After: strings.Repeat("0", 21) + "90000"},
+		"due_before":            {DueBefore: time.Now().Add(time.Hour)},
+		"status and due_before": {Status: "on_hold", DueBefore: time.Now().Add(24 * time.Hour)},
 	} {
 		f.Limit = 100
 		q, args := listOrdersQuery(f)
@@ -77,6 +81,7 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		checkPlan(t, db, "alerts, "+name, q, args)
 	}
 	checkPlan(t, db, "due alerts", `SELECT id FROM alert_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until < now()) ORDER BY next_attempt_at, id LIMIT 256`, []any{time.Now()})
+	checkPlan(t, db, "due holds", `SELECT id FROM orders WHERE due_at <= $1 AND (due_claimed_until IS NULL OR due_claimed_until < now()) ORDER BY due_at LIMIT 100`, []any{time.Now()})
 	checkPlan(t, db, "look-alikes", `SELECT id, status, channel_id, external_id, number, placed_at FROM orders WHERE fingerprint = $1 AND id < $2 ORDER BY id DESC LIMIT $3`, []any{"abc", "\x7f", 1001})
 }
 

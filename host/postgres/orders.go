@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -92,22 +93,22 @@ func decodeOrder(data []byte) (*host.Record, error) {
 func queueInsert(b *pgx.Batch, rows []row, counts countChanges) {
 	n := len(rows)
 	ids, channels, externals, numbers, statuses := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	placed, fps, records := make([]time.Time, n), make([]*string, n), make([]string, n)
+	placed, fps, records, dues := make([]time.Time, n), make([]*string, n), make([]string, n), make([]*time.Time, n)
 	var lOrders, lKinds, lValues []string
 	var deliveries []*host.Delivery
 	for i, w := range rows {
 		r := w.r
 		ids[i], channels[i], externals[i], numbers[i], statuses[i] = r.ID, r.ChannelID, r.ExternalID, r.Number, string(r.Status)
-		placed[i], fps[i], records[i] = r.PlacedAt, w.fingerprint, string(w.record)
+		placed[i], fps[i], records[i], dues[i] = r.PlacedAt, w.fingerprint, string(w.record), r.DueAt()
 		for _, l := range w.labels {
 			lOrders, lKinds, lValues = append(lOrders, r.ID), append(lKinds, l.kind), append(lValues, l.value)
 		}
 		deliveries = append(deliveries, w.deliveries...)
 		counts.order(r, 1)
 	}
-	b.Queue(`INSERT INTO orders (id, channel_id, external_id, number, status, placed_at, fingerprint, record)
-		SELECT id, c, e, n, s, p, f, r::json FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::text[]) AS u(id, c, e, n, s, p, f, r)`,
-		ids, channels, externals, numbers, statuses, placed, fps, records)
+	b.Queue(`INSERT INTO orders (id, channel_id, external_id, number, status, placed_at, fingerprint, record, due_at)
+		SELECT id, c, e, n, s, p, f, r::json, due FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::text[], $9::timestamptz[]) AS u(id, c, e, n, s, p, f, r, due)`,
+		ids, channels, externals, numbers, statuses, placed, fps, records, dues)
 	if len(lOrders) > 0 {
 		b.Queue(`INSERT INTO order_labels (order_id, kind, value) SELECT o, k::"char", v FROM unnest($1::text[], $2::text[], $3::text[]) AS u(o, k, v)`, lOrders, lKinds, lValues)
 	}
@@ -371,8 +372,9 @@ func (d *DB) UpdateOrder(ctx context.Context, id string, fn func(*host.Record) e
 			return err
 		}
 		b := &pgx.Batch{}
-		b.Queue(`UPDATE orders SET channel_id = $2, external_id = $3, number = $4, status = $5, placed_at = $6, fingerprint = $7, record = $8::text::json WHERE id = $1`,
-			id, r.ChannelID, r.ExternalID, r.Number, string(r.Status), r.PlacedAt, w.fingerprint, string(w.record))
+		b.Queue(`UPDATE orders SET channel_id = $2, external_id = $3, number = $4, status = $5, placed_at = $6, fingerprint = $7, record = $8::text::json,
+			due_at = $9, due_claimed_until = NULL WHERE id = $1`,
+			id, r.ChannelID, r.ExternalID, r.Number, string(r.Status), r.PlacedAt, w.fingerprint, string(w.record), r.DueAt())
 		before := labels(old)
 		var goneKinds, goneValues, newKinds, newValues []string
 		for _, l := range before {
@@ -406,6 +408,34 @@ func (d *DB) UpdateOrder(ctx context.Context, id string, fn func(*host.Record) e
 		return nil, err
 	}
 	return updated, nil
+}
+
+// ClaimDueOrders implements host.OrderStore. Hosts asking at once get
+// different orders (SKIP LOCKED); each claim lasts host.ClaimTimeout by
+// the database's clock, and any write of the order ends it.
+func (d *DB) ClaimDueOrders(ctx context.Context, at time.Time, limit int) ([]string, error) {
+	rows, err := d.q.Query(ctx, `UPDATE orders SET due_claimed_until = now() + $3::interval WHERE id IN (
+			SELECT id FROM orders WHERE due_at <= $1 AND (due_claimed_until IS NULL OR due_claimed_until < now())
+			ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+		RETURNING id, due_at`, at, limit, interval(host.ClaimTimeout))
+	if err != nil {
+		return nil, fmt.Errorf("claiming orders with due holds: %w", err)
+	}
+	type due struct {
+		id string
+		at time.Time
+	}
+	var claimed []due
+	var one due
+	if _, err := pgx.ForEachRow(rows, []any{&one.id, &one.at}, func() error { claimed = append(claimed, one); return nil }); err != nil {
+		return nil, fmt.Errorf("claiming orders with due holds: %w", err)
+	}
+	sort.Slice(claimed, func(i, j int) bool { return claimed[i].at.Before(claimed[j].at) })
+	out := make([]string, len(claimed))
+	for i, c := range claimed {
+		out[i] = c.id
+	}
+	return out, nil
 }
 
 // ListOrders implements host.OrderStore. The most selective filter picks
@@ -479,6 +509,9 @@ func listOrdersQuery(f host.OrderFilter) (string, []any) {
 		if c.v != "" {
 			where = append(where, c.col+" = "+arg(c.v))
 		}
+	}
+	if !f.DueBefore.IsZero() {
+		where = append(where, "o.due_at < "+arg(f.DueBefore))
 	}
 	// Ids sort by import time, so the time range bounds the id range.
 	if !f.ImportedBefore.IsZero() {

@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) host.Store) {
 		{"InventoryAndFacts", inventoryAndFacts},
 		{"Outbox", outbox},
 		{"Counts", counts},
+		{"DueHolds", dueHolds},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open(t)) })
 	}
@@ -673,4 +674,74 @@ func counts(t *testing.T, s host.Store) {
 	if c.Orders[sdk.StatusOpen] != 2 || c.Orders[sdk.StatusOnHold] != 0 || c.Held[sdk.HoldCustomRule] != 0 {
 		t.Errorf("counts after a release = %+v", c)
 	}
+}
+
+// timed holds the order with a release hold due at due.
+func timed(r *host.Record, due time.Time) *host.Record {
+	r.Status = sdk.StatusOnHold
+	r.Holds = []sdk.Hold{{Reason: sdk.HoldCustomRule, Rule: "fraud_review", Until: &due, Then: sdk.HoldThenRelease}}
+	return r
+}
+
+// dueHolds: the store indexes when each order's next timed hold is due,
+// for the timer (ClaimDueOrders: earliest first, each claimed once) and
+// the due_before filter; a write that lifts the hold takes the order out.
+func dueHolds(t *testing.T, s host.Store) {
+	must(t, s.CreateChannel(ctx, &host.Channel{ID: "shop", Kind: host.ChannelB2C, CreatedAt: t0}))
+	late := timed(record("shop", "late", 0, sdk.StatusOnHold), t0.Add(3*time.Hour))
+	early := timed(record("shop", "early", 1, sdk.StatusOnHold), t0.Add(time.Hour))
+	later := timed(record("shop", "later", 2, sdk.StatusOnHold), t0.Add(48*time.Hour))
+	plain := record("shop", "plain", 3, sdk.StatusOnHold)
+	plain.Holds = []sdk.Hold{{Reason: sdk.HoldCustomRule, Rule: "r"}}
+	if _, err := s.CreateOrders(ctx, []host.NewOrder{{Record: late}, {Record: early}, {Record: later}, {Record: plain}}); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := s.ClaimDueOrders(ctx, t0.Add(30*time.Minute), 10)
+	if err != nil || len(ids) != 0 {
+		t.Fatalf("due before any hold is = %v, %v", ids, err)
+	}
+	ids, err = s.ClaimDueOrders(ctx, t0.Add(4*time.Hour), 10)
+	if err != nil || !slices.Equal(ids, []string{early.ID, late.ID}) {
+		t.Fatalf("due at 4h = %v, %v; want early then late", ids, err)
+	}
+	if again, _ := s.ClaimDueOrders(ctx, t0.Add(4*time.Hour), 10); len(again) != 0 {
+		t.Errorf("claimed orders were handed out again: %v", again)
+	}
+
+	page, _, err := s.ListOrders(ctx, host.OrderFilter{DueBefore: t0.Add(4 * time.Hour)})
+	must(t, err)
+	if got := idsOf(page); !slices.Equal(got, []string{early.ID, late.ID}) {
+		t.Errorf("due_before 4h lists %v, want %v (newest first)", got, []string{early.ID, late.ID})
+	}
+	page, next, err := s.ListOrders(ctx, host.OrderFilter{DueBefore: t0.Add(72 * time.Hour), Status: "on_hold", Limit: 2})
+	must(t, err)
+	if got := idsOf(page); !slices.Equal(got, []string{later.ID, early.ID}) || next == "" {
+		t.Errorf("due_before 72h, first page of 2 = %v (next %q), want later, early", got, next)
+	}
+	page, next, _ = s.ListOrders(ctx, host.OrderFilter{DueBefore: t0.Add(72 * time.Hour), Status: "on_hold", Limit: 2, After: next})
+	if got := idsOf(page); !slices.Equal(got, []string{late.ID}) || next != "" {
+		t.Errorf("second page = %v (next %q), want late", got, next)
+	}
+
+	// Lifting the hold takes the order out of the schedule.
+	_, err = s.UpdateOrder(ctx, early.ID, func(r *host.Record) error {
+		r.LiftDue(host.ActorTimer, t0.Add(time.Hour))
+		return nil
+	})
+	must(t, err)
+	page, _, _ = s.ListOrders(ctx, host.OrderFilter{DueBefore: t0.Add(4 * time.Hour)})
+	if got := idsOf(page); !slices.Equal(got, []string{late.ID}) {
+		t.Errorf("due_before 4h after lifting early lists %v", got)
+	}
+	if ids, _ := s.ClaimDueOrders(ctx, t0.Add(100*time.Hour), 10); !slices.Equal(ids, []string{later.ID}) {
+		t.Errorf("due at 100h = %v, want only later (late is claimed, early lifted)", ids)
+	}
+}
+
+func idsOf(rs []*host.Record) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.ID
+	}
+	return out
 }
