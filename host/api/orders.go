@@ -1,12 +1,14 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -386,6 +388,72 @@ func (s *Server) editOrder(c *gin.Context) {
 		return
 	}
 	respond(c, http.StatusOK, r.View())
+}
+
+// BulkRequest is the body of a bulk release or cancel: the note for each
+// order's timeline (required), and the orders by id unless the query's
+// filters select them.
+type BulkRequest struct {
+	Note string   `json:"note"`
+	IDs  []string `json:"ids,omitempty"`
+}
+
+// bulkQuery is the query of a bulk action: the re-evaluation filter and
+// dry_run.
+func bulkQuery() []param {
+	return append(reevaluateQuery(), enumParam("dry_run", "true: report what would change and change nothing.", "true", "false").withDefault("false"))
+}
+
+func (s *Server) bulkRelease(c *gin.Context) { s.bulkAction(c, s.cfg.Orders.BulkRelease) }
+func (s *Server) bulkCancel(c *gin.Context)  { s.bulkAction(c, s.cfg.Orders.BulkCancel) }
+
+// bulkAction reads a bulk request (ids or filters, not both and not
+// neither; a note) and runs it.
+func (s *Server) bulkAction(c *gin.Context, run func(context.Context, orders.Bulk) (orders.BulkResult, error)) {
+	var req BulkRequest
+	body, err := readBody(c, s.cfg.BodyLimit)
+	if err == nil {
+		err = decodeStrict(body, &req, "")
+	}
+	if err != nil {
+		s.abort(c, err)
+		return
+	}
+	q := queryOf(c)
+	b := orders.Bulk{Note: req.Note, IDs: req.IDs, DryRun: q.str("dry_run") == "true"}
+	filtered := false
+	for name := range c.Request.URL.Query() {
+		filtered = filtered || (name != "dry_run" && c.Request.URL.Query().Get(name) != "")
+	}
+	var bad []sdk.FieldError
+	switch {
+	case strings.TrimSpace(req.Note) == "":
+		bad = append(bad, sdk.FieldError{Field: "note", Detail: "is required: say why, for each order's timeline"})
+	case len(req.Note) > sdk.MaxTextLength:
+		bad = append(bad, sdk.FieldError{Field: "note", Detail: fmt.Sprintf("must be at most %d bytes", sdk.MaxTextLength)})
+	}
+	switch {
+	case filtered && len(req.IDs) > 0:
+		bad = append(bad, sdk.FieldError{Field: "ids", Detail: "give ids or filters in the query string, not both"})
+	case !filtered && len(req.IDs) == 0:
+		bad = append(bad, sdk.FieldError{Field: "ids", Detail: "is required without filters: a bulk action never selects every order by default"})
+	case len(req.IDs) > orders.MaxBulk:
+		bad = append(bad, sdk.FieldError{Field: "ids", Detail: fmt.Sprintf("has %d ids; at most %d are accepted", len(req.IDs), orders.MaxBulk)})
+	}
+	if len(bad) > 0 {
+		s.abort(c, host.InvalidFields("the bulk action is not valid; nothing was changed", bad))
+		return
+	}
+	if filtered {
+		f := orderFilter(q)
+		b.Filter = &f
+	}
+	res, err := run(c.Request.Context(), b)
+	if err != nil {
+		s.abort(c, err)
+		return
+	}
+	respond(c, http.StatusOK, res)
 }
 
 func (s *Server) reevaluateMatching(c *gin.Context) {
