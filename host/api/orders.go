@@ -422,8 +422,8 @@ func (s *Server) bulkAction(c *gin.Context, run func(context.Context, orders.Bul
 	q := queryOf(c)
 	b := orders.Bulk{Note: req.Note, IDs: req.IDs, DryRun: q.str("dry_run") == "true"}
 	filtered := false
-	for name := range c.Request.URL.Query() {
-		filtered = filtered || (name != "dry_run" && c.Request.URL.Query().Get(name) != "")
+	for name, values := range c.Request.URL.Query() {
+		filtered = filtered || (name != "dry_run" && values[0] != "")
 	}
 	var bad []sdk.FieldError
 	switch {
