@@ -2,8 +2,6 @@ package orders_test
 
 import (
 	"context"
-	"encoding/json"
-	"os"
 	"testing"
 	"time"
 
@@ -11,7 +9,6 @@ import (
 	"github.com/ordergate/ordergate/host/internal/e2e"
 	"github.com/ordergate/ordergate/host/orders"
 	"github.com/ordergate/ordergate/host/policy"
-	"github.com/ordergate/ordergate/sdk"
 )
 
 // churning is a store whose orders change under every write: each
@@ -40,14 +37,7 @@ func TestReevaluateThatKeepsLosingIsAConflict(t *testing.T) {
 	if _, err := db.EnsureChannel(ctx, ch); err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile("../../sdk/testdata/order-1203.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var o sdk.Order
-	if err := json.Unmarshal(data, &o); err != nil {
-		t.Fatal(err)
-	}
+	o := referenceOrder(t)
 	res, err := orders.NewService(db, engine, nil).Import(ctx, ch, []orders.Incoming{{Order: &o}})
 	if err != nil || res[0].Err != nil {
 		t.Fatal(err, res[0].Err)

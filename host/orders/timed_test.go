@@ -52,6 +52,18 @@ func (f *timedFixture) set(t time.Time) { f.now.Store(&t) }
 
 func (f *timedFixture) importOrder(t *testing.T, external string) *host.Record {
 	t.Helper()
+	o := referenceOrder(t)
+	o.ExternalID = external
+	res, err := f.svc.Import(context.Background(), f.ch, []orders.Incoming{{Order: &o}})
+	if err != nil || res[0].Err != nil {
+		t.Fatal(err, res[0].Err)
+	}
+	return res[0].Record
+}
+
+// referenceOrder is order #1203 of the SDK's test data.
+func referenceOrder(t *testing.T) sdk.Order {
+	t.Helper()
 	data, err := os.ReadFile("../../sdk/testdata/order-1203.json")
 	if err != nil {
 		t.Fatal(err)
@@ -60,12 +72,7 @@ func (f *timedFixture) importOrder(t *testing.T, external string) *host.Record {
 	if err := json.Unmarshal(data, &o); err != nil {
 		t.Fatal(err)
 	}
-	o.ExternalID = external
-	res, err := f.svc.Import(context.Background(), f.ch, []orders.Incoming{{Order: &o}})
-	if err != nil || res[0].Err != nil {
-		t.Fatal(err, res[0].Err)
-	}
-	return res[0].Record
+	return o
 }
 
 func eventTypes(r *host.Record) (types []string) {
