@@ -35,6 +35,9 @@ type Delivery struct {
 	// or at the last redelivery. A retry policy's max_age counts from it.
 	QueuedAt    time.Time  `json:"queued_at,omitzero"`
 	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
+	// Event, on the delivery of an event to a subscribed destination, is
+	// the event; Alert.To names the destination and Alert.Rule the type.
+	Event *Event `json:"event,omitempty"`
 }
 
 // AttemptsFrom is when the delivery's current series of attempts began.

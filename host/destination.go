@@ -1,9 +1,13 @@
 package host
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"net/mail"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ordergate/ordergate/sdk"
@@ -42,9 +46,78 @@ type Destination struct {
 	RatePerSecond  float64 `json:"rate_per_second,omitempty"`
 	// Retry, when set, changes how long deliveries to this destination
 	// are retried before they are dead-lettered.
-	Retry     *RetryPolicy `json:"retry,omitempty"`
-	CreatedAt time.Time    `json:"created_at"`
-	UpdatedAt time.Time    `json:"updated_at"`
+	Retry *RetryPolicy `json:"retry,omitempty"`
+	// Events lists the event types the destination subscribes to (or
+	// patterns: "order.*", "ops.*", "*"): each such event is delivered
+	// to it, besides the alerts rules address to it. Webhook and log
+	// destinations only.
+	Events []string `json:"events,omitempty"`
+	// Signature is how webhook deliveries are signed: SignatureStandard
+	// or SignatureOrdergate. Unset, events are signed the Standard
+	// Webhooks way and rules' alerts the ordergate-v1 way, as they were
+	// before events existed.
+	Signature string    `json:"signature,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Webhook signature schemes (Destination.Signature).
+const (
+	// SignatureStandard: the Standard Webhooks headers webhook-id,
+	// webhook-timestamp and webhook-signature ("v1," and the base64
+	// HMAC-SHA256 of "<id>.<timestamp>.<body>"), keyed with the secret's
+	// bytes after "whsec_" decoded from base64 (or the whole secret's
+	// bytes when it has no such prefix).
+	SignatureStandard = "standard-webhooks"
+	// SignatureOrdergate: X-Ordergate-Alert-Id, X-Ordergate-Timestamp and
+	// X-Ordergate-Signature ("v1=" and the hex HMAC-SHA256 of
+	// "<timestamp>.<body>" keyed with the secret as it is).
+	SignatureOrdergate = "ordergate-v1"
+)
+
+// SecretPrefix begins a Standard Webhooks secret: the base64 of its key.
+const SecretPrefix = "whsec_"
+
+// NewSecret returns a new random webhook secret: "whsec_" and the base64
+// of 32 random bytes.
+func NewSecret() string {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	return SecretPrefix + base64.StdEncoding.EncodeToString(key)
+}
+
+// SigningKey is the HMAC key of a Standard Webhooks signature made with
+// secret.
+func SigningKey(secret string) []byte {
+	if b64, ok := strings.CutPrefix(secret, SecretPrefix); ok {
+		if key, err := base64.StdEncoding.DecodeString(b64); err == nil {
+			return key
+		}
+	}
+	return []byte(secret)
+}
+
+// SignsStandard reports whether the destination signs a delivery the
+// Standard Webhooks way: an event's (unless ordergate-v1 is asked for)
+// or any (when standard-webhooks is).
+func (d *Destination) SignsStandard(event bool) bool {
+	if d.Signature == "" {
+		return event
+	}
+	return d.Signature == SignatureStandard
+}
+
+// signsAnyStandard reports whether some deliveries to the destination
+// are signed the Standard Webhooks way, whose libraries read a whsec_
+// secret as base64.
+func (d *Destination) signsAnyStandard() bool {
+	return d.Signature == SignatureStandard || (d.Signature == "" && len(d.Events) > 0)
+}
+
+// Subscribes reports whether the destination subscribes to events of
+// type t.
+func (d *Destination) Subscribes(t string) bool {
+	return slices.ContainsFunc(d.Events, func(p string) bool { return MatchEventType(p, t) })
 }
 
 // RetryPolicy bounds the retries of a destination's deliveries: a
@@ -130,6 +203,25 @@ func (d *Destination) Validate() []sdk.FieldError {
 	if d.Kind == DestinationWebhook && d.Secret == "" {
 		errs = append(errs, sdk.FieldError{Field: "secret", Detail: "is required for a webhook: receivers verify the signature with it"})
 	}
+	if b64, ok := strings.CutPrefix(d.Secret, SecretPrefix); ok && d.Kind == DestinationWebhook && d.signsAnyStandard() {
+		if key, err := base64.StdEncoding.DecodeString(b64); err != nil || len(key) < 24 || len(key) > 64 {
+			errs = append(errs, sdk.FieldError{Field: "secret", Detail: "a whsec_ secret must be whsec_ and the base64 of 24 to 64 bytes"})
+		}
+	}
+	switch d.Signature {
+	case "", SignatureStandard, SignatureOrdergate:
+	default:
+		errs = append(errs, sdk.FieldError{Field: "signature", Detail: "must be standard-webhooks or ordergate-v1"})
+	}
+	if len(d.Events) > 0 && d.Kind != DestinationWebhook && d.Kind != DestinationLog {
+		errs = append(errs, sdk.FieldError{Field: "events", Detail: "events are delivered to webhook and log destinations only"})
+	}
+	for i, t := range d.Events {
+		if !ValidEventType(t) {
+			errs = append(errs, sdk.FieldError{Field: fmt.Sprintf("events[%d]", i),
+				Detail: fmt.Sprintf("%q is not an event type: use one of %s, %s, or order.*, ops.*, *", t, strings.Join(OrderEventTypes, ", "), strings.Join(OpsEventTypes, ", "))})
+		}
+	}
 	if d.MaxConcurrency < 0 || d.MaxConcurrency > 64 {
 		errs = append(errs, sdk.FieldError{Field: "max_concurrency", Detail: "must be from 1 to 64"})
 	}
@@ -154,6 +246,10 @@ type DestinationRequest struct {
 	// Retry bounds how long deliveries are retried (default 20 attempts
 	// within 72h).
 	Retry *RetryPolicy `json:"retry,omitempty"`
+	// Events subscribes the destination to event types; Signature
+	// chooses how webhook deliveries are signed (Destination has both).
+	Events    []string `json:"events,omitempty"`
+	Signature string   `json:"signature,omitempty"`
 	// Email destinations.
 	SMTPHost string   `json:"smtp_host,omitempty"`
 	SMTPPort int      `json:"smtp_port,omitempty"`
@@ -165,15 +261,20 @@ type DestinationRequest struct {
 }
 
 // Destination returns the destination the request asks for, created at
-// now, or what is wrong with the request.
-func (r *DestinationRequest) Destination(now time.Time) (*Destination, []sdk.FieldError) {
-	d := &Destination{Name: r.Name, Kind: r.Kind, URL: r.URL, Secret: r.Secret,
-		MaxConcurrency: r.MaxConcurrency, RatePerSecond: r.RatePerSecond, Retry: r.Retry, CreatedAt: now, UpdatedAt: now,
+// now, or what is wrong with the request. A webhook given no secret gets
+// a new one (NewSecret), and generated says so: the caller shows it once.
+func (r *DestinationRequest) Destination(now time.Time) (d *Destination, generated bool, bad []sdk.FieldError) {
+	d = &Destination{Name: r.Name, Kind: r.Kind, URL: r.URL, Secret: r.Secret,
+		MaxConcurrency: r.MaxConcurrency, RatePerSecond: r.RatePerSecond, Retry: r.Retry, Events: r.Events, Signature: r.Signature,
+		CreatedAt: now, UpdatedAt: now,
 		SMTPHost: r.SMTPHost, SMTPPort: r.SMTPPort, Username: r.Username, Password: r.Password, From: r.From, To: r.To, TLS: r.TLS}
-	if bad := d.Validate(); len(bad) > 0 {
-		return nil, bad
+	if d.Kind == DestinationWebhook && d.Secret == "" {
+		d.Secret, generated = NewSecret(), true
 	}
-	return d, nil
+	if bad := d.Validate(); len(bad) > 0 {
+		return nil, false, bad
+	}
+	return d, generated, nil
 }
 
 // DestinationPatch changes a destination; fields left out stay. A secret
@@ -187,6 +288,10 @@ type DestinationPatch struct {
 	To             []string `json:"to,omitempty"`
 	// Retry replaces the retry policy; {} returns to the defaults.
 	Retry *RetryPolicy `json:"retry,omitempty"`
+	// Events replaces the subscriptions ([] ends them); Signature the
+	// signature scheme ("" returns to the default).
+	Events    *[]string `json:"events,omitempty"`
+	Signature *string   `json:"signature,omitempty"`
 }
 
 // Apply changes d as the patch says, or says what is wrong (and leaves d
@@ -210,6 +315,15 @@ func (p *DestinationPatch) Apply(d *Destination) []sdk.FieldError {
 	}
 	if p.RatePerSecond != nil {
 		next.RatePerSecond = *p.RatePerSecond
+	}
+	if p.Events != nil {
+		next.Events = *p.Events
+		if len(next.Events) == 0 {
+			next.Events = nil
+		}
+	}
+	if p.Signature != nil {
+		next.Signature = *p.Signature
 	}
 	if p.Retry != nil {
 		next.Retry = p.Retry

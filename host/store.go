@@ -75,6 +75,7 @@ type Store interface {
 	KeyStore
 	CatalogStore
 	AlertStore
+	EventStore
 	CountStore
 }
 

@@ -21,19 +21,23 @@ func NewDestinations(store host.AlertStore, sender *Dispatcher, now func() time.
 	return &Destinations{store: store, sender: sender, now: now}
 }
 
-// Create creates a destination.
-func (s *Destinations) Create(ctx context.Context, req *host.DestinationRequest) (*host.Destination, error) {
+// Create creates a destination. A webhook asked for without a secret
+// gets a new one, returned as generated: the one time it is shown.
+func (s *Destinations) Create(ctx context.Context, req *host.DestinationRequest) (d *host.Destination, generated string, err error) {
 	if _, err := host.Authorize(ctx, host.RoleAdmin); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	d, bad := req.Destination(s.now())
+	d, isNew, bad := req.Destination(s.now())
 	if len(bad) > 0 {
-		return nil, host.InvalidFields("the destination is not valid", bad)
+		return nil, "", host.InvalidFields("the destination is not valid", bad)
 	}
 	if err := s.store.CreateDestination(ctx, d); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return d, nil
+	if isNew {
+		generated = d.Secret
+	}
+	return d, generated, nil
 }
 
 // Update changes a destination as the patch says, applied to the

@@ -287,7 +287,9 @@ func (d *Dispatcher) attempt(ctx context.Context, dl *host.Delivery) {
 	case dl.Attempts >= maxAttempts || next.Sub(dl.AttemptsFrom()) > maxAge:
 		dl.Status, dl.LastError = host.DeliveryFailed, fmt.Sprintf("gave up after %s over %s: %v", attempts(dl.Attempts), now.Sub(dl.AttemptsFrom()).Round(time.Second), err)
 		d.log.Error("alert dead-lettered", "alert", dl.ID, "to", dest.Name, "error", err)
-		if d.cfg.Ops != nil && dl.Alert.Package != "host" {
+		// An operational alert's dead letter raises no alert, nor does the
+		// event of one: a receiver that is down would raise them forever.
+		if d.cfg.Ops != nil && dl.Alert.Package != "host" && (dl.Event == nil || dl.Event.Type != host.EventOpsPrefix+host.OpsAlertDeadLettered) {
 			d.cfg.Ops.Raise(ctx, host.AlertDeadLettered{DeliveryID: dl.ID, Destination: dest.Name, OrderNumber: dl.OrderNumber,
 				Attempts: dl.Attempts, Error: err.Error(), QueuedAt: dl.AttemptsFrom()})
 		}
@@ -392,6 +394,10 @@ func (d *Dispatcher) send(ctx context.Context, dest *host.Destination, dl *host.
 	path := "/api/v1/orders/" + dl.OrderID
 	switch dest.Kind {
 	case host.DestinationLog:
+		if ev := dl.Event; ev != nil {
+			d.log.Info("event", "event", ev.ID, "type", ev.Type, "to", dl.Alert.To, "order", ev.OrderID, "number", dl.OrderNumber, "actor", ev.Actor)
+			return 0, nil
+		}
 		d.log.Info("alert", "alert", dl.ID, "to", dl.Alert.To, "severity", dl.Alert.Severity, "rule", dl.Alert.Rule,
 			"order", dl.OrderID, "number", dl.OrderNumber, "message", dl.Alert.Message)
 		return 0, nil
@@ -402,18 +408,11 @@ func (d *Dispatcher) send(ctx context.Context, dest *host.Destination, dl *host.
 	case host.DestinationEmail:
 		return 0, d.email(ctx, dest, dl, path)
 	case host.DestinationWebhook:
-		p := Payload{ID: dl.ID, CreatedAt: dl.CreatedAt, Alert: dl.Alert}
-		if dl.OrderID != "" {
-			p.Order = &PayloadOrder{ID: dl.OrderID, Number: dl.OrderNumber, ChannelID: dl.ChannelID, Path: path}
-		}
-		body, err := json.Marshal(p)
+		body, headers, err := webhook(dest, dl, time.Now().Unix())
 		if err != nil {
 			return 0, err
 		}
-		ts := time.Now().Unix()
-		return d.post(ctx, dest.URL, body, map[string]string{
-			HeaderID: dl.ID, HeaderTimestamp: strconv.FormatInt(ts, 10), HeaderSignature: Sign(dest.Secret, ts, body),
-		})
+		return d.post(ctx, dest.URL, body, headers)
 	}
 	return 0, fmt.Errorf("destination %s has unknown kind %q", dest.Name, dest.Kind)
 }

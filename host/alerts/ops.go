@@ -14,10 +14,17 @@ type Settings interface {
 	Settings(ctx context.Context) (host.Settings, error)
 }
 
+// OpsStore is where operational alerts go: the outbox and the feed.
+type OpsStore interface {
+	host.AlertStore
+	host.EventStore
+}
+
 // Ops raises the host's operational alerts (the host.OpsAlert kinds) to
-// the destination the settings name. Each is raised once per key.
+// the destination the settings name, and as events of the feed ("ops."
+// and the kind). Each is raised once per key.
 type Ops struct {
-	store    host.AlertStore
+	store    OpsStore
 	settings Settings
 	log      hclog.Logger
 	wake     *Wake
@@ -26,7 +33,7 @@ type Ops struct {
 
 // NewOps returns the raiser; wake (may be nil) is the dispatcher's
 // signal, sent when an alert is queued.
-func NewOps(store host.AlertStore, settings Settings, log hclog.Logger, wake *Wake) *Ops {
+func NewOps(store OpsStore, settings Settings, log hclog.Logger, wake *Wake) *Ops {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
@@ -42,17 +49,22 @@ func (o *Ops) Config(ctx context.Context) host.OpsAlerts {
 	return s.OpsAlerts
 }
 
-// Raise queues an operational alert unless one with its key was raised.
+// Raise queues an operational alert, and appends its event, unless one
+// with its key was raised.
 func (o *Ops) Raise(ctx context.Context, a host.OpsAlert) {
+	now := o.now()
+	var ds []*host.Delivery
 	to := o.Config(ctx).To
-	if to == "" {
-		return
+	if to != "" {
+		ds = append(ds, host.OpsDelivery(to, a, now))
 	}
-	d := host.OpsDelivery(to, a, o.now())
-	if err := o.store.Enqueue(ctx, d); err != nil {
+	raised, err := o.store.AppendEvent(ctx, host.OpsEvent(a, now), ds...)
+	if err != nil {
 		o.log.Error("raising an operational alert", "rule", a.Rule(), "error", err)
 		return
 	}
-	o.log.Warn("operational alert", "rule", a.Rule(), "to", to, "message", d.Alert.Message)
+	if raised {
+		o.log.Warn("operational alert", "rule", a.Rule(), "to", to, "message", a.Message())
+	}
 	o.wake.Notify()
 }

@@ -32,13 +32,17 @@ func (s *Server) createDestination(c *gin.Context) {
 		s.abort(c, err)
 		return
 	}
-	d, err := s.cfg.Destinations.Create(c.Request.Context(), &req)
+	d, generated, err := s.cfg.Destinations.Create(c.Request.Context(), &req)
 	if err != nil {
 		s.abort(c, err)
 		return
 	}
 	c.Header("Location", "/api/v1/alert-destinations/"+d.Name)
-	respond(c, http.StatusCreated, d.Public())
+	out := d.Public()
+	if generated != "" {
+		out.Secret = generated // shown this once; never again
+	}
+	respond(c, http.StatusCreated, out)
 }
 
 func (s *Server) listDestinations(c *gin.Context) {

@@ -23,7 +23,8 @@ func TestAlertDestinations(t *testing.T) {
 		body  map[string]any
 		field string
 	}{
-		{map[string]any{"name": "x", "kind": "webhook", "url": "https://h.example.com"}, "secret"},
+		{map[string]any{"name": "x", "kind": "webhook", "url": "https://h.example.com", "events": []string{"order.*"}, "secret": "whsec_short"}, "secret"},
+		{map[string]any{"name": "x", "kind": "webhook", "url": "https://h.example.com", "events": []string{"order.lost"}}, "events[0]"},
 		{map[string]any{"name": "x", "kind": "pigeon"}, "kind"},
 		{map[string]any{"name": "x", "kind": "slack", "url": "ftp://h"}, "url"},
 		{map[string]any{"name": "Bad Name", "kind": "log"}, "name"},

@@ -89,7 +89,9 @@ type App struct {
 	// nil when the store is the host's alone (bbolt).
 	Cluster    *cluster.Node
 	Dispatcher *alerts.Dispatcher
-	Ops        *alerts.Ops
+	// FanOut queues deliveries of the events destinations subscribe to.
+	FanOut *alerts.FanOut
+	Ops    *alerts.Ops
 	// Timer acts on timed holds when they fall due.
 	Timer *timer.Timer
 	API   *api.Server
@@ -139,6 +141,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	alertCfg := cfg.Alerts
 	alertCfg.Ops, alertCfg.Attempts, alertCfg.Wake = a.Ops, a.Metrics, wake
 	a.Dispatcher = alerts.New(cfg.Store, cfg.Log, alertCfg)
+	a.FanOut = alerts.NewFanOut(cfg.Store, cfg.Log, wake, 0)
 	a.Engine.OnRefused(func(previous string, err error) {
 		a.Ops.Raise(context.Background(), host.PolicyReloadRefused{Serving: previous, Error: err.Error()})
 	})
@@ -191,6 +194,7 @@ func (a *App) Run(ctx context.Context) error {
 	eg, ctx := errgroup.WithContext(ctx)
 	eg.Go(func() error { a.Importer.Run(ctx); return nil })
 	eg.Go(func() error { a.Dispatcher.Run(ctx); return nil })
+	eg.Go(func() error { a.FanOut.Run(ctx); return nil })
 	eg.Go(func() error { a.Timer.Run(ctx); return nil })
 	if a.Cluster != nil {
 		eg.Go(func() error { return a.Cluster.Run(ctx) })

@@ -79,7 +79,7 @@ func TestServicesCheckTheActor(t *testing.T) {
 			return err
 		},
 		"destinations.Create": func(ctx context.Context) error {
-			_, err := a.Destinations.Create(ctx, &host.DestinationRequest{Name: "d", Kind: host.DestinationLog})
+			_, _, err := a.Destinations.Create(ctx, &host.DestinationRequest{Name: "d", Kind: host.DestinationLog})
 			return err
 		},
 		"destinations.Update": func(ctx context.Context) error {

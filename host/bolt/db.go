@@ -39,7 +39,7 @@ var (
 	bucketKeyIDs   = []byte("api_key_ids")    // key id -> hash
 	allBuckets     = [][]byte{bucketOrders, bucketExternal, bucketIndex, bucketIdem, bucketChannels, bucketKeys, bucketKeyIDs,
 		bucketCatalog, bucketSources, bucketStock, bucketStockBySource, bucketRoutingGroups, bucketRoutingChannels, bucketShipping, bucketSettings, bucketCursors, bucketRuns,
-		bucketDestinations, bucketDeliveries, bucketDeliveryIdx, bucketCounts}
+		bucketDestinations, bucketDeliveries, bucketDeliveryIdx, bucketCounts, bucketEvents, bucketEventIDs}
 	errStoreClosing = errors.New("store is closing")
 )
 

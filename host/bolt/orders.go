@@ -225,18 +225,25 @@ type encodedRecord struct {
 	keys []indexEntry
 	// alerts are the deliveries the record's decision calls for.
 	alerts []*host.Delivery
+	// events are the change's events, encoded for the feed.
+	events [][]byte
 }
 
-func encodeRecord(r *host.Record) (encodedRecord, error) {
+// encodeRecord encodes r, changed from old (nil for a new order).
+func encodeRecord(r, old *host.Record) (encodedRecord, error) {
 	data, err := marshalRecord(r)
 	if err != nil {
 		return encodedRecord{}, err
 	}
-	return encodedRecord{id: r.ID, data: data, keys: indexKeys(r), alerts: host.Deliveries(r, time.Now().UTC())}, nil
+	events, err := encodeEvents(host.OrderEvents(old, r))
+	if err != nil {
+		return encodedRecord{}, err
+	}
+	return encodedRecord{id: r.ID, data: data, keys: indexKeys(r), alerts: host.Deliveries(r, time.Now().UTC()), events: events}, nil
 }
 
 func putRecord(tx *bolt.Tx, r *host.Record, old *host.Record) error {
-	enc, err := encodeRecord(r)
+	enc, err := encodeRecord(r, old)
 	if err != nil {
 		return err
 	}
@@ -253,8 +260,12 @@ func putEncoded(tx *bolt.Tx, enc encodedRecord, old *host.Record) error {
 	if err := orders.Put([]byte(enc.id), enc.data); err != nil {
 		return fmt.Errorf("storing order %s: %w", enc.id, err)
 	}
-	// The transactional outbox: the alerts commit with the decision.
+	// The transactional outbox: the alerts and events commit with the
+	// change.
 	if err := enqueueDeliveries(tx, enc.alerts); err != nil {
+		return err
+	}
+	if err := appendEvents(tx, enc.events); err != nil {
 		return err
 	}
 	return putIndexKeys(tx, enc.id, enc.keys, old)
@@ -325,7 +336,7 @@ func (d *DB) createOrders(ctx context.Context, orders []host.NewOrder, page *hos
 	// every writer waits for, then only reads and puts bytes.
 	encoded := make([]encodedRecord, len(orders))
 	for i, no := range orders {
-		e, err := encodeRecord(no.Record)
+		e, err := encodeRecord(no.Record, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -39,6 +39,10 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		`INSERT INTO alert_deliveries (id, status, destination, created_at, next_attempt_at, data)
 		 SELECT 'alrt_' || i, CASE WHEN i % 100 = 0 THEN 'pending' WHEN i % 50 = 0 THEN 'failed' ELSE 'delivered' END, 'dest' || (i % 5),
 			now() - (100000 - i) * interval '1 minute', now(), '{}' FROM generate_series(1, 100000) AS i`,
+		// The feed: 100,000 events of 1,000 transactions.
+		`INSERT INTO events (xid, id, type, channel_id, data) OVERRIDING SYSTEM VALUE
+		 SELECT (1000 + i / 100)::text::xid8, 'evt_' || i, (ARRAY['order.imported','order.held','order.released'])[1 + i % 3], 'ch' || (i % 10), '{}'
+		 FROM generate_series(1, 100000) AS i`,
 		`ANALYZE`,
 	} {
 		if _, err := db.pool.Exec(ctx, sql); err != nil {
@@ -82,6 +86,15 @@ func TestListQueriesUseIndexes(t *testing.T) {
 	}
 	checkPlan(t, db, "due alerts", `SELECT id FROM alert_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until < now()) ORDER BY next_attempt_at, id LIMIT 256`, []any{time.Now()})
 	checkPlan(t, db, "due holds", `SELECT id FROM orders WHERE due_at <= $1 AND (due_claimed_until IS NULL OR due_claimed_until < now()) ORDER BY due_at LIMIT 100`, []any{time.Now()})
+	for name, args := range map[string][]any{
+		"feed from the beginning": {"0", 0, host.EventScanLimit, 100, []string{}, ""},
+		"feed after a cursor":     {"1500", 50000, host.EventScanLimit, 100, []string{}, ""},
+		"feed of a type":          {"1500", 50000, host.EventScanLimit, 100, likePatterns([]string{"order.released"}), ""},
+		"feed of a channel":       {"1500", 50000, host.EventScanLimit, 100, []string{}, "ch3"},
+	} {
+		checkPlan(t, db, name, feedQuery, args)
+	}
+	checkPlan(t, db, "fan-out", fanOutQuery, []any{"1500", 50000, 501})
 	checkPlan(t, db, "look-alikes", `SELECT id, status, channel_id, external_id, number, placed_at FROM orders WHERE fingerprint = $1 AND id < $2 ORDER BY id DESC LIMIT $3`, []any{"abc", "\x7f", 1001})
 }
 

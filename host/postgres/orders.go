@@ -65,14 +65,16 @@ type row struct {
 	fingerprint *string
 	labels      []label
 	deliveries  []*host.Delivery
+	events      []*host.Event
 }
 
-func encodeOrder(r *host.Record) (row, error) {
+// encodeOrder encodes r, changed from old (nil for a new order).
+func encodeOrder(r, old *host.Record) (row, error) {
 	data, err := gojson.Marshal(r)
 	if err != nil {
 		return row{}, fmt.Errorf("encoding order %s: %w", r.ID, err)
 	}
-	out := row{r: r, record: data, labels: labels(r), deliveries: host.Deliveries(r, time.Now().UTC())}
+	out := row{r: r, record: data, labels: labels(r), deliveries: host.Deliveries(r, time.Now().UTC()), events: host.OrderEvents(old, r)}
 	if r.Status != sdk.StatusCanceled {
 		fp := host.Fingerprint(&r.Order)
 		out.fingerprint = &fp
@@ -88,14 +90,15 @@ func decodeOrder(data []byte) (*host.Record, error) {
 	return &r, nil
 }
 
-// queueInsert adds the inserts of new orders, their labels and alert
-// deliveries to a batch.
-func queueInsert(b *pgx.Batch, rows []row, counts countChanges) {
+// queueInsert adds the inserts of new orders, their labels, alert
+// deliveries and events to a batch.
+func queueInsert(b *pgx.Batch, rows []row, counts countChanges) error {
 	n := len(rows)
 	ids, channels, externals, numbers, statuses := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	placed, fps, records, dues := make([]time.Time, n), make([]*string, n), make([]string, n), make([]*time.Time, n)
 	var lOrders, lKinds, lValues []string
 	var deliveries []*host.Delivery
+	var events []*host.Event
 	for i, w := range rows {
 		r := w.r
 		ids[i], channels[i], externals[i], numbers[i], statuses[i] = r.ID, r.ChannelID, r.ExternalID, r.Number, string(r.Status)
@@ -104,6 +107,7 @@ func queueInsert(b *pgx.Batch, rows []row, counts countChanges) {
 			lOrders, lKinds, lValues = append(lOrders, r.ID), append(lKinds, l.kind), append(lValues, l.value)
 		}
 		deliveries = append(deliveries, w.deliveries...)
+		events = append(events, w.events...)
 		counts.order(r, 1)
 	}
 	b.Queue(`INSERT INTO orders (id, channel_id, external_id, number, status, placed_at, fingerprint, record, due_at)
@@ -113,6 +117,7 @@ func queueInsert(b *pgx.Batch, rows []row, counts countChanges) {
 		b.Queue(`INSERT INTO order_labels (order_id, kind, value) SELECT o, k::"char", v FROM unnest($1::text[], $2::text[], $3::text[]) AS u(o, k, v)`, lOrders, lKinds, lValues)
 	}
 	queueEnqueue(b, deliveries)
+	return queueEvents(b, events)
 }
 
 // lockLookAlikes returns the keys of the advisory locks that serialize
@@ -151,7 +156,7 @@ type stored struct {
 func (d *DB) createOrders(ctx context.Context, orders []host.NewOrder, page *host.PageCommit) ([]host.CreateResult, error) {
 	encoded := make([]row, len(orders))
 	for i, no := range orders {
-		w, err := encodeOrder(no.Record)
+		w, err := encodeOrder(no.Record, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -274,7 +279,9 @@ func (d *DB) createOrders(ctx context.Context, orders []host.NewOrder, page *hos
 		b = &pgx.Batch{}
 		counts := countChanges{}
 		if len(fresh) > 0 {
-			queueInsert(b, fresh, counts)
+			if err := queueInsert(b, fresh, counts); err != nil {
+				return nil, err
+			}
 		}
 		if len(freshIdem) > 0 {
 			var cs, ks, ids, hashes []string
@@ -367,7 +374,7 @@ func (d *DB) UpdateOrder(ctx context.Context, id string, fn func(*host.Record) e
 		if err := fn(r); err != nil {
 			return err
 		}
-		w, err := encodeOrder(r)
+		w, err := encodeOrder(r, old)
 		if err != nil {
 			return err
 		}
@@ -398,6 +405,9 @@ func (d *DB) UpdateOrder(ctx context.Context, id string, fn func(*host.Record) e
 		counts.order(r, 1)
 		counts.queue(b)
 		queueEnqueue(b, w.deliveries)
+		if err := queueEvents(b, w.events); err != nil {
+			return err
+		}
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return fmt.Errorf("updating order %s: %w", id, err)
 		}

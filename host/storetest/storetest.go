@@ -12,7 +12,7 @@
 // creation of orders by channel and external id, Idempotency-Key
 // conflicts, cursor pagination and filters, atomic updates under
 // concurrency (no update lost), domain errors that fail one write only,
-// import pages with their cursor and run, the alert outbox, runs and
+// import pages with their cursor and run, the alert outbox, the change feed and its fan-out, runs and
 // cursors, the catalog, stock, routing groups and settings, and the
 // counts.
 package storetest
@@ -55,6 +55,8 @@ func Run(t *testing.T, open func(t *testing.T) host.Store) {
 		{"Outbox", outbox},
 		{"Counts", counts},
 		{"DueHolds", dueHolds},
+		{"Events", events},
+		{"FanOut", fanOut},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open(t)) })
 	}

@@ -1,0 +1,211 @@
+package storetest
+
+import (
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ordergate/ordergate/host"
+	"github.com/ordergate/ordergate/sdk"
+)
+
+// entry appends a timeline entry at t0 + minute minutes and sets the
+// record's updated_at, as the services do.
+func entry(r *host.Record, minute int, typ string) {
+	at := t0.Add(time.Duration(minute) * time.Minute)
+	r.Events = append(r.Events, sdk.Event{At: at, Type: typ, Actor: "test"})
+	r.UpdatedAt = &at
+}
+
+// feedTypes reads the whole feed f selects, a page of limit at a time,
+// and returns the events' types and order ids.
+func feedTypes(t *testing.T, s host.Store, f host.EventFilter) (types []string, cursors []string) {
+	t.Helper()
+	for pages := 0; ; pages++ {
+		page, next, err := s.Events(ctx, f)
+		if err != nil {
+			t.Fatalf("Events(%+v): %v", f, err)
+		}
+		for _, ev := range page {
+			types = append(types, ev.Type)
+			cursors = append(cursors, ev.Cursor)
+		}
+		if next == "" {
+			return types, cursors
+		}
+		if pages > 100 {
+			t.Fatal("the feed does not end")
+		}
+		f.After = next
+	}
+}
+
+// events checks the change feed: each change's events are written with
+// it, in commit order, and read after a cursor, by type and channel.
+func events(t *testing.T, s host.Store) {
+	if evs, next, err := s.Events(ctx, host.EventFilter{}); err != nil || len(evs) != 0 || next != "" {
+		t.Fatalf("empty feed = %v, %q, %v", evs, next, err)
+	}
+	held := record("web", "1", 0, sdk.StatusOnHold)
+	entry(held, 0, sdk.EventImported)
+	open := record("b2b", "2", 1, sdk.StatusOpen)
+	entry(open, 1, sdk.EventImported)
+	if _, err := s.CreateOrders(ctx, []host.NewOrder{{Record: held}, {Record: open}}); err != nil {
+		t.Fatal(err)
+	}
+	// Stored again: not created, no events.
+	if _, err := s.CreateOrders(ctx, []host.NewOrder{{Record: held}}); err != nil {
+		t.Fatal(err)
+	}
+	release := func(r *host.Record) error {
+		r.Status, r.Holds = sdk.StatusOpen, nil
+		entry(r, 5, sdk.EventReleased)
+		return nil
+	}
+	if _, err := s.UpdateOrder(ctx, held.ID, release); err != nil {
+		t.Fatal(err)
+	}
+	refused := errors.New("refused")
+	if _, err := s.UpdateOrder(ctx, open.ID, func(r *host.Record) error { entry(r, 6, sdk.EventEdited); return refused }); !errors.Is(err, refused) {
+		t.Fatalf("refused update: %v", err)
+	}
+	if _, err := s.UpdateOrder(ctx, open.ID, func(r *host.Record) error { entry(r, 7, sdk.EventEdited); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	all := []string{host.EventOrderImported, host.EventOrderHeld, host.EventOrderImported, host.EventOrderReleased, host.EventOrderEdited}
+	got, cursors := feedTypes(t, s, host.EventFilter{Limit: 100})
+	if !slices.Equal(got, all) {
+		t.Fatalf("feed = %v, want %v (commit order; nothing of the refused update)", got, all)
+	}
+	for _, limit := range []int{1, 2, 3} {
+		if paged, _ := feedTypes(t, s, host.EventFilter{Limit: limit}); !slices.Equal(paged, all) {
+			t.Errorf("feed read %d at a time = %v", limit, paged)
+		}
+	}
+	rest, _ := feedTypes(t, s, host.EventFilter{After: cursors[2], Limit: 100})
+	if !slices.Equal(rest, all[3:]) {
+		t.Errorf("after the third event's cursor = %v, want %v", rest, all[3:])
+	}
+	first, _, _ := s.Events(ctx, host.EventFilter{Limit: 1})
+	ev := first[0]
+	if ev.OrderID != held.ID || ev.ChannelID != "web" || ev.Order == nil || ev.Order.Number != "#1" || ev.Order.Events != nil || ev.Entry == nil || ev.Entry.Type != sdk.EventImported || !ev.At.Equal(t0) || ev.ID == "" {
+		t.Errorf("first event = %+v, want order #1's import with the order (no timeline) and its entry", ev)
+	}
+	for _, tc := range []struct {
+		f    host.EventFilter
+		want []string
+	}{
+		{host.EventFilter{Types: []string{host.EventOrderReleased}}, []string{host.EventOrderReleased}},
+		{host.EventFilter{Types: []string{host.EventOrderHeld, host.EventOrderEdited}}, []string{host.EventOrderHeld, host.EventOrderEdited}},
+		{host.EventFilter{Types: []string{"order.*"}}, all},
+		{host.EventFilter{Types: []string{"ops.*"}}, nil},
+		{host.EventFilter{ChannelID: "b2b"}, []string{host.EventOrderImported, host.EventOrderEdited}},
+		{host.EventFilter{ChannelID: "b2b", Types: []string{host.EventOrderHeld}}, nil},
+	} {
+		tc.f.Limit = 2
+		if got, _ := feedTypes(t, s, tc.f); !slices.Equal(got, tc.want) {
+			t.Errorf("feed of %+v = %v, want %v", tc.f, got, tc.want)
+		}
+	}
+	if _, _, err := s.Events(ctx, host.EventFilter{After: "not a cursor"}); host.ErrorCode(err) != host.EINVALID {
+		t.Errorf("a malformed cursor: %v, want EINVALID", err)
+	}
+
+	// Operational events: appended once per id, with their deliveries.
+	ops := host.OpsEvent(host.ChannelSilent{ChannelID: "web", LastSuccess: t0, Window: time.Hour}, t0.Add(8*time.Minute))
+	dl := &host.Delivery{ID: "ops1", Alert: sdk.Alert{To: "pager", Message: "m"}, Status: host.DeliveryPending, NextAttemptAt: t0, CreatedAt: t0, QueuedAt: t0}
+	for i, want := range []bool{true, false} {
+		if appended, err := s.AppendEvent(ctx, ops, dl); err != nil || appended != want {
+			t.Fatalf("AppendEvent #%d = %v, %v; want %v", i+1, appended, err, want)
+		}
+	}
+	if _, err := s.Delivery(ctx, "ops1"); err != nil {
+		t.Errorf("the operational event's delivery: %v", err)
+	}
+	if got, _ := feedTypes(t, s, host.EventFilter{Types: []string{"ops.*"}}); !slices.Equal(got, []string{"ops.channel_silent"}) {
+		t.Errorf("operational events = %v", got)
+	}
+	if got, _ := feedTypes(t, s, host.EventFilter{ChannelID: "web"}); slices.Contains(got, "ops.channel_silent") {
+		t.Errorf("a channel's feed has operational events: %v", got)
+	}
+}
+
+// fanOut checks that each event reaches each destination subscribed to
+// its type once, however many callers fan out at once.
+func fanOut(t *testing.T, s host.Store) {
+	must(t, s.CreateDestination(ctx, &host.Destination{Name: "erp", Kind: host.DestinationWebhook, URL: "http://erp.example/hook", Secret: "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0",
+		Events: []string{host.EventOrderReleased, host.EventOrderCanceled}}))
+	must(t, s.CreateDestination(ctx, &host.Destination{Name: "audit", Kind: host.DestinationLog, Events: []string{"order.*"}}))
+	must(t, s.CreateDestination(ctx, &host.Destination{Name: "rules", Kind: host.DestinationLog}))
+	if queued, more, err := s.FanOutEvents(ctx, t0, 100); err != nil || queued != 0 || more {
+		t.Fatalf("fan-out of an empty feed = %d, %v, %v", queued, more, err)
+	}
+	var ids []string
+	for i := range 30 {
+		r := record("web", string(rune('a'+i%26))+string(rune('a'+i/26)), i, sdk.StatusOnHold)
+		entry(r, i, sdk.EventImported)
+		if _, err := s.CreateOrders(ctx, []host.NewOrder{{Record: r}}); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+	}
+	for _, id := range ids[:10] {
+		if _, err := s.UpdateOrder(ctx, id, func(r *host.Record) error {
+			r.Status, r.Holds = sdk.StatusOpen, nil
+			entry(r, 40, sdk.EventReleased)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 70 events (30 imported, 30 held, 10 released): audit gets each,
+	// erp the 10 releases, rules (no subscription) none.
+	var mu sync.Mutex
+	queued := 0
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				n, more, err := s.FanOutEvents(ctx, t0.Add(time.Hour), 7)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				queued += n
+				mu.Unlock()
+				if !more {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if queued != 80 {
+		t.Errorf("fanned out %d deliveries, want 80: 70 to audit and 10 to erp, each once", queued)
+	}
+	due, err := s.DueDeliveries(ctx, t0.Add(2*time.Hour), 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byDest := map[string]int{}
+	for _, d := range due {
+		byDest[d.Alert.To]++
+		if d.Event == nil || d.Event.Order == nil || d.Alert.Rule != d.Event.Type {
+			t.Fatalf("delivery %+v carries no event", d)
+		}
+		if d.Alert.To == "erp" && d.Event.Type != host.EventOrderReleased {
+			t.Errorf("erp got a %s", d.Event.Type)
+		}
+	}
+	if byDest["audit"] != 70 || byDest["erp"] != 10 || byDest["rules"] != 0 {
+		t.Errorf("deliveries by destination = %v", byDest)
+	}
+	if n, more, err := s.FanOutEvents(ctx, t0, 100); n != 0 || more || err != nil {
+		t.Errorf("fanned out again: %d, %v, %v", n, more, err)
+	}
+}
