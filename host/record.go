@@ -183,11 +183,18 @@ func (r *Record) Decide(d *sdk.Decision, actor, eventType string) {
 		}
 		if i := slices.IndexFunc(previous, func(p sdk.Hold) bool { return p.Key() == h.Key() }); i >= 0 {
 			h = keepTiming(h, previous[i])
+			h.HeldAt = previous[i].HeldAt
+			if h.HeldAt == nil { // placed before held_at was recorded
+				h.HeldAt = r.ImportedAt
+			}
 		} else if h.Then == sdk.HoldThenRelease && h.Due(now) {
 			// A new timed hold due already (a pre-order date that has
 			// passed) does not hold the order.
 			lapsed++
 			continue
+		} else {
+			at := now
+			h.HeldAt = &at
 		}
 		r.Holds = append(r.Holds, h)
 	}
@@ -227,6 +234,25 @@ func keepTiming(h, previous sdk.Hold) sdk.Hold {
 		h.ReviewDue = true
 	}
 	return h
+}
+
+// HeldAt is when the order went on hold: the earliest of its holds'
+// held_at (nil when it is not on hold).
+func (r *Record) HeldAt() *time.Time {
+	if r.Status != sdk.StatusOnHold {
+		return nil
+	}
+	var at *time.Time
+	for i := range r.Holds {
+		h := r.Holds[i].HeldAt
+		if h == nil {
+			h = r.ImportedAt
+		}
+		if h != nil && (at == nil || h.Before(*at)) {
+			at = h
+		}
+	}
+	return at
 }
 
 // ActorTimer is the actor of the timed holds' work on the timeline.

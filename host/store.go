@@ -23,8 +23,11 @@ type OrderFilter struct {
 	// DueBefore selects orders whose next timed hold (Record.DueAt) falls
 	// due before it (exclusive).
 	DueBefore time.Time
-	After     string
-	Limit     int
+	// UpdatedAfter selects orders changed at or after it (updated_at,
+	// or imported_at for an order never changed since).
+	UpdatedAfter time.Time
+	After        string
+	Limit        int
 }
 
 // NewOrder is one order to store.
@@ -35,6 +38,9 @@ type NewOrder struct {
 	// with. The same key with a different body is a conflict.
 	IdempotencyKey string
 	RequestHash    string
+	// Copied marks an order copied from another store (storecopy): it is
+	// stored as it is, without events, since its changes happened there.
+	Copied bool
 	// LookAlikes, when set, has the store refuse the order (the result's
 	// Err is ErrLookAlikeRaced) if a look-alike was committed after the
 	// order's facts were read.

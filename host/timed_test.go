@@ -95,3 +95,30 @@ func TestLapsedTimedHold(t *testing.T) {
 		t.Errorf("a review hold past its time must hold and be due at once: %s, %v", r2.Status, r2.DueAt())
 	}
 }
+
+// TestHeldAtIsWhenTheHoldWasPlaced: a hold's held_at is the decision that
+// first gave it; a re-evaluation that gives it again keeps it, a new hold
+// gets the time of its own decision, and the order's HeldAt is the
+// earliest.
+func TestHeldAtIsWhenTheHoldWasPlaced(t *testing.T) {
+	t0 := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+	r := &host.Record{Order: sdk.Order{ID: "o1"}}
+	r.Decide(timedDecision(t0, false), "workflow", sdk.EventDecision)
+	if h := r.Holds[0].HeldAt; h == nil || !h.Equal(t0) {
+		t.Fatalf("held_at = %v, want %v", h, t0)
+	}
+	r.Decide(timedDecision(t0.Add(time.Hour), true), "workflow", sdk.EventReevaluate)
+	if h := r.Holds[0].HeldAt; !h.Equal(t0) {
+		t.Errorf("re-evaluated, the hold's held_at moved to %v", h)
+	}
+	if h := r.Holds[1].HeldAt; h == nil || !h.Equal(t0.Add(time.Hour)) {
+		t.Errorf("the new hold's held_at = %v, want its decision's time", h)
+	}
+	if at := r.HeldAt(); at == nil || !at.Equal(t0) {
+		t.Errorf("the order's HeldAt = %v, want the earliest", at)
+	}
+	r.Decide(&sdk.Decision{EvaluatedAt: t0.Add(2 * time.Hour)}, "workflow", sdk.EventReevaluate)
+	if r.HeldAt() != nil {
+		t.Errorf("an open order has HeldAt %v", r.HeldAt())
+	}
+}

@@ -131,6 +131,9 @@ type Hold struct {
 	Then  string     `json:"then,omitempty"`
 	// ReviewDue is set on a review hold once it fell due.
 	ReviewDue bool `json:"review_due,omitempty"`
+	// HeldAt is when the hold was placed (set by the host): the decision
+	// that first gave it; re-evaluations that give it again keep it.
+	HeldAt *time.Time `json:"held_at,omitempty"`
 }
 
 // What a timed hold does when it falls due (Hold.Then).

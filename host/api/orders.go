@@ -269,6 +269,7 @@ func orderQuery() []param {
 		timeParam("imported_after", "Orders imported at or after this time."),
 		timeParam("imported_before", "Orders imported before this time."),
 		timeParam("due_before", "Orders whose next timed hold falls due (lifts, or becomes due for review) before this time."),
+		timeParam("updated_after", "Orders that changed at or after this time (updated_at; imported_at for an order not changed since), for integrations that poll."),
 	}
 }
 
@@ -289,7 +290,7 @@ func orderFilter(q queryValues) host.OrderFilter {
 	return host.OrderFilter{
 		Status: q.str("status"), Tag: q.str("tag"), HoldReason: q.str("hold_reason"), ChannelID: q.str("channel_id"), SKU: q.str("sku"),
 		ExternalID: q.str("external_id"), Number: q.str("number"), ImportedAfter: q.time("imported_after"), ImportedBefore: q.time("imported_before"),
-		DueBefore: q.time("due_before"),
+		DueBefore: q.time("due_before"), UpdatedAfter: q.time("updated_after"),
 	}
 }
 

@@ -120,8 +120,10 @@ func Open(dir string, log hclog.Logger) (*DB, error) {
 // duplicate search reads no record, indexed alert deliveries by creation
 // and destination, and keeps counts of orders by status and hold reason
 // and of the outbox; going to 4 reads every order that is not canceled,
-// and every delivery, once.
-const schemaVersion = 4
+// and every delivery, once. 5 added the change feed (new buckets) and
+// the index of orders by when they last changed (updated_after); going to
+// 5 reads every order once.
+const schemaVersion = 5
 
 var keySchema = []byte("schema_version")
 
@@ -153,6 +155,11 @@ func migrate(tx *bolt.Tx) error {
 			return fmt.Errorf("indexing look-alikes for schema 4: %w", err)
 		}
 	}
+	if version >= 2 && version < 5 {
+		if err := migrateUpdatedIndex(tx); err != nil {
+			return fmt.Errorf("indexing orders by last change for schema 5: %w", err)
+		}
+	}
 	if version < 4 {
 		if err := migrateDeliveryIndex(tx); err != nil {
 			return fmt.Errorf("indexing alert deliveries for schema 4: %w", err)
@@ -162,6 +169,21 @@ func migrate(tx *bolt.Tx) error {
 		}
 	}
 	return meta.Put(keySchema, []byte(fmt.Sprint(schemaVersion)))
+}
+
+// migrateUpdatedIndex adds each order's entry of the updated index.
+func migrateUpdatedIndex(tx *bolt.Tx) error {
+	idx := tx.Bucket(bucketIndex)
+	return tx.Bucket(bucketOrders).ForEach(func(k, _ []byte) error {
+		r, err := getRecord(tx, string(k))
+		if err != nil {
+			return err
+		}
+		if u := lastChanged(r); u != nil {
+			return idx.Put(indexKey(idxUpdated, string(timeKey(*u)), r.ID), nil)
+		}
+		return nil
+	})
 }
 
 // migrateLookAlikes replaces each entry of the schema 3 fingerprint index

@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
+	gojson "github.com/goccy/go-json"
+	"github.com/klauspost/compress/s2"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/ordergate/ordergate/host"
@@ -29,19 +30,41 @@ var (
 	keyFanOut = []byte("event_fanout")
 )
 
-// encodeEvents encodes events as the feed stores them.
+// encodeEvents encodes events as the feed stores them: the type and
+// channel, then the event's JSON compressed as records are (record.go),
+// since it carries the order.
 func encodeEvents(events []*host.Event) ([][]byte, error) {
 	out := make([][]byte, len(events))
 	for i, ev := range events {
-		data, err := json.Marshal(ev)
+		js, err := gojson.Marshal(ev)
 		if err != nil {
 			return nil, fmt.Errorf("encoding event %s: %w", ev.ID, err)
 		}
-		v := make([]byte, 0, len(ev.Type)+len(ev.ChannelID)+2+len(data))
-		v = append(append(append(append(v, ev.Type...), 0), ev.ChannelID...), 0)
-		out[i] = append(v, data...)
+		head := len(ev.Type) + len(ev.ChannelID) + 2
+		v := make([]byte, head+1+s2.MaxEncodedLen(len(js)))
+		copy(v, ev.Type)
+		copy(v[len(ev.Type)+1:], ev.ChannelID)
+		v[head] = formatS2JSON
+		n := len(recordDict.Encode(v[head+1:], js))
+		out[i] = v[: head+1+n : head+1+n]
 	}
 	return out, nil
+}
+
+// decodeEvent decodes the JSON part of a stored event.
+func decodeEvent(seq uint64, data []byte) (*host.Event, error) {
+	if len(data) == 0 || data[0] != formatS2JSON {
+		return nil, fmt.Errorf("event %d has an unknown format", seq)
+	}
+	js, err := recordDict.Decode(nil, data[1:])
+	if err != nil {
+		return nil, fmt.Errorf("decompressing event %d: %w", seq, err)
+	}
+	ev := new(host.Event)
+	if err := gojson.Unmarshal(js, ev); err != nil {
+		return nil, fmt.Errorf("decoding event %d: %w", seq, err)
+	}
+	return ev, nil
 }
 
 // decodeEventValue splits a stored event into its type, channel and JSON.
@@ -114,12 +137,12 @@ func (d *DB) Events(_ context.Context, f host.EventFilter) ([]*host.Event, strin
 			if !f.Selects(typ, channel) {
 				continue
 			}
-			var ev host.Event
-			if err := json.Unmarshal(data, &ev); err != nil {
-				return fmt.Errorf("decoding event %d: %w", last, err)
+			ev, err := decodeEvent(last, data)
+			if err != nil {
+				return err
 			}
 			ev.Cursor = strconv.FormatUint(last, 10)
-			out = append(out, &ev)
+			out = append(out, ev)
 		}
 		return nil
 	})
@@ -197,11 +220,11 @@ func (d *DB) FanOutEvents(ctx context.Context, now time.Time, limit int) (queued
 			if !host.AnySubscribes(subscribed, typ) {
 				continue
 			}
-			var ev host.Event
-			if err := json.Unmarshal(data, &ev); err != nil {
-				return fmt.Errorf("decoding event %d: %w", done, err)
+			ev, err := decodeEvent(done, data)
+			if err != nil {
+				return err
 			}
-			ds := host.EventDeliveries(&ev, subscribed, now)
+			ds := host.EventDeliveries(ev, subscribed, now)
 			if err := enqueueDeliveries(tx, ds); err != nil {
 				return err
 			}

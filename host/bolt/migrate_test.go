@@ -125,3 +125,47 @@ func TestMigrateToSchema4(t *testing.T) {
 		return nil
 	})
 }
+
+// TestMigrateToSchema5 opens a schema 4 database (no updated index) and
+// lists its orders by updated_after.
+func TestMigrateToSchema5(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	later := at.Add(time.Hour)
+	r := &host.Record{Order: sdk.Order{ID: ulid.MustNew(ulid.Timestamp(at), bytes.NewReader(make([]byte, 16))).String(), ChannelID: "shop", ExternalID: "1",
+		Number: "#1", PlacedAt: at, Status: sdk.StatusOpen, ImportedAt: &at, UpdatedAt: &later,
+		LineItems: []sdk.LineItem{{SKU: "V789", Quantity: 1, UnitPrice: "1.00"}}, ShippingAddress: sdk.Address{Country: "US"}}}
+	if _, err := db.CreateOrders(ctx, []host.NewOrder{{Record: r}}); err != nil {
+		t.Fatal(err)
+	}
+	err = db.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketIndex).Delete(indexKey(idxUpdated, string(timeKey(later)), r.ID)); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketSettings).Put(keySchema, []byte("4"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list, _, _ := db.ListOrders(ctx, host.OrderFilter{UpdatedAfter: at}); len(list) != 0 {
+		t.Fatalf("the schema 4 file still has the entry: %v", list)
+	}
+	db.Close()
+	if db, err = Open(dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, tc := range []struct {
+		after time.Time
+		want  int
+	}{{at, 1}, {later, 1}, {later.Add(time.Second), 0}} {
+		if list, _, err := db.ListOrders(ctx, host.OrderFilter{UpdatedAfter: tc.after}); err != nil || len(list) != tc.want {
+			t.Errorf("updated_after %s: %d orders (%v), want %d", tc.after, len(list), err, tc.want)
+		}
+	}
+}

@@ -37,6 +37,9 @@ const (
 	// idxDue lists orders by when their next timed hold falls due: the
 	// value is the time (timeKey, 8 bytes).
 	idxDue = 'd'
+	// idxUpdated lists orders by when they last changed (updated_at, or
+	// imported_at for records without it), as timeKey (schema 5).
+	idxUpdated = 'u'
 )
 
 func indexKey(kind byte, value, id string) []byte {
@@ -89,13 +92,25 @@ func indexKeys(r *host.Record) []indexEntry {
 	if due := r.DueAt(); due != nil {
 		entries = append(entries, indexEntry{key: indexKey(idxDue, string(timeKey(*due)), r.ID)})
 	}
+	if u := lastChanged(r); u != nil {
+		entries = append(entries, indexEntry{key: indexKey(idxUpdated, string(timeKey(*u)), r.ID)})
+	}
 	return entries
 }
 
-// dueEntry reads an idxDue key: its time key and the order id.
-func dueEntry(k []byte) (at []byte, id string, ok bool) {
+// lastChanged is when the order last changed, for the updated index.
+func lastChanged(r *host.Record) *time.Time {
+	if r.UpdatedAt != nil {
+		return r.UpdatedAt
+	}
+	return r.ImportedAt
+}
+
+// timeEntry reads a key of a time index (idxDue, idxUpdated): its time
+// key and the order id.
+func timeEntry(kind byte, k []byte) (at []byte, id string, ok bool) {
 	const head = 2 + 8 + 1 // kind, 0, time, 0
-	if len(k) <= head || k[0] != idxDue {
+	if len(k) <= head || k[0] != kind {
 		return nil, "", false
 	}
 	return k[2:10], string(k[head:]), true
@@ -113,7 +128,7 @@ func (d *DB) ClaimDueOrders(_ context.Context, at time.Time, limit int) ([]strin
 		c := tx.Bucket(bucketIndex).Cursor()
 		prefix := []byte{idxDue, 0}
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, _ = c.Next() {
-			t, id, ok := dueEntry(k)
+			t, id, ok := timeEntry(idxDue, k)
 			if !ok || bytes.Compare(t, end) > 0 {
 				break
 			}
@@ -135,18 +150,18 @@ func (d *DB) ClaimDueOrders(_ context.Context, at time.Time, limit int) ([]strin
 	return out, err
 }
 
-// listDue is ListOrders with DueBefore: the due index gives the orders
-// due before it, which are then filtered and paged like any list.
-func (d *DB) listDue(f host.OrderFilter, lower, upper string) ([]*host.Record, string, error) {
+// listByTime is ListOrders with DueBefore or UpdatedAfter: the time
+// index gives the orders in the time range [from, to), which are then
+// filtered and paged like any list, newest first.
+func (d *DB) listByTime(f host.OrderFilter, kind byte, from, to []byte, lower, upper string) ([]*host.Record, string, error) {
 	var out []*host.Record
-	end := timeKey(f.DueBefore)
 	err := d.view(func(tx *bolt.Tx) error {
 		var ids []string
 		c := tx.Bucket(bucketIndex).Cursor()
-		prefix := []byte{idxDue, 0}
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			t, id, ok := dueEntry(k)
-			if !ok || bytes.Compare(t, end) >= 0 {
+		prefix := []byte{kind, 0}
+		for k, _ := c.Seek(append(slices.Clone(prefix), from...)); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			t, id, ok := timeEntry(kind, k)
+			if !ok || (to != nil && bytes.Compare(t, to) >= 0) {
 				break
 			}
 			if id >= lower && id < upper {
@@ -340,6 +355,9 @@ func (d *DB) createOrders(ctx context.Context, orders []host.NewOrder, page *hos
 		if err != nil {
 			return nil, err
 		}
+		if no.Copied {
+			e.events = nil
+		}
 		encoded[i] = e
 	}
 	err := d.update(ctx, func(tx *bolt.Tx) error {
@@ -498,7 +516,10 @@ func (d *DB) ListOrders(_ context.Context, f host.OrderFilter) ([]*host.Record, 
 		lower = timeBound(f.ImportedAfter)
 	}
 	if !f.DueBefore.IsZero() {
-		return d.listDue(f, lower, upper)
+		return d.listByTime(f, idxDue, nil, timeKey(f.DueBefore), lower, upper)
+	}
+	if !f.UpdatedAfter.IsZero() {
+		return d.listByTime(f, idxUpdated, timeKey(f.UpdatedAfter), nil, lower, upper)
 	}
 
 	var out []*host.Record
@@ -564,6 +585,11 @@ func matches(r *host.Record, f *host.OrderFilter) bool {
 	}
 	if !f.DueBefore.IsZero() {
 		if due := r.DueAt(); due == nil || !due.Before(f.DueBefore) {
+			return false
+		}
+	}
+	if !f.UpdatedAfter.IsZero() {
+		if u := lastChanged(r); u == nil || u.Before(f.UpdatedAfter) {
 			return false
 		}
 	}

@@ -34,6 +34,7 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		`INSERT INTO order_labels (kind, value, order_id) SELECT 't', 'tag' || (i % 5), lpad(i::text, 26, '0') FROM generate_series(1, 100000) AS i WHERE i % 3 = 0`,
 		`INSERT INTO order_labels (kind, value, order_id) SELECT 'h', (ARRAY['custom_rule','duplicate_order','not_managed_item','insufficient_quantity','disabled_source','unmapped_shipping_policy'])[1 + i % 6], lpad(i::text, 26, '0')
 		 FROM generate_series(1, 100000) AS i WHERE i % 7 = 0`,
+		`UPDATE orders SET updated_at = placed_at + (id::int % 90) * interval '1 minute'`,
 		// 1 in 100 held orders has a timed hold due within 3 days.
 		`UPDATE orders SET due_at = now() + (id::int % 4320) * interval '1 minute' WHERE status = 'on_hold' AND id::int % 100 = 0`,
 		`INSERT INTO alert_deliveries (id, status, destination, created_at, next_attempt_at, data)
@@ -51,24 +52,26 @@ func TestListQueriesUseIndexes(t *testing.T) {
 	}
 	day := time.Now().Add(-24 * time.Hour)
 	for name, f := range map[string]host.OrderFilter{
-		"none":                  {},
-		"status open":           {Status: "open"},
-		"status on_hold":        {Status: "on_hold"},
-		"status canceled":       {Status: "canceled"},
-		"tag":                   {Tag: "tag2"},
-		"hold_reason":           {HoldReason: "duplicate_order"},
-		"channel_id":            {ChannelID: "ch3"},
-		"external_id":           {ExternalID: "ext777"},
-		"number":                {Number: "#777"},
-		"sku":                   {SKU: "SKU42"},
-		"imported_after":        {ImportedAfter: day},
-		"imported_before":       {ImportedBefore: day},
-		"cursor":                {After: strings.Repeat("0", 21) + "50000"},
-		"status and channel_id": {Status: "on_hold", ChannelID: "ch3"},
-		"hold_reason and tag":   {HoldReason: "custom_rule", Tag: "tag1"},
-		"sku and status":        {SKU: "SKU42", Status: "open", After: strings.Repeat("0", 21) + "90000"},
-		"due_before":            {DueBefore: time.Now().Add(time.Hour)},
-		"status and due_before": {Status: "on_hold", DueBefore: time.Now().Add(24 * time.Hour)},
+		"none":                     {},
+		"status open":              {Status: "open"},
+		"status on_hold":           {Status: "on_hold"},
+		"status canceled":          {Status: "canceled"},
+		"tag":                      {Tag: "tag2"},
+		"hold_reason":              {HoldReason: "duplicate_order"},
+		"channel_id":               {ChannelID: "ch3"},
+		"external_id":              {ExternalID: "ext777"},
+		"number":                   {Number: "#777"},
+		"sku":                      {SKU: "SKU42"},
+		"imported_after":           {ImportedAfter: day},
+		"imported_before":          {ImportedBefore: day},
+		"cursor":                   {After: strings.Repeat("0", 21) + "50000"},
+		"status and channel_id":    {Status: "on_hold", ChannelID: "ch3"},
+		"hold_reason and tag":      {HoldReason: "custom_rule", Tag: "tag1"},
+		"sku and status":           {SKU: "SKU42", Status: "open", After: strings.Repeat("0", 21) + "90000"},
+		"due_before":               {DueBefore: time.Now().Add(time.Hour)},
+		"status and due_before":    {Status: "on_hold", DueBefore: time.Now().Add(24 * time.Hour)},
+		"updated_after":            {UpdatedAfter: time.Now().Add(-time.Hour)},
+		"status and updated_after": {Status: "on_hold", UpdatedAfter: time.Now().Add(-time.Hour)},
 	} {
 		f.Limit = 100
 		q, args := listOrdersQuery(f)

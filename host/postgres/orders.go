@@ -47,6 +47,14 @@ func labels(r *host.Record) []label {
 	return out
 }
 
+// lastChanged is when the order last changed: the updated_at column.
+func lastChanged(r *host.Record) *time.Time {
+	if r.UpdatedAt != nil {
+		return r.UpdatedAt
+	}
+	return r.ImportedAt
+}
+
 // holdReasons lists an order's hold reasons, each once.
 func holdReasons(r *host.Record) []string {
 	var out []string
@@ -95,14 +103,14 @@ func decodeOrder(data []byte) (*host.Record, error) {
 func queueInsert(b *pgx.Batch, rows []row, counts countChanges) error {
 	n := len(rows)
 	ids, channels, externals, numbers, statuses := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	placed, fps, records, dues := make([]time.Time, n), make([]*string, n), make([]string, n), make([]*time.Time, n)
+	placed, fps, records, dues, updated := make([]time.Time, n), make([]*string, n), make([]string, n), make([]*time.Time, n), make([]*time.Time, n)
 	var lOrders, lKinds, lValues []string
 	var deliveries []*host.Delivery
 	var events []*host.Event
 	for i, w := range rows {
 		r := w.r
 		ids[i], channels[i], externals[i], numbers[i], statuses[i] = r.ID, r.ChannelID, r.ExternalID, r.Number, string(r.Status)
-		placed[i], fps[i], records[i], dues[i] = r.PlacedAt, w.fingerprint, string(w.record), r.DueAt()
+		placed[i], fps[i], records[i], dues[i], updated[i] = r.PlacedAt, w.fingerprint, string(w.record), r.DueAt(), lastChanged(r)
 		for _, l := range w.labels {
 			lOrders, lKinds, lValues = append(lOrders, r.ID), append(lKinds, l.kind), append(lValues, l.value)
 		}
@@ -110,9 +118,9 @@ func queueInsert(b *pgx.Batch, rows []row, counts countChanges) error {
 		events = append(events, w.events...)
 		counts.order(r, 1)
 	}
-	b.Queue(`INSERT INTO orders (id, channel_id, external_id, number, status, placed_at, fingerprint, record, due_at)
-		SELECT id, c, e, n, s, p, f, r::json, due FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::text[], $9::timestamptz[]) AS u(id, c, e, n, s, p, f, r, due)`,
-		ids, channels, externals, numbers, statuses, placed, fps, records, dues)
+	b.Queue(`INSERT INTO orders (id, channel_id, external_id, number, status, placed_at, fingerprint, record, due_at, updated_at)
+		SELECT id, c, e, n, s, p, f, r::json, due, upd FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[]) AS u(id, c, e, n, s, p, f, r, due, upd)`,
+		ids, channels, externals, numbers, statuses, placed, fps, records, dues, updated)
 	if len(lOrders) > 0 {
 		b.Queue(`INSERT INTO order_labels (order_id, kind, value) SELECT o, k::"char", v FROM unnest($1::text[], $2::text[], $3::text[]) AS u(o, k, v)`, lOrders, lKinds, lValues)
 	}
@@ -159,6 +167,9 @@ func (d *DB) createOrders(ctx context.Context, orders []host.NewOrder, page *hos
 		w, err := encodeOrder(no.Record, nil)
 		if err != nil {
 			return nil, err
+		}
+		if no.Copied {
+			w.events = nil
 		}
 		encoded[i] = w
 	}
@@ -380,8 +391,8 @@ func (d *DB) UpdateOrder(ctx context.Context, id string, fn func(*host.Record) e
 		}
 		b := &pgx.Batch{}
 		b.Queue(`UPDATE orders SET channel_id = $2, external_id = $3, number = $4, status = $5, placed_at = $6, fingerprint = $7, record = $8::text::json,
-			due_at = $9, due_claimed_until = NULL WHERE id = $1`,
-			id, r.ChannelID, r.ExternalID, r.Number, string(r.Status), r.PlacedAt, w.fingerprint, string(w.record), r.DueAt())
+			due_at = $9, due_claimed_until = NULL, updated_at = $10 WHERE id = $1`,
+			id, r.ChannelID, r.ExternalID, r.Number, string(r.Status), r.PlacedAt, w.fingerprint, string(w.record), r.DueAt(), lastChanged(r))
 		before := labels(old)
 		var goneKinds, goneValues, newKinds, newValues []string
 		for _, l := range before {
@@ -522,6 +533,9 @@ func listOrdersQuery(f host.OrderFilter) (string, []any) {
 	}
 	if !f.DueBefore.IsZero() {
 		where = append(where, "o.due_at < "+arg(f.DueBefore))
+	}
+	if !f.UpdatedAfter.IsZero() {
+		where = append(where, "o.updated_at >= "+arg(f.UpdatedAfter))
 	}
 	// Ids sort by import time, so the time range bounds the id range.
 	if !f.ImportedBefore.IsZero() {

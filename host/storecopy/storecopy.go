@@ -299,7 +299,7 @@ func (c *copier) orders(ctx context.Context) (int, error) {
 		}
 		batch := make([]host.NewOrder, len(page))
 		for i, r := range page {
-			batch[i] = host.NewOrder{Record: r}
+			batch[i] = host.NewOrder{Record: r, Copied: true}
 			if rec, ok := idem[r.ID]; ok {
 				batch[i].IdempotencyKey, batch[i].RequestHash = rec.Key, rec.RequestHash
 			}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -207,5 +208,57 @@ func fanOut(t *testing.T, s host.Store) {
 	}
 	if n, more, err := s.FanOutEvents(ctx, t0, 100); n != 0 || more || err != nil {
 		t.Errorf("fanned out again: %d, %v, %v", n, more, err)
+	}
+}
+
+// updatedAfter checks the updated_after filter: orders by when they last
+// changed, however they are found.
+func updatedAfter(t *testing.T, s host.Store) {
+	var ids []string
+	for i := range 3 {
+		r := record("web", fmt.Sprint("u", i), i*10, sdk.StatusOnHold)
+		entry(r, i*10, sdk.EventImported)
+		if _, err := s.CreateOrders(ctx, []host.NewOrder{{Record: r}}); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+	}
+	// The first order changes last.
+	if _, err := s.UpdateOrder(ctx, ids[0], func(r *host.Record) error {
+		r.Status, r.Holds = sdk.StatusOpen, nil
+		entry(r, 30, sdk.EventReleased)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	for _, tc := range []struct {
+		f    host.OrderFilter
+		want []string
+	}{
+		{host.OrderFilter{UpdatedAfter: at(15)}, []string{ids[2], ids[0]}},
+		{host.OrderFilter{UpdatedAfter: at(20)}, []string{ids[2], ids[0]}}, // inclusive
+		{host.OrderFilter{UpdatedAfter: at(21)}, []string{ids[0]}},
+		{host.OrderFilter{UpdatedAfter: at(31)}, nil},
+		{host.OrderFilter{UpdatedAfter: at(0), Status: "on_hold"}, []string{ids[2], ids[1]}},
+		{host.OrderFilter{UpdatedAfter: at(0), ChannelID: "web", Limit: 1}, []string{ids[2], ids[1], ids[0]}},
+	} {
+		var got []string
+		for f := tc.f; ; {
+			page, next, err := s.ListOrders(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range page {
+				got = append(got, r.ID)
+			}
+			if next == "" {
+				break
+			}
+			f.After = next
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%+v: %v, want %v (newest first)", tc.f, got, tc.want)
+		}
 	}
 }

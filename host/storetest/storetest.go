@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) host.Store) {
 		{"DueHolds", dueHolds},
 		{"Events", events},
 		{"FanOut", fanOut},
+		{"UpdatedAfter", updatedAfter},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open(t)) })
 	}
