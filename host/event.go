@@ -35,7 +35,8 @@ var OrderEventTypes = []string{EventOrderImported, EventOrderHeld, EventOrderRel
 
 // OpsEventTypes lists the operational alerts' event types.
 var OpsEventTypes = []string{EventOpsPrefix + OpsChannelFailing, EventOpsPrefix + OpsChannelSilent,
-	EventOpsPrefix + OpsPolicyReloadRefused, EventOpsPrefix + OpsAlertDeadLettered, EventOpsPrefix + OpsRevisionsDiffer}
+	EventOpsPrefix + OpsPolicyReloadRefused, EventOpsPrefix + OpsAlertDeadLettered, EventOpsPrefix + OpsRevisionsDiffer,
+	EventOpsPrefix + OpsHoldSLAExceeded, EventOpsPrefix + OpsHoldSLADigest}
 
 // ValidEventType reports whether t is an event type, or a pattern of
 // them: "order.*", "ops.*" or "*".

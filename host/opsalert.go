@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -30,7 +31,70 @@ const (
 	OpsPolicyReloadRefused = "policy_reload_refused"
 	OpsAlertDeadLettered   = "alert_dead_lettered"
 	OpsRevisionsDiffer     = "policy_revisions_differ"
+	OpsHoldSLAExceeded     = "hold_sla_exceeded"
+	OpsHoldSLADigest       = "hold_sla_digest"
 )
+
+// HoldSLAExceeded: an order has been held for a reason longer than the
+// reason's SLA (Settings.HoldSLA); raised once per order and hold.
+type HoldSLAExceeded struct {
+	OrderID, Number, ChannelID string
+	Hold                       sdk.Hold
+	HeldAt                     time.Time
+	Age, MaxAge                time.Duration
+}
+
+func (a HoldSLAExceeded) Rule() string     { return OpsHoldSLAExceeded }
+func (a HoldSLAExceeded) Severity() string { return "warning" }
+
+// Key is the order and the hold, as placed: a hold released and placed
+// again is another occurrence.
+func (a HoldSLAExceeded) Key() string {
+	return a.OrderID + "\x00" + a.Hold.Key() + "\x00" + a.HeldAt.UTC().Format(time.RFC3339Nano)
+}
+
+func (a HoldSLAExceeded) Message() string {
+	return fmt.Sprintf("order %s (%s, channel %s) has been held for %s (rule %s) for %s, over the SLA of %s: /api/v1/orders/%s",
+		a.Number, a.OrderID, a.ChannelID, a.Hold.Reason, a.Hold.Rule, a.Age.Round(time.Minute), FormatDays(a.MaxAge), a.OrderID)
+}
+
+// HoldSLADigest: more orders than the digest threshold were found over
+// their SLA at once; one alert names them instead of one each.
+type HoldSLADigest struct {
+	// Breaches are the alerts the digest stands for.
+	Breaches []HoldSLAExceeded
+}
+
+func (a HoldSLADigest) Rule() string     { return OpsHoldSLADigest }
+func (a HoldSLADigest) Severity() string { return "warning" }
+
+// Key is the set of breaches.
+func (a HoldSLADigest) Key() string {
+	keys := make([]string, len(a.Breaches))
+	for i, b := range a.Breaches {
+		keys[i] = b.Key()
+	}
+	slices.Sort(keys)
+	sum := sha256.Sum256([]byte(strings.Join(keys, "\n")))
+	return hex.EncodeToString(sum[:16])
+}
+
+func (a HoldSLADigest) Message() string {
+	byReason := map[string]int{}
+	oldest := a.Breaches[0]
+	for _, b := range a.Breaches {
+		byReason[b.Hold.Reason]++
+		if b.HeldAt.Before(oldest.HeldAt) {
+			oldest = b
+		}
+	}
+	var parts []string
+	for _, reason := range slices.Sorted(maps.Keys(byReason)) {
+		parts = append(parts, fmt.Sprintf("%s %d", reason, byReason[reason]))
+	}
+	return fmt.Sprintf("%d held orders are over their SLA (%s); the oldest is %s, held %s for %s: GET /api/v1/orders/summary?status=on_hold",
+		len(a.Breaches), strings.Join(parts, ", "), oldest.Number, oldest.Age.Round(time.Minute), oldest.Hold.Reason)
+}
 
 // RevisionsDiffer: hosts sharing the store have served different policy
 // revisions for longer than a deploy takes (a deploy from git reached

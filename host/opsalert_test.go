@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ordergate/ordergate/host"
+	"github.com/ordergate/ordergate/sdk"
 )
 
 // TestOpsAlertKinds: each kind names its rule, says what happened in its
@@ -31,6 +32,12 @@ func TestOpsAlertKinds(t *testing.T) {
 		{host.RevisionsDiffer{Hosts: map[string]string{"host_a": "r1", "host_b": "r2", "host_c": "r1"}, Since: time.Minute},
 			host.RevisionsDiffer{Hosts: map[string]string{"host_d": "r2", "host_e": "r1"}, Since: 2 * time.Minute},
 			host.RevisionsDiffer{Hosts: map[string]string{"host_a": "r1", "host_b": "r3"}}, host.OpsRevisionsDiffer, "critical", []string{"2 different policy revisions", "host_a serves r1", "host_b serves r2", "1m0s"}},
+		{sla("o1", at, 6*time.Hour), sla("o1", at, 7*time.Hour), sla("o1", at.Add(time.Minute), 6*time.Hour),
+			host.OpsHoldSLAExceeded, "warning", []string{"#o1", "custom_rule", "hold_large_quantity", "6h0m0s", "SLA of 4h", "/api/v1/orders/o1"}},
+		{host.HoldSLADigest{Breaches: []host.HoldSLAExceeded{sla("o1", at, 6*time.Hour), sla("o2", at.Add(-time.Hour), 7*time.Hour)}},
+			host.HoldSLADigest{Breaches: []host.HoldSLAExceeded{sla("o2", at.Add(-time.Hour), 8*time.Hour), sla("o1", at, 7*time.Hour)}},
+			host.HoldSLADigest{Breaches: []host.HoldSLAExceeded{sla("o1", at, 6*time.Hour)}},
+			host.OpsHoldSLADigest, "warning", []string{"2 held orders", "custom_rule 2", "the oldest is #o2", "7h0m0s"}},
 	} {
 		t.Run(tc.rule, func(t *testing.T) {
 			d := host.OpsDelivery("ops", tc.alert, at)
@@ -50,4 +57,10 @@ func TestOpsAlertKinds(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sla is the SLA breach of order id's hold placed at heldAt, age old.
+func sla(id string, heldAt time.Time, age time.Duration) host.HoldSLAExceeded {
+	return host.HoldSLAExceeded{OrderID: id, Number: "#" + id, ChannelID: "shop", HeldAt: heldAt, Age: age, MaxAge: 4 * time.Hour,
+		Hold: sdk.Hold{Reason: sdk.HoldCustomRule, Rule: "hold_large_quantity", Message: "line V789 has quantity 5"}}
 }

@@ -1,6 +1,9 @@
 package host
 
 import (
+	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/ordergate/ordergate/sdk"
@@ -15,7 +18,70 @@ type Settings struct {
 	ReevaluateOnInventoryChange bool `json:"reevaluate_on_inventory_change"`
 	// OpsAlerts are the host's own alerts about itself.
 	OpsAlerts OpsAlerts `json:"ops_alerts"`
+	// HoldSLA bounds how long orders may wait in the hold queue.
+	HoldSLA   HoldSLA   `json:"hold_sla"`
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
+}
+
+// HoldSLA is the hold queue's service level: per hold reason, how long an
+// order may stay held for it (MaxAge, durations such as "4h" or "2d").
+// An order held longer raises one ops alert hold_sla_exceeded per hold;
+// when more than DigestOver orders are found over their SLA at once, one
+// hold_sla_digest alert names them all instead. Reasons without a
+// maximum are not watched.
+//
+// The SLAs are host settings rather than policy data: they are about the
+// people working the queue, not about an order's decision; operations
+// change them without a policy deploy; and every host sharing the store
+// reads the same values at once.
+type HoldSLA struct {
+	MaxAge     map[string]string `json:"max_age,omitempty"`
+	DigestOver int               `json:"digest_over,omitempty"`
+}
+
+// DefaultDigestOver is how many breaches at once make a digest.
+const DefaultDigestOver = 10
+
+// Digest returns DigestOver, or its default.
+func (s HoldSLA) Digest() int {
+	if s.DigestOver <= 0 {
+		return DefaultDigestOver
+	}
+	return s.DigestOver
+}
+
+// MaxAges returns the maximum age of each reason that has one.
+func (s HoldSLA) MaxAges() map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for reason, v := range s.MaxAge {
+		if d, err := ParseDays(v); err == nil && d > 0 {
+			out[reason] = d
+		}
+	}
+	return out
+}
+
+// HoldReasons lists the reasons an order can be held for: those a policy
+// gives and the host's policy_error.
+var HoldReasons = []string{sdk.HoldCustomRule, sdk.HoldDuplicateOrder, sdk.HoldNotManagedItem, sdk.HoldInsufficientQuantity,
+	sdk.HoldDisabledSource, sdk.HoldUnmappedShippingPolicy, sdk.HoldPolicyError}
+
+func (s HoldSLA) validate() []sdk.FieldError {
+	var errs []sdk.FieldError
+	for _, reason := range slices.Sorted(maps.Keys(s.MaxAge)) {
+		field := "hold_sla.max_age." + reason
+		if !slices.Contains(HoldReasons, reason) {
+			errs = append(errs, sdk.FieldError{Field: field, Detail: fmt.Sprintf("is not a hold reason: use one of %v", HoldReasons)})
+			continue
+		}
+		if d, err := ParseDays(s.MaxAge[reason]); err != nil || d < time.Second || d > 365*24*time.Hour {
+			errs = append(errs, sdk.FieldError{Field: field, Detail: "must be a duration from 1s to 365d, such as \"4h\" or \"2d\""})
+		}
+	}
+	if s.DigestOver < 0 || s.DigestOver > 10000 {
+		errs = append(errs, sdk.FieldError{Field: "hold_sla.digest_over", Detail: "must be from 1 to 10000"})
+	}
+	return errs
 }
 
 // OpsAlerts configures the operational alerts the host raises: a channel
@@ -84,7 +150,7 @@ func (s *Settings) Validate() []sdk.FieldError {
 	if d, err := time.ParseDuration(s.OpsAlerts.ChannelSilence); err != nil || d < time.Second {
 		errs = append(errs, sdk.FieldError{Field: "ops_alerts.channel_silence", Detail: "must be a duration of at least 1s, such as \"24h\""})
 	}
-	return errs
+	return append(errs, s.HoldSLA.validate()...)
 }
 
 // SettingsPatch changes settings; fields left out stay as they are.
@@ -99,6 +165,12 @@ type SettingsPatch struct {
 		ChannelFailures *int    `json:"channel_failures,omitempty"`
 		ChannelSilence  *string `json:"channel_silence,omitempty"`
 	} `json:"ops_alerts,omitempty"`
+	// HoldSLA: max_age replaces the stored map ({} removes every
+	// maximum; a reason given "" has none).
+	HoldSLA *struct {
+		MaxAge     map[string]string `json:"max_age,omitempty"`
+		DigestOver *int              `json:"digest_over,omitempty"`
+	} `json:"hold_sla,omitempty"`
 }
 
 // Apply changes s as the patch says, or says what is wrong (and leaves s
@@ -125,6 +197,19 @@ func (p *SettingsPatch) Apply(s *Settings) []sdk.FieldError {
 		}
 		if o.ChannelSilence != nil {
 			next.OpsAlerts.ChannelSilence = *o.ChannelSilence
+		}
+	}
+	if h := p.HoldSLA; h != nil {
+		if h.MaxAge != nil {
+			next.HoldSLA.MaxAge = map[string]string{}
+			for reason, v := range h.MaxAge {
+				if v != "" {
+					next.HoldSLA.MaxAge[reason] = v
+				}
+			}
+		}
+		if h.DigestOver != nil {
+			next.HoldSLA.DigestOver = *h.DigestOver
 		}
 	}
 	if bad := next.Validate(); len(bad) > 0 {

@@ -251,17 +251,12 @@ func (s *Server) listOrders(c *gin.Context) {
 	respond(c, http.StatusOK, list)
 }
 
-// holdReasons are the reasons an order can be held for: those a policy
-// gives and the host's policy_error.
-var holdReasons = []string{sdk.HoldCustomRule, sdk.HoldDuplicateOrder, sdk.HoldNotManagedItem, sdk.HoldInsufficientQuantity,
-	sdk.HoldDisabledSource, sdk.HoldUnmappedShippingPolicy, sdk.HoldPolicyError}
-
 // orderQuery declares the order filter's query parameters.
 func orderQuery() []param {
 	return []param{
 		enumParam("status", "Orders of this status.", string(sdk.StatusOpen), string(sdk.StatusOnHold), string(sdk.StatusCanceled)),
 		textParam("tag", "Orders with this tag.", "Review Needed"),
-		enumParam("hold_reason", "Orders with a hold of this reason.", holdReasons...),
+		enumParam("hold_reason", "Orders with a hold of this reason.", host.HoldReasons...),
 		textParam("channel_id", "Orders of this channel (a reseller key is always limited to its own).", "acme"),
 		textParam("sku", "Orders with a line of this SKU.", "V789"),
 		textParam("external_id", "The order the channel knows by this id.", "PO-7781"),
@@ -461,6 +456,17 @@ func (s *Server) reevaluateMatching(c *gin.Context) {
 	f := orderFilter(queryOf(c))
 	sum, err := s.cfg.Orders.ReevaluateMatching(c.Request.Context(), f)
 	if err != nil && !errors.Is(err, c.Request.Context().Err()) {
+		s.abort(c, err)
+		return
+	}
+	respond(c, http.StatusOK, sum)
+}
+
+// summarizeOrders counts the orders the filters select (the hold queue
+// by default) by reason, channel and age.
+func (s *Server) summarizeOrders(c *gin.Context) {
+	sum, err := s.cfg.Orders.Summarize(c.Request.Context(), orderFilter(queryOf(c)))
+	if err != nil {
 		s.abort(c, err)
 		return
 	}

@@ -64,6 +64,8 @@ func (s *Server) routes() []route {
 			role: host.RoleAdmin, query: bulkQuery(), request: BulkRequest{}, responses: one(orders.BulkResult{}), handler: s.bulkRelease},
 		{method: "POST", path: "/api/v1/orders:cancel", summary: "Cancel (by hand, final) every order the ids or the filters select (status defaults to on_hold), at most 1,000, each in its own transaction with the note on its timeline; dry_run=true reports what would change.",
 			role: host.RoleAdmin, query: bulkQuery(), request: BulkRequest{}, responses: one(orders.BulkResult{}), handler: s.bulkCancel},
+		{method: "GET", path: "/api/v1/orders/summary", summary: "The hold queue at a glance: the orders the filters select (status defaults to on_hold) counted by hold reason, channel and age (<1h, 1h-24h, 1d-7d, >7d since held), and the order held longest per reason.",
+			role: host.RoleAdmin, query: reevaluateQuery(), responses: one(orders.QueueSummary{}), handler: s.summarizeOrders},
 		{method: "GET", path: "/api/v1/orders/{id}", summary: "One order with its timeline.", role: host.RoleReseller, responses: one(sdk.Order{}), handler: s.getOrder},
 		{method: "POST", path: "/api/v1/orders/{id}/release", summary: "Approve an order on hold: it becomes open.", role: host.RoleAdmin,
 			request: ReleaseRequest{}, optionalBody: true, responses: one(sdk.Order{}), problems: []int{409}, handler: s.releaseOrder},

@@ -27,6 +27,7 @@ import (
 	"github.com/ordergate/ordergate/host/metrics"
 	"github.com/ordergate/ordergate/host/orders"
 	"github.com/ordergate/ordergate/host/policy"
+	"github.com/ordergate/ordergate/host/sla"
 	"github.com/ordergate/ordergate/host/timer"
 )
 
@@ -46,6 +47,9 @@ type Config struct {
 	// MaxHoldFor bounds how far ahead a timed hold may fall due
 	// (policy.DefaultMaxHoldFor when 0).
 	MaxHoldFor time.Duration
+	// SLAEvery is how often the hold queue is checked against its SLAs
+	// (sla.DefaultEvery when 0).
+	SLAEvery time.Duration
 
 	// Plugins is the connector directory, PluginPins the SHA-256 pin of
 	// each connector (none pinned when nil).
@@ -92,6 +96,8 @@ type App struct {
 	// FanOut queues deliveries of the events destinations subscribe to.
 	FanOut *alerts.FanOut
 	Ops    *alerts.Ops
+	// SLA raises alerts for orders held longer than their SLA.
+	SLA *sla.Watcher
 	// Timer acts on timed holds when they fall due.
 	Timer *timer.Timer
 	API   *api.Server
@@ -148,6 +154,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 
 	a.Orders = orders.NewService(cfg.Store, a.Engine, cfg.Log)
 	a.Orders.SetClock(cfg.Now)
+	a.SLA = sla.New(sla.Config{Store: cfg.Store, Ops: a.Ops, Now: cfg.Now, Every: cfg.SLAEvery, Log: cfg.Log})
 	a.Timer = timer.New(timer.Config{Store: cfg.Store, Orders: a.Orders, Now: cfg.Now, Log: cfg.Log})
 	importCfg := cfg.Importer
 	importCfg.Ops, importCfg.Runs = a.Ops, a.Metrics
@@ -196,6 +203,7 @@ func (a *App) Run(ctx context.Context) error {
 	eg.Go(func() error { a.Dispatcher.Run(ctx); return nil })
 	eg.Go(func() error { a.FanOut.Run(ctx); return nil })
 	eg.Go(func() error { a.Timer.Run(ctx); return nil })
+	eg.Go(func() error { a.SLA.Run(ctx); return nil })
 	if a.Cluster != nil {
 		eg.Go(func() error { return a.Cluster.Run(ctx) })
 	}

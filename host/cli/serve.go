@@ -30,6 +30,7 @@ import (
 	"github.com/ordergate/ordergate/host/metrics"
 	"github.com/ordergate/ordergate/host/policy"
 	"github.com/ordergate/ordergate/host/secrets"
+	"github.com/ordergate/ordergate/host/sla"
 	"github.com/ordergate/ordergate/sdk/plugin"
 )
 
@@ -41,6 +42,7 @@ type serveConfig struct {
 	logFormat, logLevel                  string
 	evalTimeout                          time.Duration
 	maxHoldFor                           time.Duration
+	slaEvery                             time.Duration
 	bodyLimit, batchBodyLimit            int64
 	keyRate                              float64
 	tlsCert, tlsKey                      string
@@ -87,6 +89,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "log level: trace, debug, info, warn, error")
 	fs.DurationVar(&cfg.evalTimeout, "eval-timeout", policy.DefaultEvalTimeout, "deadline of one workflow evaluation")
 	fs.DurationVar(&cfg.maxHoldFor, "max-hold-for", policy.DefaultMaxHoldFor, "how far ahead a timed hold may fall due; a rule's until or for beyond it holds the order as policy_error")
+	fs.DurationVar(&cfg.slaEvery, "hold-sla-every", sla.DefaultEvery, "how often the hold queue is checked against the hold SLAs of the settings (hold_sla)")
 	fs.Int64Var(&cfg.bodyLimit, "body-limit", 1<<20, "largest single-order request body, in bytes")
 	fs.Int64Var(&cfg.batchBodyLimit, "batch-body-limit", 16<<20, "largest batch request body, in bytes")
 	fs.Float64Var(&cfg.keyRate, "key-rate", 20, "requests per second each reseller key may make (0: no limit; admin keys have none)")
@@ -114,6 +117,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 	}
 	if cfg.leaseTTL < 3*time.Second {
 		return fmt.Errorf("--lease-ttl must be at least 3s (renewed every third of it), not %s", cfg.leaseTTL)
+	}
+	if cfg.slaEvery < 100*time.Millisecond {
+		return fmt.Errorf("--hold-sla-every must be at least 100ms, not %s", cfg.slaEvery)
 	}
 	if cfg.maxHoldFor <= 0 {
 		return fmt.Errorf("--max-hold-for must be positive, not %s", cfg.maxHoldFor)
@@ -194,7 +200,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("reading connector pins: %w", err)
 	}
 	a, err := app.New(ctx, app.Config{
-		Store: db.Store, Backup: db.backup, Policies: cfg.policies, EvalTimeout: cfg.evalTimeout, MaxHoldFor: cfg.maxHoldFor, Watch: cfg.watch,
+		Store: db.Store, Backup: db.backup, Policies: cfg.policies, EvalTimeout: cfg.evalTimeout, MaxHoldFor: cfg.maxHoldFor, SLAEvery: cfg.slaEvery, Watch: cfg.watch,
 		Plugins: cfg.plugins, PluginPins: pins, Log: log, Version: Version, LeaseTTL: cfg.leaseTTL, Addr: ln.Addr().String(),
 		API: api.Config{StoreName: db.name, BodyLimit: cfg.bodyLimit, BatchBodyLimit: cfg.batchBodyLimit, KeyRate: cfg.keyRate, KeyBurst: cfg.keyBurst},
 	})

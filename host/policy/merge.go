@@ -3,7 +3,6 @@ package policy
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -201,7 +200,7 @@ func timeHold(h *sdk.Hold, m map[string]string, now time.Time, maxFor time.Durat
 		}
 		at = t.UTC()
 	} else {
-		d, err := parseHoldFor(forText)
+		d, err := host.ParseDays(forText)
 		switch {
 		case err != nil:
 			return fmt.Errorf("for %q is not a duration such as \"4h\", \"90m\" or \"3d\"", forText)
@@ -224,30 +223,7 @@ func timeHold(h *sdk.Hold, m map[string]string, now time.Time, maxFor time.Durat
 	return nil
 }
 
-// parseHoldFor parses a Go duration with an optional leading count of
-// days ("3d", "1d12h").
-func parseHoldFor(s string) (time.Duration, error) {
-	var days time.Duration
-	if i := strings.IndexByte(s, 'd'); i >= 0 {
-		n, err := strconv.Atoi(s[:i])
-		if err != nil || n < 0 || n > 100000 {
-			return 0, fmt.Errorf("bad day count in %q", s)
-		}
-		days, s = time.Duration(n)*24*time.Hour, s[i+1:]
-		if s == "" {
-			return days, nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	return days + d, err
-}
-
-func formatDays(d time.Duration) string {
-	if d%(24*time.Hour) == 0 {
-		return fmt.Sprintf("%dd", d/(24*time.Hour))
-	}
-	return d.String()
-}
+func formatDays(d time.Duration) string { return host.FormatDays(d) }
 
 func displayPkg(pkg string) string {
 	if pkg == "" {
