@@ -23,6 +23,9 @@ type FactsQuery struct {
 	Fingerprint string
 	PlacedAt    time.Time
 	Before      string
+	// CustomerEmail, when not empty (NormalizeEmail), asks how many
+	// orders with the email were imported before Before.
+	CustomerEmail string
 }
 
 // Facts is what the store knows about an order's SKUs, channel and look-
@@ -53,9 +56,27 @@ type Facts struct {
 	// store checks at commit that no look-alike newer than it was committed
 	// meanwhile (see LookAlikeCheck).
 	DuplicateHorizon string
+	// CustomerOrders counts the orders of the queried customer email
+	// imported before the order, up to MaxCustomerOrdersCounted
+	// (CustomerOrdersCapped when there are more).
+	CustomerOrders       int
+	CustomerOrdersCapped bool
 	// Settings are the settings in force.
 	Settings Settings
 }
+
+// MaxCustomerOrdersCounted is how far the facts count a customer's
+// earlier orders: every order's facts cost the same however many orders
+// its customer placed.
+const MaxCustomerOrdersCounted = 100
+
+// NormalizeEmail is an email address as the customer index keeps it:
+// trimmed and in lower case.
+func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// NormalizeName is a customer name as the customer index keeps it: in
+// lower case, with runs of spaces made one.
+func NormalizeName(s string) string { return normalize(s) }
 
 // Bounds of the duplicate search: every order's facts cost the same
 // however many look-alikes are stored.
@@ -159,6 +180,18 @@ type OrderContext struct {
 	RoutingGroup *GroupContext     `json:"routing_group"`
 	Shipping     ShippingContext   `json:"shipping"`
 	Duplicates   DuplicatesContext `json:"duplicates"`
+	Customer     CustomerContext   `json:"customer"`
+}
+
+// CustomerContext is what the host knows of the order's customer: the
+// email as the index keeps it ("" when the order has none) and how many
+// orders with that email were imported before this one (any channel, any
+// status), counted up to MaxCustomerOrdersCounted (OrdersCapped when
+// there are more). Orders 0 with an email is a first-time customer.
+type CustomerContext struct {
+	Email        string `json:"email"`
+	Orders       int    `json:"orders"`
+	OrdersCapped bool   `json:"orders_capped"`
 }
 
 // CatalogContext says whether the merchant keeps a catalog in ordergate.
@@ -237,6 +270,7 @@ func BuildContext(o *sdk.Order, f *Facts) *OrderContext {
 		Shipping:  ShippingContext{Method: o.ShippingMethod},
 		Duplicates: DuplicatesContext{Enabled: f.Settings.DuplicateProtection.Enabled, Window: f.Settings.DuplicateProtection.Window, Orders: f.Duplicates,
 			Count: f.DuplicateCount, CountCapped: f.DuplicateCountCapped},
+		Customer: CustomerContext{Email: NormalizeEmail(o.Customer.Email), Orders: f.CustomerOrders, OrdersCapped: f.CustomerOrdersCapped},
 	}
 	if c.Duplicates.Orders == nil {
 		c.Duplicates.Orders = []DuplicateCandidate{}

@@ -26,8 +26,12 @@ type OrderFilter struct {
 	// UpdatedAfter selects orders changed at or after it (updated_at,
 	// or imported_at for an order never changed since).
 	UpdatedAfter time.Time
-	After        string
-	Limit        int
+	// CustomerEmail and CustomerName select a customer's orders, compared
+	// as NormalizeEmail and NormalizeName make them.
+	CustomerEmail string
+	CustomerName  string
+	After         string
+	Limit         int
 }
 
 // NewOrder is one order to store.

@@ -264,6 +264,8 @@ func orderQuery() []param {
 		timeParam("imported_after", "Orders imported at or after this time."),
 		timeParam("imported_before", "Orders imported before this time."),
 		timeParam("due_before", "Orders whose next timed hold falls due (lifts, or becomes due for review) before this time."),
+		textParam("customer_email", "Orders of the customer with this email (compared without case).", "ada@example.com"),
+		textParam("customer_name", "Orders of the customer with this name (compared without case and extra spaces).", "Ada Lovelace"),
 		timeParam("updated_after", "Orders that changed at or after this time (updated_at; imported_at for an order not changed since), for integrations that poll."),
 	}
 }
@@ -286,6 +288,7 @@ func orderFilter(q queryValues) host.OrderFilter {
 		Status: q.str("status"), Tag: q.str("tag"), HoldReason: q.str("hold_reason"), ChannelID: q.str("channel_id"), SKU: q.str("sku"),
 		ExternalID: q.str("external_id"), Number: q.str("number"), ImportedAfter: q.time("imported_after"), ImportedBefore: q.time("imported_before"),
 		DueBefore: q.time("due_before"), UpdatedAfter: q.time("updated_after"),
+		CustomerEmail: q.str("customer_email"), CustomerName: q.str("customer_name"),
 	}
 }
 

@@ -122,8 +122,9 @@ func Open(dir string, log hclog.Logger) (*DB, error) {
 // and of the outbox; going to 4 reads every order that is not canceled,
 // and every delivery, once. 5 added the change feed (new buckets) and
 // the index of orders by when they last changed (updated_after); going to
-// 5 reads every order once.
-const schemaVersion = 5
+// 5 reads every order once. 6 indexed orders by customer email and name
+// (the customer fact and filters); going to 6 reads every order once.
+const schemaVersion = 6
 
 var keySchema = []byte("schema_version")
 
@@ -155,9 +156,9 @@ func migrate(tx *bolt.Tx) error {
 			return fmt.Errorf("indexing look-alikes for schema 4: %w", err)
 		}
 	}
-	if version >= 2 && version < 5 {
-		if err := migrateUpdatedIndex(tx); err != nil {
-			return fmt.Errorf("indexing orders by last change for schema 5: %w", err)
+	if version >= 2 && version < 6 {
+		if err := migrateIndexes(tx, version); err != nil {
+			return fmt.Errorf("indexing orders for schema 6: %w", err)
 		}
 	}
 	if version < 4 {
@@ -171,16 +172,29 @@ func migrate(tx *bolt.Tx) error {
 	return meta.Put(keySchema, []byte(fmt.Sprint(schemaVersion)))
 }
 
-// migrateUpdatedIndex adds each order's entry of the updated index.
-func migrateUpdatedIndex(tx *bolt.Tx) error {
+// migrateIndexes adds the index entries a file of schema version lacks:
+// by last change (5) and by customer (6).
+func migrateIndexes(tx *bolt.Tx, version int) error {
 	idx := tx.Bucket(bucketIndex)
 	return tx.Bucket(bucketOrders).ForEach(func(k, _ []byte) error {
 		r, err := getRecord(tx, string(k))
 		if err != nil {
 			return err
 		}
-		if u := lastChanged(r); u != nil {
-			return idx.Put(indexKey(idxUpdated, string(timeKey(*u)), r.ID), nil)
+		var keys [][]byte
+		if u := lastChanged(r); u != nil && version < 5 {
+			keys = append(keys, indexKey(idxUpdated, string(timeKey(*u)), r.ID))
+		}
+		if e := host.NormalizeEmail(r.Customer.Email); e != "" {
+			keys = append(keys, indexKey(idxEmail, e, r.ID))
+		}
+		if n := host.NormalizeName(r.Customer.Name); n != "" {
+			keys = append(keys, indexKey(idxName, n, r.ID))
+		}
+		for _, key := range keys {
+			if err := idx.Put(key, nil); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

@@ -58,6 +58,9 @@ func (d *DB) Facts(_ context.Context, q host.FactsQuery) (*host.Facts, error) {
 			f.Shipping = m
 		}
 
+		if q.CustomerEmail != "" {
+			customerOrders(tx, q, f)
+		}
 		if dp := f.Settings.DuplicateProtection; q.Fingerprint != "" && dp.Enabled {
 			err = duplicates(tx, q, f, dp.WindowDuration())
 		}
@@ -142,4 +145,23 @@ func lookAlikeRaced(tx *bolt.Tx, check *host.LookAlikeCheck) bool {
 		}
 	}
 	return false
+}
+
+// customerOrders counts the orders of q's customer email imported before
+// q.Before (all when empty), up to MaxCustomerOrdersCounted: the index
+// lists them in import order, so the count reads back from q.Before.
+func customerOrders(tx *bolt.Tx, q host.FactsQuery, f *host.Facts) {
+	prefix := indexPrefix(idxEmail, q.CustomerEmail)
+	upper := q.Before
+	if upper == "" {
+		upper = "\xff"
+	}
+	c := tx.Bucket(bucketIndex).Cursor()
+	for k, _ := lastBefore(c, append(slices.Clone(prefix), upper...)); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
+		if f.CustomerOrders == host.MaxCustomerOrdersCounted {
+			f.CustomerOrdersCapped = true
+			return
+		}
+		f.CustomerOrders++
+	}
 }

@@ -126,9 +126,9 @@ func TestMigrateToSchema4(t *testing.T) {
 	})
 }
 
-// TestMigrateToSchema5 opens a schema 4 database (no updated index) and
-// lists its orders by updated_after.
-func TestMigrateToSchema5(t *testing.T) {
+// TestMigrateToSchema6 opens a schema 4 database (no updated index, no
+// customer index) and lists its orders by updated_after and by customer.
+func TestMigrateToSchema6(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	db, err := Open(dir, nil)
@@ -138,14 +138,16 @@ func TestMigrateToSchema5(t *testing.T) {
 	at := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
 	later := at.Add(time.Hour)
 	r := &host.Record{Order: sdk.Order{ID: ulid.MustNew(ulid.Timestamp(at), bytes.NewReader(make([]byte, 16))).String(), ChannelID: "shop", ExternalID: "1",
-		Number: "#1", PlacedAt: at, Status: sdk.StatusOpen, ImportedAt: &at, UpdatedAt: &later,
+		Number: "#1", PlacedAt: at, Status: sdk.StatusOpen, ImportedAt: &at, UpdatedAt: &later, Customer: sdk.Customer{Name: "Dana Whitfield", Email: "Dana@example.com"},
 		LineItems: []sdk.LineItem{{SKU: "V789", Quantity: 1, UnitPrice: "1.00"}}, ShippingAddress: sdk.Address{Country: "US"}}}
 	if _, err := db.CreateOrders(ctx, []host.NewOrder{{Record: r}}); err != nil {
 		t.Fatal(err)
 	}
 	err = db.db.Update(func(tx *bolt.Tx) error {
-		if err := tx.Bucket(bucketIndex).Delete(indexKey(idxUpdated, string(timeKey(later)), r.ID)); err != nil {
-			return err
+		for _, k := range [][]byte{indexKey(idxUpdated, string(timeKey(later)), r.ID), indexKey(idxEmail, "dana@example.com", r.ID), indexKey(idxName, "dana whitfield", r.ID)} {
+			if err := tx.Bucket(bucketIndex).Delete(k); err != nil {
+				return err
+			}
 		}
 		return tx.Bucket(bucketSettings).Put(keySchema, []byte("4"))
 	})
@@ -167,5 +169,13 @@ func TestMigrateToSchema5(t *testing.T) {
 		if list, _, err := db.ListOrders(ctx, host.OrderFilter{UpdatedAfter: tc.after}); err != nil || len(list) != tc.want {
 			t.Errorf("updated_after %s: %d orders (%v), want %d", tc.after, len(list), err, tc.want)
 		}
+	}
+	for _, f := range []host.OrderFilter{{CustomerEmail: "dana@example.com"}, {CustomerName: "dana whitfield"}} {
+		if list, _, err := db.ListOrders(ctx, f); err != nil || len(list) != 1 {
+			t.Errorf("%+v: %d orders (%v), want the migrated one", f, len(list), err)
+		}
+	}
+	if f, err := db.Facts(ctx, host.FactsQuery{CustomerEmail: "dana@example.com"}); err != nil || f.CustomerOrders != 1 {
+		t.Errorf("the customer's orders = %d (%v), want 1", f.CustomerOrders, err)
 	}
 }

@@ -40,6 +40,10 @@ const (
 	// idxUpdated lists orders by when they last changed (updated_at, or
 	// imported_at for records without it), as timeKey (schema 5).
 	idxUpdated = 'u'
+	// idxEmail and idxName list a customer's orders by email and name,
+	// normalized (host.NormalizeEmail, host.NormalizeName) (schema 6).
+	idxEmail = 'e'
+	idxName  = 'm'
 )
 
 func indexKey(kind byte, value, id string) []byte {
@@ -77,6 +81,12 @@ func indexKeys(r *host.Record) []indexEntry {
 	}
 	for _, t := range r.View().Tags {
 		add(indexKey(idxTag, t, r.ID))
+	}
+	if e := host.NormalizeEmail(r.Customer.Email); e != "" {
+		add(indexKey(idxEmail, e, r.ID))
+	}
+	if n := host.NormalizeName(r.Customer.Name); n != "" {
+		add(indexKey(idxName, n, r.ID))
 	}
 	for _, h := range r.Holds {
 		add(indexKey(idxHold, h.Reason, r.ID))
@@ -490,6 +500,10 @@ func (d *DB) ListOrders(_ context.Context, f host.OrderFilter) ([]*host.Record, 
 		prefix = indexPrefix(idxExternal, f.ExternalID)
 	case f.Number != "":
 		prefix = indexPrefix(idxNumber, f.Number)
+	case f.CustomerEmail != "":
+		prefix = indexPrefix(idxEmail, host.NormalizeEmail(f.CustomerEmail))
+	case f.CustomerName != "":
+		prefix = indexPrefix(idxName, host.NormalizeName(f.CustomerName))
 	case f.SKU != "":
 		prefix = indexPrefix(idxSKU, f.SKU)
 	case f.HoldReason != "":
@@ -592,6 +606,12 @@ func matches(r *host.Record, f *host.OrderFilter) bool {
 		if u := lastChanged(r); u == nil || u.Before(f.UpdatedAfter) {
 			return false
 		}
+	}
+	if f.CustomerEmail != "" && host.NormalizeEmail(r.Customer.Email) != host.NormalizeEmail(f.CustomerEmail) {
+		return false
+	}
+	if f.CustomerName != "" && host.NormalizeName(r.Customer.Name) != host.NormalizeName(f.CustomerName) {
+		return false
 	}
 	return true
 }

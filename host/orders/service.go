@@ -365,7 +365,7 @@ func (s *Service) Evaluate(ctx context.Context, ch *host.Channel, o *sdk.Order) 
 // orders imported before r count as its duplicates.
 func (s *Service) evaluate(ctx context.Context, ch *host.Channel, r *host.Record, fingerprint string, earlier []*prepared, now time.Time) (*sdk.Decision, *host.LookAlikeCheck, error) {
 	o := r.Input()
-	q := host.FactsQuery{ChannelID: ch.ID, Fingerprint: fingerprint, PlacedAt: o.PlacedAt, Before: r.ID}
+	q := host.FactsQuery{ChannelID: ch.ID, Fingerprint: fingerprint, PlacedAt: o.PlacedAt, Before: r.ID, CustomerEmail: host.NormalizeEmail(o.Customer.Email)}
 	for _, li := range o.LineItems {
 		if li.SKU != "" && !slices.Contains(q.SKUs, li.SKU) {
 			q.SKUs = append(q.SKUs, li.SKU)

@@ -32,6 +32,7 @@ const (
 	internationalHoldCA  = "international: hold custom_rule/hold_international: order ships to CA, outside the home countries (US)"
 	salesNoteLarge       = "sales: note Sales team: large order #1203, 1000.00 USD (at least 1000.00)"
 	salesAlertLarge      = "sales: alert to sales (info) large_order: Large order #1203, 1000.00 USD on channel shopify"
+	firstOrderHoldLarge  = "first_order: hold custom_rule/first_order_review: first order of this customer, 1000.00 USD, over 500.00: held 2h for review"
 	disabledSourceHold   = "holds.disabled_source: hold disabled_source/disabled_source: only disabled sources of routing group main could fill: V790 wanted 4, available 0; dallas has 8 but is disabled in the routing group"
 	duplicateOrderHold   = "holds.duplicate_order: hold duplicate_order/duplicate_order: looks like 01M8GVQ9QAQJYJ7GSN747JYDPG (9001 from acme): same shipping address and items, placed within 24h"
 	insufficientV789Hold = "holds.insufficient_quantity: hold insufficient_quantity/insufficient_quantity: not enough stock in routing group main: V789 wanted 3, available 2"
@@ -74,7 +75,7 @@ func TestDataOnlyConfigChangeLoads(t *testing.T) {
 		{
 			name: "priority off: 26 items are not tagged", setting: "priority.enabled", value: false,
 			order: "large-priority.json", status: sdk.StatusOnHold,
-			want: []string{reviewHoldLarge, reviewTag, salesNoteLarge, salesAlertLarge},
+			want: []string{reviewHoldLarge, reviewTag, salesNoteLarge, salesAlertLarge, firstOrderHoldLarge},
 		},
 		{
 			name: "priority from 5 items: #1203 is tagged", setting: "priority.min_total_quantity", value: 5,
@@ -84,7 +85,7 @@ func TestDataOnlyConfigChangeLoads(t *testing.T) {
 		{
 			name: "priority tag renamed: 26 items carry the new tag", setting: "priority.tag", value: "Rush",
 			order: "large-priority.json", status: sdk.StatusOnHold,
-			want: []string{reviewHoldLarge, reviewTag, "priority: tag Rush", salesNoteLarge, salesAlertLarge},
+			want: []string{reviewHoldLarge, reviewTag, "priority: tag Rush", salesNoteLarge, salesAlertLarge, firstOrderHoldLarge},
 		},
 		{
 			name: "international off: an order to CA is open", setting: "international.enabled", value: false,
@@ -102,7 +103,23 @@ func TestDataOnlyConfigChangeLoads(t *testing.T) {
 		{
 			name: "sales off: a 1000.00 order gets no note or alert", setting: "sales.enabled", value: false,
 			order: "large-priority.json", status: sdk.StatusOnHold,
-			want: []string{reviewHoldLarge, reviewTag, priorityTag},
+			want: []string{reviewHoldLarge, reviewTag, priorityTag, firstOrderHoldLarge},
+		},
+		{
+			name: "first_order off: a first-time customer's 1000.00 is not held for it", setting: "first_order.enabled", value: false,
+			order: "large-priority.json", status: sdk.StatusOnHold,
+			want: []string{reviewHoldLarge, reviewTag, priorityTag, salesNoteLarge, salesAlertLarge},
+		},
+		{
+			name: "first_order over 2000.00: 1000.00 is not large", setting: "first_order.total_over", value: "2000.00",
+			order: "large-priority.json", status: sdk.StatusOnHold,
+			want: []string{reviewHoldLarge, reviewTag, priorityTag, salesNoteLarge, salesAlertLarge},
+		},
+		{
+			name: "first_order held 30m", setting: "first_order.hold_for", value: "30m",
+			order: "large-priority.json", status: sdk.StatusOnHold,
+			want: []string{reviewHoldLarge, reviewTag, priorityTag, salesNoteLarge, salesAlertLarge,
+				"first_order: hold custom_rule/first_order_review: first order of this customer, 1000.00 USD, over 500.00: held 30m for review"},
 		},
 		{
 			name: "sales from 100.00: #1203 at 113.20 is large", setting: "sales.large_order_total", value: "100.00",
@@ -117,7 +134,7 @@ func TestDataOnlyConfigChangeLoads(t *testing.T) {
 			name: "sales alerts another destination", setting: "sales.alert_to", value: "key-accounts",
 			order: "large-priority.json", status: sdk.StatusOnHold,
 			want: []string{
-				reviewHoldLarge, reviewTag, priorityTag, salesNoteLarge,
+				reviewHoldLarge, reviewTag, priorityTag, salesNoteLarge, firstOrderHoldLarge,
 				"sales: alert to key-accounts (info) large_order: Large order #1203, 1000.00 USD on channel shopify",
 			},
 		},

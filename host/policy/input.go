@@ -91,6 +91,11 @@ func contextValue(c *host.OrderContext) ast.Value {
 			item("count", integer(int64(c.Duplicates.Count))),
 			item("count_capped", ast.Boolean(c.Duplicates.CountCapped)),
 		)),
+		item("customer", ast.NewObject(
+			item("email", str(c.Customer.Email)),
+			item("orders", integer(int64(c.Customer.Orders))),
+			item("orders_capped", ast.Boolean(c.Customer.OrdersCapped)),
+		)),
 	)
 }
 

@@ -13,7 +13,8 @@ import (
 // factsQuery asks every question of Facts in one statement, so it reads
 // one snapshot in one round trip: $1 the channel, $2 the SKUs, $3 the
 // fingerprint (NULL: no look-alike search), $4 the id the look-alikes
-// are imported before, $5 how many to read.
+// are imported before, $5 how many to read; $6 the customer email ("":
+// none) whose earlier orders it counts, up to $7.
 const factsQuery = `WITH grp AS (
 		SELECT id, data FROM routing_groups
 		WHERE id = coalesce((SELECT group_id FROM routing_channels WHERE channel_id = $1), (SELECT id FROM routing_groups WHERE is_default)))
@@ -28,7 +29,9 @@ const factsQuery = `WITH grp AS (
 		(SELECT data FROM shipping_mappings WHERE channel_id = $1),
 		(SELECT json_agg(json_build_array(id, status, channel_id, external_id, number, (extract(epoch FROM placed_at) * 1000000)::bigint) ORDER BY id DESC)
 			FROM (SELECT id, status, channel_id, external_id, number, placed_at FROM orders
-				WHERE fingerprint = $3 AND id < $4 ORDER BY id DESC LIMIT $5) la)`
+				WHERE fingerprint = $3 AND id < $4 ORDER BY id DESC LIMIT $5) la),
+		(SELECT count(*) FROM (SELECT 1 FROM order_labels
+			WHERE kind = 'e' AND value = $6 AND order_id < $4 ORDER BY order_id DESC LIMIT $7) co)`
 
 // Facts implements host.CatalogStore.
 func (d *DB) Facts(ctx context.Context, q host.FactsQuery) (*host.Facts, error) {
@@ -48,13 +51,18 @@ func (d *DB) Facts(ctx context.Context, q host.FactsQuery) (*host.Facts, error) 
 	ctx, cancel := context.WithTimeout(ctx, factsTimeout)
 	defer cancel()
 	var settings, catalog, group, sources, stock, shipping, lookAlikes []byte
-	err := d.q.QueryRow(ctx, factsQuery, q.ChannelID, skus, fingerprint, before, host.MaxDuplicatesScanned+1).
-		Scan(&settings, &f.CatalogInUse, &catalog, &group, &sources, &stock, &shipping, &lookAlikes)
+	var customerOrders int
+	err := d.q.QueryRow(ctx, factsQuery, q.ChannelID, skus, fingerprint, before, host.MaxDuplicatesScanned+1, q.CustomerEmail, host.MaxCustomerOrdersCounted+1).
+		Scan(&settings, &f.CatalogInUse, &catalog, &group, &sources, &stock, &shipping, &lookAlikes, &customerOrders)
 	if err != nil {
 		return nil, fmt.Errorf("reading the facts of an order: %w", err)
 	}
 	if err := decodeFacts(f, settings, catalog, group, sources, stock, shipping); err != nil {
 		return nil, fmt.Errorf("reading the facts of an order: %w", err)
+	}
+	f.CustomerOrders = customerOrders
+	if customerOrders > host.MaxCustomerOrdersCounted {
+		f.CustomerOrders, f.CustomerOrdersCapped = host.MaxCustomerOrdersCounted, true
 	}
 	if dp := f.Settings.DuplicateProtection; q.Fingerprint != "" && dp.Enabled {
 		var rows [][]json.RawMessage

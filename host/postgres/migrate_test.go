@@ -5,11 +5,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/oklog/ulid/v2"
 
+	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/host/internal/pgtest"
 	"github.com/ordergate/ordergate/host/postgres"
+	"github.com/ordergate/ordergate/sdk"
 )
 
 // TestMigrations: hosts opening a new database at once take turns, so
@@ -73,5 +77,53 @@ func TestRedact(t *testing.T) {
 		if got := postgres.Redact(tc.dsn); got != tc.want {
 			t.Errorf("Redact(%q) = %q, want %q", tc.dsn, got, tc.want)
 		}
+	}
+}
+
+// TestMigrationsBackfill: a database at schema 3 (before updated_at and
+// the customer labels) gets both for the orders it has.
+func TestMigrationsBackfill(t *testing.T) {
+	ctx := context.Background()
+	srv := pgtest.Start(t)
+	dsn := srv.NewDatabase(t)
+	db2, err := postgres.Open(ctx, dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	later := at.Add(time.Hour)
+	r := &host.Record{Order: sdk.Order{ID: ulid.MustNew(ulid.Timestamp(at), ulid.DefaultEntropy()).String(), ChannelID: "shop", ExternalID: "1",
+		Number: "#1", PlacedAt: at, Currency: "USD", Status: sdk.StatusOpen, ImportedAt: &at, UpdatedAt: &later,
+		Customer: sdk.Customer{Name: "Dana  Whitfield", Email: " Dana@Example.com"}, ShippingAddress: sdk.Address{Country: "US"},
+		LineItems: []sdk.LineItem{{SKU: "V789", Quantity: 1, UnitPrice: "1.00"}}, Totals: sdk.Totals{Total: "1.00"}}}
+	if _, err := db2.CreateOrders(ctx, []host.NewOrder{{Record: r}}); err != nil {
+		t.Fatal(err)
+	}
+	db2.Close()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, sql := range []string{`ALTER TABLE orders DROP COLUMN updated_at`, `DELETE FROM order_labels WHERE kind IN ('e', 'm')`, `UPDATE ordergate_schema SET version = 3`} {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	db3, err := postgres.Open(ctx, dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db3.Close()
+	for _, f := range []host.OrderFilter{{UpdatedAfter: later}, {CustomerEmail: "dana@example.com"}, {CustomerName: "dana whitfield"}} {
+		if list, _, err := db3.ListOrders(ctx, f); err != nil || len(list) != 1 {
+			t.Errorf("%+v: %d orders (%v), want the one from before the migrations", f, len(list), err)
+		}
+	}
+	if list, _, _ := db3.ListOrders(ctx, host.OrderFilter{UpdatedAfter: later.Add(time.Second)}); len(list) != 0 {
+		t.Errorf("updated_after a second later lists %d", len(list))
+	}
+	if f, err := db3.Facts(ctx, host.FactsQuery{CustomerEmail: "dana@example.com"}); err != nil || f.CustomerOrders != 1 {
+		t.Errorf("the customer's orders = %d (%v), want 1", f.CustomerOrders, err)
 	}
 }

@@ -23,6 +23,10 @@ const (
 	labelTag  = "t"
 	labelHold = "h"
 	labelSKU  = "k"
+	// labelEmail and labelName find a customer's orders (migration 0005),
+	// normalized as host.NormalizeEmail and host.NormalizeName make them.
+	labelEmail = "e"
+	labelName  = "m"
 )
 
 type label struct{ kind, value string }
@@ -44,6 +48,8 @@ func labels(r *host.Record) []label {
 	for _, li := range r.LineItems {
 		add(labelSKU, li.SKU)
 	}
+	add(labelEmail, host.NormalizeEmail(r.Customer.Email))
+	add(labelName, host.NormalizeName(r.Customer.Name))
 	return out
 }
 
@@ -502,7 +508,8 @@ func listOrdersQuery(f host.OrderFilter) (string, []any) {
 	}
 	from := "orders o"
 	idCol := "o.id"
-	labelFilters := []label{{labelSKU, f.SKU}, {labelHold, f.HoldReason}, {labelTag, f.Tag}}
+	labelFilters := []label{{labelEmail, host.NormalizeEmail(f.CustomerEmail)}, {labelName, host.NormalizeName(f.CustomerName)},
+		{labelSKU, f.SKU}, {labelHold, f.HoldReason}, {labelTag, f.Tag}}
 	// The label filter that bolt would walk first leads here too, unless a
 	// column filter more selective than any label is given.
 	lead := -1

@@ -262,3 +262,51 @@ func updatedAfter(t *testing.T, s host.Store) {
 		}
 	}
 }
+
+// customers checks the customer index: the facts count a customer's
+// earlier orders (by email, without case), and the list filters find
+// them by email or name.
+func customers(t *testing.T, s host.Store) {
+	var ids []string
+	for i, c := range []sdk.Customer{{Name: "Ada  Lovelace", Email: "Ada@Example.com"}, {Name: "ada lovelace", Email: "ada@example.com "}, {Name: "Grace Hopper", Email: "grace@example.com"}} {
+		r := record("web", fmt.Sprint("c", i), i, sdk.StatusOpen)
+		r.Customer = c
+		if _, err := s.CreateOrders(ctx, []host.NewOrder{{Record: r}}); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+	}
+	for _, tc := range []struct {
+		email, before string
+		want          int
+	}{
+		{"ada@example.com", ids[1], 1}, // the first only: before the second
+		{"ada@example.com", "", 2},
+		{"ada@example.com", ids[0], 0}, // a first-time customer
+		{"grace@example.com", "", 1},
+		{"nobody@example.com", "", 0},
+	} {
+		f, err := s.Facts(ctx, host.FactsQuery{ChannelID: "web", CustomerEmail: tc.email, Before: tc.before})
+		if err != nil || f.CustomerOrders != tc.want || f.CustomerOrdersCapped {
+			t.Errorf("orders of %s before %q = %d (capped %v, %v), want %d", tc.email, tc.before, f.CustomerOrders, f.CustomerOrdersCapped, err, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		f    host.OrderFilter
+		want []string
+	}{
+		{host.OrderFilter{CustomerEmail: "ADA@example.com"}, []string{ids[1], ids[0]}},
+		{host.OrderFilter{CustomerName: "Ada Lovelace"}, []string{ids[1], ids[0]}},
+		{host.OrderFilter{CustomerName: "grace hopper", Status: "open"}, []string{ids[2]}},
+		{host.OrderFilter{CustomerEmail: "ada@example.com", CustomerName: "Grace Hopper"}, nil},
+	} {
+		page, _, err := s.ListOrders(ctx, tc.f)
+		var got []string
+		for _, r := range page {
+			got = append(got, r.ID)
+		}
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("%+v: %v (%v), want %v", tc.f, got, err, tc.want)
+		}
+	}
+}

@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) host.Store) {
 		{"Events", events},
 		{"FanOut", fanOut},
 		{"UpdatedAfter", updatedAfter},
+		{"Customers", customers},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open(t)) })
 	}

@@ -43,6 +43,11 @@ config := {
 		"large_order_total": "1000.00",
 		"alert_to": "sales",
 	},
+	"first_order": {
+		"enabled": true,
+		"total_over": "500.00",
+		"hold_for": "2h",
+	},
 	"duplicate_order": {"enabled": true},
 	"not_managed_item": {"enabled": true},
 	"insufficient_quantity": {"enabled": true},
@@ -121,6 +126,7 @@ context_for(order) := {
 	"routing_group": null,
 	"shipping": {"method": order.shipping_method, "channel_has_mappings": false, "mapped": false, "policy": ""},
 	"duplicates": {"enabled": true, "window": "24h", "orders": [], "count": 0, "count_capped": false},
+	"customer": {"email": lower(order.customer.email), "orders": 0, "orders_capped": false},
 }
 
 # line_context(i, line) is the context of a line nothing is known about.
