@@ -2,6 +2,8 @@ package host
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ordergate/ordergate/sdk"
@@ -30,8 +32,56 @@ type OrderFilter struct {
 	// as NormalizeEmail and NormalizeName make them.
 	CustomerEmail string
 	CustomerName  string
-	After         string
-	Limit         int
+	// HeldAfter and HeldBefore select orders on hold by when they went on
+	// hold (Record.HeldAt): at or after HeldAfter, before HeldBefore.
+	HeldAfter, HeldBefore time.Time
+	// Sort orders the list by a time instead of newest import first: one
+	// of the Sort* values. Sorted by held_at, only orders on hold are
+	// listed. The cursor of a sorted list is a SortCursor.
+	Sort  string
+	After string
+	Limit int
+}
+
+// Sort orders of OrderFilter.Sort: ascending (oldest first) or, with a
+// leading "-", descending.
+const (
+	SortPlacedAt     = "placed_at"
+	SortPlacedAtDesc = "-placed_at"
+	SortHeldAt       = "held_at"
+	SortHeldAtDesc   = "-held_at"
+)
+
+// SortCursor is where a sorted list stands: the time and id of the last
+// order of a page, written "<Unix nanoseconds>.<id>".
+type SortCursor struct {
+	At time.Time
+	ID string
+}
+
+func (c SortCursor) String() string { return strconv.FormatInt(c.At.UnixNano(), 10) + "." + c.ID }
+
+// ParseSortCursor reads the cursor of a sorted list; EINVALID names
+// the cursor parameter.
+func ParseSortCursor(s string) (SortCursor, error) {
+	ns, id, ok := strings.Cut(s, ".")
+	n, err := strconv.ParseInt(ns, 10, 64)
+	if !ok || err != nil || id == "" {
+		return SortCursor{}, InvalidFields("the cursor is not valid", []sdk.FieldError{{Field: "cursor", Detail: "is not a cursor of this sorted list: pass the next_cursor it gave"}})
+	}
+	return SortCursor{At: time.Unix(0, n).UTC(), ID: id}, nil
+}
+
+// SortTime is the time r sorts by under sort ("" for none), nil when r
+// has none (an order not on hold, by held_at).
+func SortTime(r *Record, sort string) *time.Time {
+	switch strings.TrimPrefix(sort, "-") {
+	case SortPlacedAt:
+		return &r.PlacedAt
+	case SortHeldAt:
+		return r.HeldAt()
+	}
+	return nil
 }
 
 // NewOrder is one order to store.

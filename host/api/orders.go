@@ -231,7 +231,7 @@ func (s *Server) listOrders(c *gin.Context) {
 	key := keyOf(c)
 	q := queryOf(c)
 	f := orderFilter(q)
-	f.After, f.Limit = q.str("cursor"), q.int("limit")
+	f.After, f.Limit, f.Sort = q.str("cursor"), q.int("limit"), q.str("sort")
 	if key.Role == host.RoleReseller {
 		if f.ChannelID != "" && f.ChannelID != key.ChannelID {
 			s.abort(c, host.Errorf(host.EFORBIDDEN, "a reseller key reads only its own channel's orders"))
@@ -266,9 +266,19 @@ func orderQuery() []param {
 		timeParam("due_before", "Orders whose next timed hold falls due (lifts, or becomes due for review) before this time."),
 		textParam("customer_email", "Orders of the customer with this email (compared without case).", "ada@example.com"),
 		textParam("customer_name", "Orders of the customer with this name (compared without case and extra spaces).", "Ada Lovelace"),
+		timeParam("held_after", "Orders on hold that went on hold at or after this time (the earliest held_at of their holds)."),
+		timeParam("held_before", "Orders on hold that went on hold before this time: those held longer than since then."),
 		timeParam("updated_after", "Orders that changed at or after this time (updated_at; imported_at for an order not changed since), for integrations that poll."),
 	}
 }
+
+// orderCursorParam pages through a list of orders: an order id, or, in a
+// sorted list, the time and id of the last order of the page.
+var orderCursorParam = textParam("cursor", "The next_cursor of the previous page (with the same sort); there are no more pages when a page has none.", "1764320000000000000.01M8GTGTW4KBAFDX2G8FR15ZP3")
+
+// sortParam orders the list.
+var sortParam = enumParam("sort", "Order the list by placed_at or by held_at (when the order went on hold; only orders on hold are listed), oldest first, or newest first with a leading -. Left out: newest import first.",
+	host.SortPlacedAt, host.SortPlacedAtDesc, host.SortHeldAt, host.SortHeldAtDesc)
 
 // reevaluateQuery is the order filter of a re-evaluation: status defaults
 // to on_hold.
@@ -289,6 +299,7 @@ func orderFilter(q queryValues) host.OrderFilter {
 		ExternalID: q.str("external_id"), Number: q.str("number"), ImportedAfter: q.time("imported_after"), ImportedBefore: q.time("imported_before"),
 		DueBefore: q.time("due_before"), UpdatedAfter: q.time("updated_after"),
 		CustomerEmail: q.str("customer_email"), CustomerName: q.str("customer_name"),
+		HeldAfter: q.time("held_after"), HeldBefore: q.time("held_before"),
 	}
 }
 

@@ -48,3 +48,36 @@ func equalJSON(a, b any) bool {
 	jb, _ := json.Marshal(b)
 	return string(ja) == string(jb)
 }
+
+// TestSortedQueue: the hold queue oldest first, page by page, and newest
+// first; held_before keeps the orders held longer than since a time.
+func TestSortedQueue(t *testing.T) {
+	h := newTestHost(t, shippedPolicies)
+	ids := h.heldOrders(3)
+	list := func(query string) ([]string, string) {
+		t.Helper()
+		page := h.expect(h.do("GET", "/api/v1/orders"+query, h.admin, nil), http.StatusOK).json(t)
+		var got []string
+		for _, o := range page["orders"].([]any) {
+			got = append(got, o.(map[string]any)["id"].(string))
+		}
+		next, _ := page["next_cursor"].(string)
+		return got, next
+	}
+	first, next := list("?sort=held_at&limit=2")
+	rest, end := list("?sort=held_at&limit=2&cursor=" + next)
+	if got := append(first, rest...); !equalJSON(got, ids) || end != "" {
+		t.Errorf("sort=held_at, 2 a page: %v (end %q), want %v, oldest first", got, end, ids)
+	}
+	if got, _ := list("?sort=-held_at"); !equalJSON(got, []string{ids[2], ids[1], ids[0]}) {
+		t.Errorf("sort=-held_at: %v", got)
+	}
+	if got, _ := list("?held_before=2000-01-01T00:00:00Z"); len(got) != 0 {
+		t.Errorf("held before 2000: %v", got)
+	}
+	for _, tc := range []struct{ query, field string }{{"?sort=age", "sort"}, {"?sort=held_at&cursor=bad", "cursor"}} {
+		if p := h.expect(h.do("GET", "/api/v1/orders"+tc.query, h.admin, nil), http.StatusUnprocessableEntity).json(t); !problemNames(p, tc.field) {
+			t.Errorf("%s: problem %v does not name %s", tc.query, p, tc.field)
+		}
+	}
+}

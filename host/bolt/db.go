@@ -123,8 +123,10 @@ func Open(dir string, log hclog.Logger) (*DB, error) {
 // and every delivery, once. 5 added the change feed (new buckets) and
 // the index of orders by when they last changed (updated_after); going to
 // 5 reads every order once. 6 indexed orders by customer email and name
-// (the customer fact and filters); going to 6 reads every order once.
-const schemaVersion = 6
+// (the customer fact and filters); going to 6 reads every order once. 7
+// indexed orders by placed_at and by when they went on hold (the sorted
+// queue); going to 7 reads every order once.
+const schemaVersion = 7
 
 var keySchema = []byte("schema_version")
 
@@ -156,9 +158,9 @@ func migrate(tx *bolt.Tx) error {
 			return fmt.Errorf("indexing look-alikes for schema 4: %w", err)
 		}
 	}
-	if version >= 2 && version < 6 {
+	if version >= 2 && version < 7 {
 		if err := migrateIndexes(tx, version); err != nil {
-			return fmt.Errorf("indexing orders for schema 6: %w", err)
+			return fmt.Errorf("indexing orders for schema 7: %w", err)
 		}
 	}
 	if version < 4 {
@@ -173,7 +175,7 @@ func migrate(tx *bolt.Tx) error {
 }
 
 // migrateIndexes adds the index entries a file of schema version lacks:
-// by last change (5) and by customer (6).
+// by last change (5), by customer (6), by placed and held time (7).
 func migrateIndexes(tx *bolt.Tx, version int) error {
 	idx := tx.Bucket(bucketIndex)
 	return tx.Bucket(bucketOrders).ForEach(func(k, _ []byte) error {
@@ -185,11 +187,16 @@ func migrateIndexes(tx *bolt.Tx, version int) error {
 		if u := lastChanged(r); u != nil && version < 5 {
 			keys = append(keys, indexKey(idxUpdated, string(timeKey(*u)), r.ID))
 		}
-		if e := host.NormalizeEmail(r.Customer.Email); e != "" {
-			keys = append(keys, indexKey(idxEmail, e, r.ID))
+		if version < 6 {
+			if e := host.NormalizeEmail(r.Customer.Email); e != "" {
+				keys = append(keys, indexKey(idxEmail, e, r.ID))
+			}
+			if n := host.NormalizeName(r.Customer.Name); n != "" {
+				keys = append(keys, indexKey(idxName, n, r.ID))
+			}
 		}
-		if n := host.NormalizeName(r.Customer.Name); n != "" {
-			keys = append(keys, indexKey(idxName, n, r.ID))
+		for _, e := range sortEntries(r) {
+			keys = append(keys, e.key)
 		}
 		for _, key := range keys {
 			if err := idx.Put(key, nil); err != nil {

@@ -126,9 +126,10 @@ func TestMigrateToSchema4(t *testing.T) {
 	})
 }
 
-// TestMigrateToSchema6 opens a schema 4 database (no updated index, no
-// customer index) and lists its orders by updated_after and by customer.
-func TestMigrateToSchema6(t *testing.T) {
+// TestMigrateToSchema7 opens a schema 4 database (no updated, customer or
+// sort index) and lists its orders by updated_after, by customer and
+// sorted by placed_at.
+func TestMigrateToSchema7(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	db, err := Open(dir, nil)
@@ -144,7 +145,7 @@ func TestMigrateToSchema6(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = db.db.Update(func(tx *bolt.Tx) error {
-		for _, k := range [][]byte{indexKey(idxUpdated, string(timeKey(later)), r.ID), indexKey(idxEmail, "dana@example.com", r.ID), indexKey(idxName, "dana whitfield", r.ID)} {
+		for _, k := range [][]byte{indexKey(idxUpdated, string(timeKey(later)), r.ID), indexKey(idxEmail, "dana@example.com", r.ID), indexKey(idxName, "dana whitfield", r.ID), indexKey(idxPlaced, string(timeKey(at)), r.ID)} {
 			if err := tx.Bucket(bucketIndex).Delete(k); err != nil {
 				return err
 			}
@@ -170,7 +171,7 @@ func TestMigrateToSchema6(t *testing.T) {
 			t.Errorf("updated_after %s: %d orders (%v), want %d", tc.after, len(list), err, tc.want)
 		}
 	}
-	for _, f := range []host.OrderFilter{{CustomerEmail: "dana@example.com"}, {CustomerName: "dana whitfield"}} {
+	for _, f := range []host.OrderFilter{{CustomerEmail: "dana@example.com"}, {CustomerName: "dana whitfield"}, {Sort: host.SortPlacedAt}} {
 		if list, _, err := db.ListOrders(ctx, f); err != nil || len(list) != 1 {
 			t.Errorf("%+v: %d orders (%v), want the migrated one", f, len(list), err)
 		}

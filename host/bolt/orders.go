@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -44,6 +45,11 @@ const (
 	// normalized (host.NormalizeEmail, host.NormalizeName) (schema 6).
 	idxEmail = 'e'
 	idxName  = 'm'
+	// idxPlaced lists orders by placed_at, idxHeld orders on hold by when
+	// they went on hold (Record.HeldAt), as timeKey: the sorted queue
+	// (schema 7).
+	idxPlaced = 'p'
+	idxHeld   = 'w'
 )
 
 func indexKey(kind byte, value, id string) []byte {
@@ -105,7 +111,16 @@ func indexKeys(r *host.Record) []indexEntry {
 	if u := lastChanged(r); u != nil {
 		entries = append(entries, indexEntry{key: indexKey(idxUpdated, string(timeKey(*u)), r.ID)})
 	}
-	return entries
+	return append(entries, sortEntries(r)...)
+}
+
+// sortEntries are r's entries of the sort indexes.
+func sortEntries(r *host.Record) []indexEntry {
+	out := []indexEntry{{key: indexKey(idxPlaced, string(timeKey(r.PlacedAt)), r.ID)}}
+	if h := r.HeldAt(); h != nil {
+		out = append(out, indexEntry{key: indexKey(idxHeld, string(timeKey(*h)), r.ID)})
+	}
+	return out
 }
 
 // lastChanged is when the order last changed, for the updated index.
@@ -198,6 +213,98 @@ func (d *DB) listByTime(f host.OrderFilter, kind byte, from, to []byte, lower, u
 		out = out[:f.Limit]
 		next = out[len(out)-1].ID
 	}
+	return out, next, err
+}
+
+// optTimeKey is the time key of t, nil for the zero time (no bound).
+func optTimeKey(t time.Time) []byte {
+	if t.IsZero() {
+		return nil
+	}
+	return timeKey(t)
+}
+
+// listSorted is ListOrders with Sort: it walks the sort's index in its
+// direction from the cursor, within the held range when sorted by
+// held_at, and checks the other filters on each record it reads.
+func (d *DB) listSorted(f host.OrderFilter, lower, upper string) ([]*host.Record, string, error) {
+	kind, from, to := byte(idxPlaced), []byte(nil), []byte(nil)
+	if strings.TrimPrefix(f.Sort, "-") == host.SortHeldAt {
+		kind, from, to = idxHeld, optTimeKey(f.HeldAfter), optTimeKey(f.HeldBefore)
+	}
+	desc := strings.HasPrefix(f.Sort, "-")
+	var after []byte
+	if f.After != "" {
+		c, err := host.ParseSortCursor(f.After)
+		if err != nil {
+			return nil, "", err
+		}
+		// A cursor of another list, or an impossible time, is refused.
+		if c.At.Year() < 1 || c.At.Year() > 9999 {
+			return nil, "", host.InvalidFields("the cursor is not valid", []sdk.FieldError{{Field: "cursor", Detail: "is not a cursor of this sorted list"}})
+		}
+		after = indexKey(kind, string(timeKey(c.At)), c.ID)
+	}
+	prefix := []byte{kind, 0}
+	var out []*host.Record
+	next := ""
+	err := d.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketIndex).Cursor()
+		var k []byte
+		switch {
+		case !desc && after != nil:
+			if k, _ = c.Seek(after); k != nil && bytes.Equal(k, after) {
+				k, _ = c.Next()
+			}
+		case !desc:
+			k, _ = c.Seek(append(slices.Clone(prefix), from...))
+		case after != nil:
+			k, _ = lastBefore(c, after)
+		case to != nil:
+			k, _ = lastBefore(c, append(slices.Clone(prefix), to...))
+		default:
+			k, _ = lastBefore(c, []byte{kind, 1})
+		}
+		step := c.Next
+		if desc {
+			step = c.Prev
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = step() {
+			t, id, ok := timeEntry(kind, k)
+			if !ok {
+				continue
+			}
+			if to != nil && bytes.Compare(t, to) >= 0 {
+				if desc {
+					continue
+				}
+				break
+			}
+			if from != nil && bytes.Compare(t, from) < 0 {
+				if desc {
+					break
+				}
+				continue
+			}
+			if id < lower || id >= upper {
+				continue
+			}
+			r, err := getRecord(tx, id)
+			if err != nil {
+				return err
+			}
+			if !matches(r, &f) {
+				continue
+			}
+			if len(out) == f.Limit {
+				last := out[len(out)-1]
+				next = host.SortCursor{At: *host.SortTime(last, f.Sort), ID: last.ID}.String()
+				break
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
 	return out, next, err
 }
 
@@ -522,15 +629,21 @@ func (d *DB) ListOrders(_ context.Context, f host.OrderFilter) ([]*host.Record, 
 	if !f.ImportedBefore.IsZero() {
 		upper = timeBound(f.ImportedBefore)
 	}
-	if f.After != "" && f.After < upper {
+	if f.After != "" && f.After < upper && f.Sort == "" {
 		upper = f.After
 	}
 	lower := ""
 	if !f.ImportedAfter.IsZero() {
 		lower = timeBound(f.ImportedAfter)
 	}
+	if f.Sort != "" {
+		return d.listSorted(f, lower, upper)
+	}
 	if !f.DueBefore.IsZero() {
 		return d.listByTime(f, idxDue, nil, timeKey(f.DueBefore), lower, upper)
+	}
+	if !f.HeldAfter.IsZero() || !f.HeldBefore.IsZero() {
+		return d.listByTime(f, idxHeld, optTimeKey(f.HeldAfter), optTimeKey(f.HeldBefore), lower, upper)
 	}
 	if !f.UpdatedAfter.IsZero() {
 		return d.listByTime(f, idxUpdated, timeKey(f.UpdatedAfter), nil, lower, upper)
@@ -604,6 +717,12 @@ func matches(r *host.Record, f *host.OrderFilter) bool {
 	}
 	if !f.UpdatedAfter.IsZero() {
 		if u := lastChanged(r); u == nil || u.Before(f.UpdatedAfter) {
+			return false
+		}
+	}
+	if !f.HeldAfter.IsZero() || !f.HeldBefore.IsZero() || strings.TrimPrefix(f.Sort, "-") == host.SortHeldAt {
+		h := r.HeldAt()
+		if h == nil || (!f.HeldAfter.IsZero() && h.Before(f.HeldAfter)) || (!f.HeldBefore.IsZero() && !h.Before(f.HeldBefore)) {
 			return false
 		}
 	}

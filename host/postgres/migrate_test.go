@@ -80,8 +80,8 @@ func TestRedact(t *testing.T) {
 	}
 }
 
-// TestMigrationsBackfill: a database at schema 3 (before updated_at and
-// the customer labels) gets both for the orders it has.
+// TestMigrationsBackfill: a database at schema 3 (before updated_at, the
+// customer labels and held_at) gets them for the orders it has.
 func TestMigrationsBackfill(t *testing.T) {
 	ctx := context.Background()
 	srv := pgtest.Start(t)
@@ -96,7 +96,10 @@ func TestMigrationsBackfill(t *testing.T) {
 		Number: "#1", PlacedAt: at, Currency: "USD", Status: sdk.StatusOpen, ImportedAt: &at, UpdatedAt: &later,
 		Customer: sdk.Customer{Name: "Dana  Whitfield", Email: " Dana@Example.com"}, ShippingAddress: sdk.Address{Country: "US"},
 		LineItems: []sdk.LineItem{{SKU: "V789", Quantity: 1, UnitPrice: "1.00"}}, Totals: sdk.Totals{Total: "1.00"}}}
-	if _, err := db2.CreateOrders(ctx, []host.NewOrder{{Record: r}}); err != nil {
+	held := *r
+	held.ID, held.ExternalID, held.Customer = ulid.MustNew(ulid.Timestamp(at), ulid.DefaultEntropy()).String(), "2", sdk.Customer{}
+	held.Decide(&sdk.Decision{EvaluatedAt: later, Holds: []sdk.Hold{{Reason: sdk.HoldCustomRule, Rule: "r"}}}, "workflow", sdk.EventDecision)
+	if _, err := db2.CreateOrders(ctx, []host.NewOrder{{Record: r}, {Record: &held}}); err != nil {
 		t.Fatal(err)
 	}
 	db2.Close()
@@ -105,7 +108,7 @@ func TestMigrationsBackfill(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	for _, sql := range []string{`ALTER TABLE orders DROP COLUMN updated_at`, `DELETE FROM order_labels WHERE kind IN ('e', 'm')`, `UPDATE ordergate_schema SET version = 3`} {
+	for _, sql := range []string{`ALTER TABLE orders DROP COLUMN updated_at`, `ALTER TABLE orders DROP COLUMN held_at`, `DROP INDEX orders_by_placed`, `DELETE FROM order_labels WHERE kind IN ('e', 'm')`, `UPDATE ordergate_schema SET version = 3`} {
 		if _, err := conn.Exec(ctx, sql); err != nil {
 			t.Fatalf("%s: %v", sql, err)
 		}
@@ -115,7 +118,8 @@ func TestMigrationsBackfill(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db3.Close()
-	for _, f := range []host.OrderFilter{{UpdatedAfter: later}, {CustomerEmail: "dana@example.com"}, {CustomerName: "dana whitfield"}} {
+	for _, f := range []host.OrderFilter{{UpdatedAfter: later, Status: "open"}, {CustomerEmail: "dana@example.com"}, {CustomerName: "dana whitfield"},
+		{Sort: host.SortHeldAt}, {HeldBefore: later.Add(time.Second)}} {
 		if list, _, err := db3.ListOrders(ctx, f); err != nil || len(list) != 1 {
 			t.Errorf("%+v: %d orders (%v), want the one from before the migrations", f, len(list), err)
 		}

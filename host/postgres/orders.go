@@ -109,14 +109,14 @@ func decodeOrder(data []byte) (*host.Record, error) {
 func queueInsert(b *pgx.Batch, rows []row, counts countChanges) error {
 	n := len(rows)
 	ids, channels, externals, numbers, statuses := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	placed, fps, records, dues, updated := make([]time.Time, n), make([]*string, n), make([]string, n), make([]*time.Time, n), make([]*time.Time, n)
+	placed, fps, records, dues, updated, held := make([]time.Time, n), make([]*string, n), make([]string, n), make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n)
 	var lOrders, lKinds, lValues []string
 	var deliveries []*host.Delivery
 	var events []*host.Event
 	for i, w := range rows {
 		r := w.r
 		ids[i], channels[i], externals[i], numbers[i], statuses[i] = r.ID, r.ChannelID, r.ExternalID, r.Number, string(r.Status)
-		placed[i], fps[i], records[i], dues[i], updated[i] = r.PlacedAt, w.fingerprint, string(w.record), r.DueAt(), lastChanged(r)
+		placed[i], fps[i], records[i], dues[i], updated[i], held[i] = r.PlacedAt, w.fingerprint, string(w.record), r.DueAt(), lastChanged(r), r.HeldAt()
 		for _, l := range w.labels {
 			lOrders, lKinds, lValues = append(lOrders, r.ID), append(lKinds, l.kind), append(lValues, l.value)
 		}
@@ -124,9 +124,9 @@ func queueInsert(b *pgx.Batch, rows []row, counts countChanges) error {
 		events = append(events, w.events...)
 		counts.order(r, 1)
 	}
-	b.Queue(`INSERT INTO orders (id, channel_id, external_id, number, status, placed_at, fingerprint, record, due_at, updated_at)
-		SELECT id, c, e, n, s, p, f, r::json, due, upd FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[]) AS u(id, c, e, n, s, p, f, r, due, upd)`,
-		ids, channels, externals, numbers, statuses, placed, fps, records, dues, updated)
+	b.Queue(`INSERT INTO orders (id, channel_id, external_id, number, status, placed_at, fingerprint, record, due_at, updated_at, held_at)
+		SELECT id, c, e, n, s, p, f, r::json, due, upd, hld FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[]) AS u(id, c, e, n, s, p, f, r, due, upd, hld)`,
+		ids, channels, externals, numbers, statuses, placed, fps, records, dues, updated, held)
 	if len(lOrders) > 0 {
 		b.Queue(`INSERT INTO order_labels (order_id, kind, value) SELECT o, k::"char", v FROM unnest($1::text[], $2::text[], $3::text[]) AS u(o, k, v)`, lOrders, lKinds, lValues)
 	}
@@ -397,8 +397,8 @@ func (d *DB) UpdateOrder(ctx context.Context, id string, fn func(*host.Record) e
 		}
 		b := &pgx.Batch{}
 		b.Queue(`UPDATE orders SET channel_id = $2, external_id = $3, number = $4, status = $5, placed_at = $6, fingerprint = $7, record = $8::text::json,
-			due_at = $9, due_claimed_until = NULL, updated_at = $10 WHERE id = $1`,
-			id, r.ChannelID, r.ExternalID, r.Number, string(r.Status), r.PlacedAt, w.fingerprint, string(w.record), r.DueAt(), lastChanged(r))
+			due_at = $9, due_claimed_until = NULL, updated_at = $10, held_at = $11 WHERE id = $1`,
+			id, r.ChannelID, r.ExternalID, r.Number, string(r.Status), r.PlacedAt, w.fingerprint, string(w.record), r.DueAt(), lastChanged(r), r.HeldAt())
 		before := labels(old)
 		var goneKinds, goneValues, newKinds, newValues []string
 		for _, l := range before {
@@ -472,6 +472,11 @@ func (d *DB) ListOrders(ctx context.Context, f host.OrderFilter) ([]*host.Record
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
+	if f.Sort != "" && f.After != "" {
+		if _, err := host.ParseSortCursor(f.After); err != nil {
+			return nil, "", err
+		}
+	}
 	q, args := listOrdersQuery(f)
 	rows, err := d.q.Query(ctx, q, args...)
 	if err != nil {
@@ -492,7 +497,11 @@ func (d *DB) ListOrders(ctx context.Context, f host.OrderFilter) ([]*host.Record
 	next := ""
 	if len(out) > f.Limit {
 		out = out[:f.Limit]
-		next = out[len(out)-1].ID
+		last := out[len(out)-1]
+		next = last.ID
+		if t := host.SortTime(last, f.Sort); t != nil {
+			next = host.SortCursor{At: *t, ID: last.ID}.String()
+		}
 	}
 	return out, next, nil
 }
@@ -513,7 +522,7 @@ func listOrdersQuery(f host.OrderFilter) (string, []any) {
 	// The label filter that bolt would walk first leads here too, unless a
 	// column filter more selective than any label is given.
 	lead := -1
-	if f.ExternalID == "" && f.Number == "" {
+	if f.ExternalID == "" && f.Number == "" && f.Sort == "" {
 		for i, l := range labelFilters {
 			if l.value != "" {
 				lead = i
@@ -544,12 +553,29 @@ func listOrdersQuery(f host.OrderFilter) (string, []any) {
 	if !f.UpdatedAfter.IsZero() {
 		where = append(where, "o.updated_at >= "+arg(f.UpdatedAfter))
 	}
+	if !f.HeldAfter.IsZero() {
+		where = append(where, "o.held_at >= "+arg(f.HeldAfter))
+	}
+	if !f.HeldBefore.IsZero() {
+		where = append(where, "o.held_at < "+arg(f.HeldBefore))
+	}
 	// Ids sort by import time, so the time range bounds the id range.
 	if !f.ImportedBefore.IsZero() {
 		where = append(where, idCol+" < "+arg(timeBound(f.ImportedBefore)))
 	}
-	if f.After != "" {
+	sortCol, desc := sortColumn(f.Sort)
+	if sortCol != "" && f.After != "" {
+		c, _ := host.ParseSortCursor(f.After) // checked by ListOrders
+		op := ">"
+		if desc {
+			op = "<"
+		}
+		where = append(where, fmt.Sprintf("(%s, o.id) %s (%s, %s)", sortCol, op, arg(c.At), arg(c.ID)))
+	} else if f.After != "" {
 		where = append(where, idCol+" < "+arg(f.After))
+	}
+	if sortCol == "o.held_at" {
+		where = append(where, "o.held_at IS NOT NULL")
 	}
 	if !f.ImportedAfter.IsZero() {
 		where = append(where, idCol+" >= "+arg(timeBound(f.ImportedAfter)))
@@ -558,8 +584,28 @@ func listOrdersQuery(f host.OrderFilter) (string, []any) {
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY " + idCol + " DESC LIMIT " + arg(f.Limit+1)
+	switch {
+	case sortCol != "" && desc:
+		q += " ORDER BY " + sortCol + " DESC, o.id DESC"
+	case sortCol != "":
+		q += " ORDER BY " + sortCol + ", o.id"
+	default:
+		q += " ORDER BY " + idCol + " DESC"
+	}
+	q += " LIMIT " + arg(f.Limit+1)
 	return q, args
+}
+
+// sortColumn is the column a sorted list orders by, and whether
+// descending ("" for the default, newest import first).
+func sortColumn(sort string) (string, bool) {
+	switch strings.TrimPrefix(sort, "-") {
+	case host.SortPlacedAt:
+		return "o.placed_at", strings.HasPrefix(sort, "-")
+	case host.SortHeldAt:
+		return "o.held_at", strings.HasPrefix(sort, "-")
+	}
+	return "", false
 }
 
 // timeBound is the smallest id of an order imported at t.

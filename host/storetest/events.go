@@ -310,3 +310,67 @@ func customers(t *testing.T, s host.Store) {
 		}
 	}
 }
+
+// sortedQueue checks sort= and the held_at range: the queue oldest (or
+// newest) first by placed_at or held_at, page by page, with the other
+// filters.
+func sortedQueue(t *testing.T, s host.Store) {
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	// Imported in this order; placed and held in another.
+	spec := []struct {
+		placed, held int
+		status       sdk.Status
+	}{{30, 40, sdk.StatusOnHold}, {10, 50, sdk.StatusOnHold}, {20, 0, sdk.StatusOpen}, {5, 45, sdk.StatusOnHold}}
+	var ids []string
+	for i, sp := range spec {
+		r := record("web", fmt.Sprint("s", i), i, sp.status)
+		r.PlacedAt = at(sp.placed)
+		if sp.status == sdk.StatusOnHold {
+			h := at(sp.held)
+			r.Holds[0].HeldAt = &h
+		}
+		if _, err := s.CreateOrders(ctx, []host.NewOrder{{Record: r}}); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+	}
+	for _, tc := range []struct {
+		f    host.OrderFilter
+		want []string
+	}{
+		{host.OrderFilter{Sort: host.SortPlacedAt}, []string{ids[3], ids[1], ids[2], ids[0]}},
+		{host.OrderFilter{Sort: host.SortPlacedAtDesc}, []string{ids[0], ids[2], ids[1], ids[3]}},
+		{host.OrderFilter{Sort: host.SortHeldAt}, []string{ids[0], ids[3], ids[1]}},
+		{host.OrderFilter{Sort: host.SortHeldAtDesc}, []string{ids[1], ids[3], ids[0]}},
+		{host.OrderFilter{Sort: host.SortHeldAt, HeldBefore: at(50)}, []string{ids[0], ids[3]}},
+		{host.OrderFilter{Sort: host.SortHeldAtDesc, HeldAfter: at(45)}, []string{ids[1], ids[3]}},
+		{host.OrderFilter{Sort: host.SortPlacedAt, Status: "on_hold"}, []string{ids[3], ids[1], ids[0]}},
+		{host.OrderFilter{HeldBefore: at(46)}, []string{ids[3], ids[0]}}, // unsorted: newest import first
+		{host.OrderFilter{HeldAfter: at(41), Status: "on_hold"}, []string{ids[3], ids[1]}},
+	} {
+		for _, limit := range []int{1, 2, 10} {
+			var got []string
+			f := tc.f
+			f.Limit = limit
+			for pages := 0; pages < 10; pages++ {
+				page, next, err := s.ListOrders(ctx, f)
+				if err != nil {
+					t.Fatalf("%+v: %v", f, err)
+				}
+				for _, r := range page {
+					got = append(got, r.ID)
+				}
+				if next == "" {
+					break
+				}
+				f.After = next
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("%+v, %d a page: %v, want %v", tc.f, limit, got, tc.want)
+			}
+		}
+	}
+	if _, _, err := s.ListOrders(ctx, host.OrderFilter{Sort: host.SortHeldAt, After: "not a cursor"}); host.ErrorCode(err) != host.EINVALID {
+		t.Errorf("a sorted list with a bad cursor: %v, want EINVALID", err)
+	}
+}

@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) host.Store) {
 		{"FanOut", fanOut},
 		{"UpdatedAfter", updatedAfter},
 		{"Customers", customers},
+		{"SortedQueue", sortedQueue},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open(t)) })
 	}
