@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -156,5 +157,36 @@ func TestSignatureOptions(t *testing.T) {
 				t.Errorf("verified deliveries = %v, want the alert and the order.imported, each signed %s", verified, tc.signature)
 			}
 		})
+	}
+}
+
+// TestEventDeadLetterAndRedeliver: an event whose receiver keeps failing
+// is dead-lettered like an alert; redelivered, it arrives with the same
+// webhook-id.
+func TestEventDeadLetterAndRedeliver(t *testing.T) {
+	f := setup(t)
+	secret := host.NewSecret()
+	rcv := webhooktest.New(t, secret)
+	var down atomic.Bool
+	down.Store(true)
+	rcv.Fail = func(webhooktest.Delivery, int) bool { return down.Load() }
+	if err := f.db.CreateDestination(context.Background(), &host.Destination{Name: "erp", Kind: host.DestinationWebhook, URL: rcv.URL, Secret: secret,
+		Events: []string{host.EventOrderImported}, Retry: &host.RetryPolicy{MaxAttempts: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	f.import1203(t)
+	d := run(t, f, alerts.Config{})
+	fanOut(t, f, d)
+	dead := waitStatus(t, f, host.DeliveryFailed, 1)[0]
+	if dead.Event == nil || dead.Event.Type != host.EventOrderImported {
+		t.Fatalf("dead letter = %+v", dead)
+	}
+	down.Store(false)
+	if err := alerts.Redeliver(host.WithActor(context.Background(), admin), f.db, dead.ID); err != nil {
+		t.Fatal(err)
+	}
+	got := rcv.WaitFor(t, 20*time.Second, "the redelivered event", func(ds []webhooktest.Delivery) bool { return len(ds) == 1 })
+	if got[0].ID != dead.Event.ID || rcv.Attempts(dead.Event.ID) != 2 {
+		t.Errorf("redelivered with webhook-id %s after %d attempts, want %s and 2", got[0].ID, rcv.Attempts(dead.Event.ID), dead.Event.ID)
 	}
 }

@@ -20,7 +20,7 @@ import (
 // timedFixture is a service on a real store whose workflow holds every
 // order for two hours ("cool_off"), with a clock the test moves.
 type timedFixture struct {
-	db  orders.Store
+	db  host.Store
 	svc *orders.Service
 	ch  *host.Channel
 	now atomic.Pointer[time.Time]
@@ -116,7 +116,7 @@ func TestTimedHoldLiftsOnce(t *testing.T) {
 
 // TestTimedHoldRacesARelease: an operator's release and the timer acting
 // at once end with the order released once: whichever wins, the other
-// does not release it again.
+// does not release it again, and the feed has one order.released.
 func TestTimedHoldRacesARelease(t *testing.T) {
 	f := newTimedFixture(t)
 	t0 := *f.now.Load()
@@ -167,6 +167,20 @@ func TestTimedHoldRacesARelease(t *testing.T) {
 			}
 		default:
 			t.Fatalf("release: %v", releaseErr)
+		}
+		// Whoever won, the change feed has one order.released.
+		evs, _, err := f.db.Events(context.Background(), host.EventFilter{Types: []string{host.EventOrderReleased}, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, ev := range evs {
+			if ev.OrderID == r.ID {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("order %s: %d order.released events, want 1", r.ID, n)
 		}
 	}
 }

@@ -13,7 +13,8 @@ import (
 
 // TestOrderEventsEndToEnd: through the real host on each store, a
 // subscriber receives every event of orders' lives (imported, held,
-// edited, released by an operator and by the timer, canceled in bulk),
+// edited, released by an operator, by the timer and in bulk by a filter
+// after a dry run, canceled in bulk),
 // each verified by an independent Standard Webhooks verifier and by the
 // project's library; the change feed has the same events, and a reader
 // resumes it from its cursor after the host is killed with SIGKILL,
@@ -54,10 +55,28 @@ func testOrderEventsEndToEnd(t *testing.T, store []string) {
 	if fmt.Sprint(bulk["changed"]) != "1" {
 		t.Fatalf("bulk cancel = %v", bulk)
 	}
+	// Another order held for review, released in bulk by a filter, after a
+	// dry run that changes nothing.
+	ref2 := tutorialOrder(t)
+	ref2["channel_id"], ref2["external_id"], ref2["number"] = "acme", "5531204", "#1204"
+	ref2["shipping_address"] = map[string]any{"address1": "2 Main St", "city": "Austin", "country": "US"}
+	id1204 := fmt.Sprint(decode(t, mustDo(t, h, "POST", "/api/v1/orders", key, ref2, 201))["id"])
+	dry := decode(t, mustDo(t, h, "POST", "/api/v1/orders:release?tag=Review+Needed&channel_id=acme&dry_run=true", key, map[string]any{"note": "stock checked"}, 200))
+	if fmt.Sprint(dry["matched"], dry["changed"]) != "1 0" {
+		t.Fatalf("dry run = %v, want matched 1 (order #1204), changed 0", dry)
+	}
+	if o := decode(t, mustDo(t, h, "GET", "/api/v1/orders/"+id1204, key, nil, 200)); o["status"] != "on_hold" {
+		t.Fatalf("the dry run changed order #1204: %v", o["status"])
+	}
+	released := decode(t, mustDo(t, h, "POST", "/api/v1/orders:release?tag=Review+Needed&channel_id=acme", key, map[string]any{"note": "stock checked"}, 200))
+	if fmt.Sprint(released["matched"], released["changed"]) != "1 1" {
+		t.Fatalf("bulk release = %v", released)
+	}
 	want := map[string][]string{
 		id1203: {"order.imported", "order.held", "order.edited", "order.released"},
 		timed:  {"order.imported", "order.held", "order.reevaluated", "order.released"}, // the timer re-evaluates, then lifts
 		long:   {"order.imported", "order.held", "order.canceled"},
+		id1204: {"order.imported", "order.held", "order.released"},
 	}
 	total := 0
 	for _, types := range want {
