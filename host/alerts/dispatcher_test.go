@@ -86,9 +86,8 @@ func setup(t *testing.T) *fixture {
 	return &fixture{db: db, svc: orders.NewService(db, engine, nil), ch: ch}
 }
 
-// importLarge imports an order over the sales rule's threshold, which
-// raises an alert to "sales".
-func (f *fixture) importLarge(t *testing.T, id string) *host.Record {
+// order1203 reads the reference order #1203 (V789 × 5).
+func order1203(t *testing.T) sdk.Order {
 	t.Helper()
 	data, err := os.ReadFile("../../sdk/testdata/order-1203.json")
 	if err != nil {
@@ -98,15 +97,30 @@ func (f *fixture) importLarge(t *testing.T, id string) *host.Record {
 	if err := json.Unmarshal(data, &o); err != nil {
 		t.Fatal(err)
 	}
-	o.ExternalID, o.Totals.Total = id, "1500.00"
+	return o
+}
+
+// importOrder imports o through the service.
+func (f *fixture) importOrder(t *testing.T, o sdk.Order) *host.Record {
+	t.Helper()
 	res, err := f.svc.Import(context.Background(), f.ch, []orders.Incoming{{Order: &o}})
 	if err != nil || res[0].Err != nil {
 		t.Fatal(err, res[0].Err)
 	}
-	if len(res[0].Record.Alerts) != 1 || res[0].Record.Alerts[0].To != "sales" {
-		t.Fatalf("alerts = %v", res[0].Record.Alerts)
-	}
 	return res[0].Record
+}
+
+// importLarge imports an order over the sales rule's threshold, which
+// raises an alert to "sales".
+func (f *fixture) importLarge(t *testing.T, id string) *host.Record {
+	t.Helper()
+	o := order1203(t)
+	o.ExternalID, o.Totals.Total = id, "1500.00"
+	r := f.importOrder(t, o)
+	if len(r.Alerts) != 1 || r.Alerts[0].To != "sales" {
+		t.Fatalf("alerts = %v", r.Alerts)
+	}
+	return r
 }
 
 func run(t *testing.T, f *fixture, cfg alerts.Config) *alerts.Dispatcher {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -18,7 +17,6 @@ import (
 	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/host/alerts"
 	"github.com/ordergate/ordergate/host/internal/webhooktest"
-	"github.com/ordergate/ordergate/host/orders"
 	"github.com/ordergate/ordergate/sdk"
 )
 
@@ -26,22 +24,11 @@ import (
 // shipped policies hold for review.
 func (f *fixture) import1203(t *testing.T) *host.Record {
 	t.Helper()
-	data, err := os.ReadFile("../../sdk/testdata/order-1203.json")
-	if err != nil {
-		t.Fatal(err)
+	r := f.importOrder(t, order1203(t))
+	if r.Status != sdk.StatusOnHold {
+		t.Fatalf("order #1203 is %s, want on_hold", r.Status)
 	}
-	var o sdk.Order
-	if err := json.Unmarshal(data, &o); err != nil {
-		t.Fatal(err)
-	}
-	res, err := f.svc.Import(context.Background(), f.ch, []orders.Incoming{{Order: &o}})
-	if err != nil || res[0].Err != nil {
-		t.Fatal(err, res[0].Err)
-	}
-	if res[0].Record.Status != sdk.StatusOnHold {
-		t.Fatalf("order #1203 is %s, want on_hold", res[0].Record.Status)
-	}
-	return res[0].Record
+	return r
 }
 
 // fanOut runs the fan-out until the test ends.
