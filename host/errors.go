@@ -22,6 +22,7 @@ const (
 	EUNAVAILABLE  = "unavailable"            // not ready (no policy loaded, shutting down)
 	ETOOMANY      = "too_many_requests"      // the key is over its rate limit
 	ENOTIMPL      = "not_implemented"        // this host's configuration does not do it
+	EGONE         = "gone"                   // it existed and was removed (events past their retention)
 )
 
 // Error is the error type of the host's domain: a code the API maps to an

@@ -203,7 +203,19 @@ type EventStore interface {
 	// whether more events are waiting. Hosts sharing the store take
 	// turns: each event is fanned out once.
 	FanOutEvents(ctx context.Context, now time.Time, limit int) (queued int, more bool, err error)
+	// PruneEvents removes, oldest first, at most limit events whose
+	// change was before before and that were fanned out, and returns how
+	// many it removed. Reading the feed after a cursor of a removed event
+	// is then EGONE (ErrEventsPruned): the reader has missed events.
+	PruneEvents(ctx context.Context, before time.Time, limit int) (int, error)
 }
+
+// ErrEventsPruned is reading the feed after a cursor older than the
+// events it keeps.
+var ErrEventsPruned = Errorf(EGONE, "the events after this cursor are older than the feed keeps (--event-retention) and were removed: read again from the beginning, and resynchronize with GET /api/v1/orders?updated_after=")
+
+// DefaultEventRetention is how long the feed keeps events by default.
+const DefaultEventRetention = 30 * 24 * time.Hour
 
 // EventDeliveries returns a delivery of ev to each destination
 // subscribed to its type.

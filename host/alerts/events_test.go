@@ -177,3 +177,28 @@ func TestEventDeadLetterAndRedeliver(t *testing.T) {
 		t.Errorf("redelivered with webhook-id %s after %d attempts, want %s and 2", got[0].ID, rcv.Attempts(dead.Event.ID), dead.Event.ID)
 	}
 }
+
+// TestFanOutPrunesTheFeed: events older than the retention go once they
+// are fanned out; newer ones stay.
+func TestFanOutPrunesTheFeed(t *testing.T) {
+	f := setup(t)
+	past := time.Now().UTC().Add(-48 * time.Hour)
+	if _, err := f.db.AppendEvent(context.Background(), &host.Event{ID: "evt_old", Type: host.EventOrderImported, At: past, OrderID: "old"}); err != nil {
+		t.Fatal(err)
+	}
+	r := f.import1203(t) // imported and held now: two events
+	fo := alerts.NewFanOut(f.db, nil, nil, time.Hour)
+	fo.KeepEvents(24 * time.Hour)
+	if n := fo.Prune(context.Background()); n != 0 {
+		t.Fatalf("pruned %d before the events were fanned out", n)
+	}
+	for fo.Once(context.Background()) {
+	}
+	if n := fo.Prune(context.Background()); n != 1 {
+		t.Fatalf("pruned %d, want the event of two days ago", n)
+	}
+	evs, _, err := f.db.Events(context.Background(), host.EventFilter{})
+	if err != nil || len(evs) != 2 || evs[0].OrderID != r.ID {
+		t.Errorf("left: %d events (%v), want order %s's two", len(evs), err, r.ID)
+	}
+}

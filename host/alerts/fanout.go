@@ -19,7 +19,19 @@ type FanOut struct {
 	wake  *Wake // the dispatcher's
 	tick  time.Duration
 	now   func() time.Time
+	// retention is how long events are kept (0: forever); the feed is
+	// pruned every pruneEvery.
+	retention  time.Duration
+	pruneEvery time.Duration
+	pruned     time.Time
 }
+
+// PruneEvery is how often the fan-out prunes the feed.
+const PruneEvery = time.Hour
+
+// KeepEvents sets how long the feed keeps events: older ones that were
+// fanned out are pruned every PruneEvery (and at start); 0 keeps them.
+func (f *FanOut) KeepEvents(retention time.Duration) { f.retention = retention }
 
 // fanOutBatch bounds the events one transaction fans out.
 const fanOutBatch = 500
@@ -34,7 +46,7 @@ func NewFanOut(store host.EventStore, log hclog.Logger, wake *Wake, tick time.Du
 	if tick <= 0 {
 		tick = 200 * time.Millisecond
 	}
-	return &FanOut{store: store, log: log.Named("events"), wake: wake, tick: tick, now: func() time.Time { return time.Now().UTC() }}
+	return &FanOut{store: store, log: log.Named("events"), wake: wake, tick: tick, now: func() time.Time { return time.Now().UTC() }, pruneEvery: PruneEvery}
 }
 
 // Run fans events out until ctx ends.
@@ -45,6 +57,9 @@ func (f *FanOut) Run(ctx context.Context) {
 		more := f.Once(ctx)
 		if more {
 			continue
+		}
+		if f.retention > 0 && f.now().Sub(f.pruned) >= f.pruneEvery {
+			f.Prune(ctx)
 		}
 		select {
 		case <-ctx.Done():
@@ -67,4 +82,31 @@ func (f *FanOut) Once(ctx context.Context) bool {
 		f.wake.Notify()
 	}
 	return more && ctx.Err() == nil
+}
+
+// pruneBatch bounds the events one prune transaction removes.
+const pruneBatch = 10000
+
+// Prune removes the events older than the retention that were fanned out,
+// a batch at a time, and returns how many.
+func (f *FanOut) Prune(ctx context.Context) int {
+	f.pruned = f.now()
+	total := 0
+	for ctx.Err() == nil {
+		n, err := f.store.PruneEvents(ctx, f.pruned.Add(-f.retention), pruneBatch)
+		if err != nil {
+			if ctx.Err() == nil {
+				f.log.Error("pruning the change feed", "error", err)
+			}
+			break
+		}
+		total += n
+		if n < pruneBatch {
+			break
+		}
+	}
+	if total > 0 {
+		f.log.Info("pruned the change feed", "events", total, "older_than", f.pruned.Add(-f.retention))
+	}
+	return total
 }

@@ -1,9 +1,11 @@
 package api_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestEventFeed: the feed lists each change in commit order with its
@@ -49,6 +51,21 @@ func TestEventFeed(t *testing.T) {
 	}
 	if got, _ := read(h.resellerKey("acme"), ""); len(got) != 1 || got[0].order != acme["id"] {
 		t.Errorf("a reseller of acme reads %v, want its one order's event", got)
+	}
+	// Past the retention, the events go; a cursor before them is 410.
+	for {
+		if _, more, err := h.store.FanOutEvents(context.Background(), time.Now(), 1000); err != nil || !more {
+			break
+		}
+	}
+	if n, err := h.store.PruneEvents(context.Background(), time.Now().Add(time.Hour), 3); err != nil || n != 3 {
+		t.Fatalf("pruned %d (%v)", n, err)
+	}
+	if p := h.expect(h.do("GET", "/api/v1/events?after="+all[0].cursor, h.admin, nil), http.StatusGone).json(t); !strings.Contains(p["detail"].(string), "updated_after") {
+		t.Errorf("410 problem = %v, want it to say how to resynchronize", p)
+	}
+	if rest, _ := read(h.admin, "?after="+all[2].cursor); len(rest) != 3 {
+		t.Errorf("after a kept cursor: %v", rest)
 	}
 	for _, tc := range []struct{ query, field string }{
 		{"?after=nonsense", "after"},

@@ -34,6 +34,8 @@ var problemResponses = map[int]problemResponse{
 		desc: "Nothing exists at what the path names (for a reseller key, an order of another channel is not found either)."},
 	http.StatusConflict: {name: "Conflict",
 		desc: "The request conflicts with what is stored, e.g. it creates what exists or changes an order its status does not allow; detail says what."},
+	http.StatusGone: {name: "Gone",
+		desc: "What the request names was removed: a change-feed cursor older than the events the host keeps (--event-retention). Read the feed from its beginning and resynchronize with GET /api/v1/orders?updated_after=."},
 	http.StatusRequestEntityTooLarge: {name: "ContentTooLarge", desc: "The body is larger than the route's limit."},
 	http.StatusUnsupportedMediaType: {name: "UnsupportedMediaType",
 		desc: "The body's Content-Type is not one the route takes; errors names the Content-Type."},

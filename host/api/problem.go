@@ -39,6 +39,7 @@ var statusOf = map[string]int{
 	host.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	host.ETOOMANY:      http.StatusTooManyRequests,
 	host.ENOTIMPL:      http.StatusNotImplemented,
+	host.EGONE:         http.StatusGone,
 	host.EINTERNAL:     http.StatusInternalServerError,
 }
 

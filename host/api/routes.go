@@ -77,7 +77,7 @@ func (s *Server) routes() []route {
 			responses: one(sdk.Order{}), problems: []int{409}, handler: s.reevaluateOrder},
 
 		{method: "GET", path: "/api/v1/events", summary: "The change feed: order and operational events in commit order, after a cursor; an event committed late is never behind a cursor given out. A reseller key reads its channel's order events.",
-			role: host.RoleReseller, query: eventQuery(), responses: one(EventList{}), handler: s.listEvents},
+			role: host.RoleReseller, query: eventQuery(), responses: one(EventList{}), problems: []int{410}, handler: s.listEvents},
 
 		{method: "GET", path: "/api/v1/catalog", summary: "List catalog items by SKU.", role: host.RoleAdmin,
 			query: []param{cursorParam, limitParam(100, 1000)}, responses: one(CatalogList{}), handler: s.listCatalog},

@@ -47,6 +47,9 @@ type Config struct {
 	// MaxHoldFor bounds how far ahead a timed hold may fall due
 	// (policy.DefaultMaxHoldFor when 0).
 	MaxHoldFor time.Duration
+	// EventRetention is how long the change feed keeps events
+	// (host.DefaultEventRetention when 0; negative keeps them forever).
+	EventRetention time.Duration
 	// SLAEvery is how often the hold queue is checked against its SLAs
 	// (sla.DefaultEvery when 0).
 	SLAEvery time.Duration
@@ -148,6 +151,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	alertCfg.Ops, alertCfg.Attempts, alertCfg.Wake = a.Ops, a.Metrics, wake
 	a.Dispatcher = alerts.New(cfg.Store, cfg.Log, alertCfg)
 	a.FanOut = alerts.NewFanOut(cfg.Store, cfg.Log, wake, 0)
+	switch {
+	case cfg.EventRetention == 0:
+		a.FanOut.KeepEvents(host.DefaultEventRetention)
+	case cfg.EventRetention > 0:
+		a.FanOut.KeepEvents(cfg.EventRetention)
+	}
 	a.Engine.OnRefused(func(previous string, err error) {
 		a.Ops.Raise(context.Background(), host.PolicyReloadRefused{Serving: previous, Error: err.Error()})
 	})

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -19,8 +20,9 @@ import (
 
 var (
 	// bucketEvents is the change feed: sequence (8 bytes, big-endian) ->
-	// type \x00 channel id \x00 event JSON. One writer commits at a time,
-	// so the sequence is the commit order.
+	// time of the change (timeKey, 8 bytes), type \x00 channel id \x00,
+	// then the event's compressed JSON. One writer commits at a time, so
+	// the sequence is the commit order.
 	bucketEvents = []byte("events")
 	// bucketEventIDs lists the ids of operational events, which are
 	// appended once each: id -> sequence.
@@ -28,6 +30,9 @@ var (
 	// keyFanOut, in the settings bucket, is the sequence of the last
 	// event fanned out to subscribed destinations.
 	keyFanOut = []byte("event_fanout")
+	// keyPruned, in the settings bucket, is the sequence of the last event
+	// PruneEvents removed.
+	keyPruned = []byte("events_pruned")
 )
 
 // encodeEvents encodes events as the feed stores them: the type and
@@ -40,10 +45,11 @@ func encodeEvents(events []*host.Event) ([][]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("encoding event %s: %w", ev.ID, err)
 		}
-		head := len(ev.Type) + len(ev.ChannelID) + 2
+		head := 8 + len(ev.Type) + len(ev.ChannelID) + 2
 		v := make([]byte, head+1+s2.MaxEncodedLen(len(js)))
-		copy(v, ev.Type)
-		copy(v[len(ev.Type)+1:], ev.ChannelID)
+		copy(v, timeKey(ev.At))
+		copy(v[8:], ev.Type)
+		copy(v[8+len(ev.Type)+1:], ev.ChannelID)
 		v[head] = formatS2JSON
 		n := len(recordDict.Encode(v[head+1:], js))
 		out[i] = v[: head+1+n : head+1+n]
@@ -69,9 +75,20 @@ func decodeEvent(seq uint64, data []byte) (*host.Event, error) {
 
 // decodeEventValue splits a stored event into its type, channel and JSON.
 func decodeEventValue(v []byte) (typ, channel string, data []byte, ok bool) {
-	t, rest, ok1 := bytes.Cut(v, []byte{0})
+	if len(v) < 8 {
+		return "", "", nil, false
+	}
+	t, rest, ok1 := bytes.Cut(v[8:], []byte{0})
 	c, data, ok2 := bytes.Cut(rest, []byte{0})
 	return string(t), string(c), data, ok1 && ok2
+}
+
+// seqOf reads a sequence stored under key in the settings bucket.
+func seqOf(tx *bolt.Tx, key []byte) uint64 {
+	if v := tx.Bucket(bucketSettings).Get(key); len(v) == 8 {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
 }
 
 // appendEvents appends encoded events to the feed, each with the next
@@ -121,6 +138,9 @@ func (d *DB) Events(_ context.Context, f host.EventFilter) ([]*host.Event, strin
 	var out []*host.Event
 	next := ""
 	err = d.view(func(tx *bolt.Tx) error {
+		if after > 0 && after < seqOf(tx, keyPruned) {
+			return host.ErrEventsPruned
+		}
 		c := tx.Bucket(bucketEvents).Cursor()
 		scanned, last := 0, after
 		for k, v := c.Seek(seqKey(after + 1)); k != nil; k, v = c.Next() {
@@ -190,10 +210,7 @@ func (d *DB) FanOutEvents(ctx context.Context, now time.Time, limit int) (queued
 	err = d.update(ctx, func(tx *bolt.Tx) error {
 		queued, more = 0, false
 		settings := tx.Bucket(bucketSettings)
-		var done uint64
-		if v := settings.Get(keyFanOut); len(v) == 8 {
-			done = binary.BigEndian.Uint64(v)
-		}
+		done := seqOf(tx, keyFanOut)
 		c := tx.Bucket(bucketEvents).Cursor()
 		k, v := c.Seek(seqKey(done + 1))
 		if k == nil {
@@ -242,16 +259,49 @@ func (d *DB) FanOutEvents(ctx context.Context, now time.Time, limit int) (queued
 	return queued, more, nil
 }
 
-// errNothingToFanOut rolls back a fan-out that found no events: even an
-// empty bbolt transaction writes the file when it commits.
+// errNothingToFanOut rolls back a fan-out (or prune) that found no
+// events: even an empty bbolt transaction writes the file when it commits.
 var errNothingToFanOut = errors.New("no events to fan out")
 
 // fanOutWaiting reports whether events wait to be fanned out.
 func fanOutWaiting(tx *bolt.Tx) bool {
-	var done uint64
-	if v := tx.Bucket(bucketSettings).Get(keyFanOut); len(v) == 8 {
-		done = binary.BigEndian.Uint64(v)
-	}
-	k, _ := tx.Bucket(bucketEvents).Cursor().Seek(seqKey(done + 1))
+	k, _ := tx.Bucket(bucketEvents).Cursor().Seek(seqKey(seqOf(tx, keyFanOut) + 1))
 	return k != nil
+}
+
+// PruneEvents implements host.EventStore: it removes the feed's first
+// events, in order, while they are older than before and fanned out.
+func (d *DB) PruneEvents(ctx context.Context, before time.Time, limit int) (int, error) {
+	removed := 0
+	err := d.update(ctx, func(tx *bolt.Tx) error {
+		removed = 0
+		fanned := seqOf(tx, keyFanOut)
+		bound := timeKey(before)
+		events := tx.Bucket(bucketEvents)
+		c := events.Cursor()
+		var doomed [][]byte
+		for k, v := c.First(); k != nil && len(doomed) < limit; k, v = c.Next() {
+			if binary.BigEndian.Uint64(k) > fanned || len(v) < 8 || bytes.Compare(v[:8], bound) >= 0 {
+				break
+			}
+			doomed = append(doomed, slices.Clone(k))
+		}
+		for _, k := range doomed {
+			if err := events.Delete(k); err != nil {
+				return err
+			}
+		}
+		removed = len(doomed)
+		if removed == 0 {
+			return errNothingToFanOut // roll back: nothing written
+		}
+		return tx.Bucket(bucketSettings).Put(keyPruned, doomed[len(doomed)-1])
+	})
+	if errors.Is(err, errNothingToFanOut) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("pruning events: %w", err)
+	}
+	return removed, nil
 }

@@ -43,6 +43,7 @@ type serveConfig struct {
 	evalTimeout                          time.Duration
 	maxHoldFor                           time.Duration
 	slaEvery                             time.Duration
+	eventRetention                       time.Duration
 	bodyLimit, batchBodyLimit            int64
 	keyRate                              float64
 	tlsCert, tlsKey                      string
@@ -89,6 +90,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "log level: trace, debug, info, warn, error")
 	fs.DurationVar(&cfg.evalTimeout, "eval-timeout", policy.DefaultEvalTimeout, "deadline of one workflow evaluation")
 	fs.DurationVar(&cfg.maxHoldFor, "max-hold-for", policy.DefaultMaxHoldFor, "how far ahead a timed hold may fall due; a rule's until or for beyond it holds the order as policy_error")
+	fs.DurationVar(&cfg.eventRetention, "event-retention", host.DefaultEventRetention, "how long the change feed (GET /api/v1/events) keeps events; older ones are pruned hourly once fanned out (0: keep them forever)")
 	fs.DurationVar(&cfg.slaEvery, "hold-sla-every", sla.DefaultEvery, "how often the hold queue is checked against the hold SLAs of the settings (hold_sla)")
 	fs.Int64Var(&cfg.bodyLimit, "body-limit", 1<<20, "largest single-order request body, in bytes")
 	fs.Int64Var(&cfg.batchBodyLimit, "batch-body-limit", 16<<20, "largest batch request body, in bytes")
@@ -117,6 +119,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 	}
 	if cfg.leaseTTL < 3*time.Second {
 		return fmt.Errorf("--lease-ttl must be at least 3s (renewed every third of it), not %s", cfg.leaseTTL)
+	}
+	if cfg.eventRetention < 0 || (cfg.eventRetention > 0 && cfg.eventRetention < time.Hour) {
+		return fmt.Errorf("--event-retention must be at least 1h, or 0 to keep events forever, not %s", cfg.eventRetention)
 	}
 	if cfg.slaEvery < 100*time.Millisecond {
 		return fmt.Errorf("--hold-sla-every must be at least 100ms, not %s", cfg.slaEvery)
@@ -200,7 +205,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("reading connector pins: %w", err)
 	}
 	a, err := app.New(ctx, app.Config{
-		Store: db.Store, Backup: db.backup, Policies: cfg.policies, EvalTimeout: cfg.evalTimeout, MaxHoldFor: cfg.maxHoldFor, SLAEvery: cfg.slaEvery, Watch: cfg.watch,
+		Store: db.Store, Backup: db.backup, Policies: cfg.policies, EvalTimeout: cfg.evalTimeout, MaxHoldFor: cfg.maxHoldFor, SLAEvery: cfg.slaEvery, EventRetention: eventRetention(cfg.eventRetention), Watch: cfg.watch,
 		Plugins: cfg.plugins, PluginPins: pins, Log: log, Version: Version, LeaseTTL: cfg.leaseTTL, Addr: ln.Addr().String(),
 		API: api.Config{StoreName: db.name, BodyLimit: cfg.bodyLimit, BatchBodyLimit: cfg.batchBodyLimit, KeyRate: cfg.keyRate, KeyBurst: cfg.keyBurst},
 	})
@@ -376,4 +381,13 @@ func reattachConnectors(manager *connectors.Manager, value string, log hclog.Log
 		log.Warn("attaching to connectors in debug mode instead of starting them (for connector development only)", "connectors", strings.Join(names, ","))
 	}
 	return nil
+}
+
+// eventRetention is the app's event retention for the flag's value: 0
+// keeps events forever.
+func eventRetention(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

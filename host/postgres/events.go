@@ -21,17 +21,17 @@ func queueEvents(b *pgx.Batch, events []*host.Event) error {
 		return nil
 	}
 	n := len(events)
-	ids, types, channels, datas := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	ids, types, channels, datas, ats := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]time.Time, n)
 	for i, ev := range events {
 		data, err := json.Marshal(ev)
 		if err != nil {
 			return fmt.Errorf("encoding event %s: %w", ev.ID, err)
 		}
-		ids[i], types[i], channels[i], datas[i] = ev.ID, ev.Type, ev.ChannelID, string(data)
+		ids[i], types[i], channels[i], datas[i], ats[i] = ev.ID, ev.Type, ev.ChannelID, string(data), ev.At
 	}
-	b.Queue(`INSERT INTO events (id, type, channel_id, data)
-		SELECT id, t, c, d::json FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(id, t, c, d, i) ORDER BY i
-		ON CONFLICT (id) DO NOTHING`, ids, types, channels, datas)
+	b.Queue(`INSERT INTO events (id, type, channel_id, data, at)
+		SELECT id, t, c, d::json, at FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) WITH ORDINALITY AS u(id, t, c, d, at, i) ORDER BY i
+		ON CONFLICT (id) DO NOTHING`, ids, types, channels, datas, ats)
 	return nil
 }
 
@@ -106,6 +106,15 @@ func (d *DB) Events(ctx context.Context, f host.EventFilter) ([]*host.Event, str
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
+	if f.After != "" && after.seq > 0 {
+		var gone bool
+		if err := d.q.QueryRow(ctx, `SELECT ($1::text::xid8, $2::bigint) < (pruned_xid, pruned_seq) FROM event_fanout WHERE id = 1`, after.xid, after.seq).Scan(&gone); err != nil {
+			return nil, "", fmt.Errorf("reading events: %w", err)
+		}
+		if gone {
+			return nil, "", host.ErrEventsPruned
+		}
+	}
 	rows, err := d.q.Query(ctx, feedQuery,
 		after.xid, after.seq, host.EventScanLimit, f.Limit, likePatterns(f.Types), f.ChannelID)
 	if err != nil {
@@ -151,8 +160,8 @@ func (d *DB) AppendEvent(ctx context.Context, ev *host.Event, ds ...*host.Delive
 	err = d.inTx(ctx, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
 		queueEnqueue(b, ds)
-		b.Queue(`INSERT INTO events (id, type, channel_id, data) VALUES ($1, $2, $3, $4::text::json) ON CONFLICT (id) DO NOTHING`,
-			ev.ID, ev.Type, ev.ChannelID, string(data)).Exec(func(tag pgconn.CommandTag) error {
+		b.Queue(`INSERT INTO events (id, type, channel_id, data, at) VALUES ($1, $2, $3, $4::text::json, $5) ON CONFLICT (id) DO NOTHING`,
+			ev.ID, ev.Type, ev.ChannelID, string(data), ev.At).Exec(func(tag pgconn.CommandTag) error {
 			appended = tag.RowsAffected() == 1
 			return nil
 		})
@@ -233,4 +242,28 @@ func (d *DB) FanOutEvents(ctx context.Context, now time.Time, limit int) (queued
 		return 0, false, fmt.Errorf("fanning out events: %w", err)
 	}
 	return queued, more, nil
+}
+
+// PruneEvents implements host.EventStore: it removes the feed's first
+// events, in order, that are older than before and fanned out.
+func (d *DB) PruneEvents(ctx context.Context, before time.Time, limit int) (int, error) {
+	removed := 0
+	err := d.inTx(ctx, func(tx pgx.Tx) error {
+		var last position
+		err := tx.QueryRow(ctx, `WITH f AS (SELECT xid, seq FROM event_fanout WHERE id = 1 FOR UPDATE),
+			gone AS (DELETE FROM events WHERE (xid, seq) IN (
+				SELECT e.xid, e.seq FROM events e, f WHERE (e.xid, e.seq) <= (f.xid, f.seq) AND e.at < $1 ORDER BY e.xid, e.seq LIMIT $2)
+				RETURNING xid, seq)
+			SELECT count(*), coalesce(max(xid)::text, '0'), coalesce(max(seq) FILTER (WHERE xid = (SELECT max(xid) FROM gone)), 0) FROM gone`,
+			before, limit).Scan(&removed, &last.xid, &last.seq)
+		if err != nil || removed == 0 {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE event_fanout SET pruned_xid = $1::text::xid8, pruned_seq = $2 WHERE id = 1 AND ($1::text::xid8, $2::bigint) > (pruned_xid, pruned_seq)`, last.xid, last.seq)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("pruning events: %w", err)
+	}
+	return removed, nil
 }

@@ -76,7 +76,7 @@ func TestFeedSkipsNoLateCommit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := late.Exec(ctx, `INSERT INTO events (id, type, channel_id, data) VALUES ('evt_late', 'order.imported', 'web', '{"id": "evt_late", "type": "order.imported", "order_id": "late"}')`); err != nil {
+	if _, err := late.Exec(ctx, `INSERT INTO events (id, type, channel_id, data, at) VALUES ('evt_late', 'order.imported', 'web', '{"id": "evt_late", "type": "order.imported", "order_id": "late"}', now())`); err != nil {
 		t.Fatal(err)
 	}
 	second := order("2")

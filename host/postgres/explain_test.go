@@ -42,8 +42,9 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		 SELECT 'alrt_' || i, CASE WHEN i % 100 = 0 THEN 'pending' WHEN i % 50 = 0 THEN 'failed' ELSE 'delivered' END, 'dest' || (i % 5),
 			now() - (100000 - i) * interval '1 minute', now(), '{}' FROM generate_series(1, 100000) AS i`,
 		// The feed: 100,000 events of 1,000 transactions.
-		`INSERT INTO events (xid, id, type, channel_id, data) OVERRIDING SYSTEM VALUE
-		 SELECT (1000 + i / 100)::text::xid8, 'evt_' || i, (ARRAY['order.imported','order.held','order.released'])[1 + i % 3], 'ch' || (i % 10), '{}'
+		`INSERT INTO events (xid, id, type, channel_id, data, at) OVERRIDING SYSTEM VALUE
+		 SELECT (1000 + i / 100)::text::xid8, 'evt_' || i, (ARRAY['order.imported','order.held','order.released'])[1 + i % 3], 'ch' || (i % 10), '{}',
+			now() - (100000 - i) * interval '1 minute'
 		 FROM generate_series(1, 100000) AS i`,
 		`ANALYZE`,
 	} {

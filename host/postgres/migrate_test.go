@@ -108,7 +108,7 @@ func TestMigrationsBackfill(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	for _, sql := range []string{`ALTER TABLE orders DROP COLUMN updated_at`, `ALTER TABLE orders DROP COLUMN held_at`, `DROP INDEX orders_by_placed`, `DELETE FROM order_labels WHERE kind IN ('e', 'm')`, `UPDATE ordergate_schema SET version = 3`} {
+	for _, sql := range []string{`ALTER TABLE orders DROP COLUMN updated_at`, `ALTER TABLE orders DROP COLUMN held_at`, `DROP INDEX orders_by_placed`, `ALTER TABLE events DROP COLUMN at`, `ALTER TABLE event_fanout DROP COLUMN pruned_xid, DROP COLUMN pruned_seq`, `DELETE FROM order_labels WHERE kind IN ('e', 'm')`, `UPDATE ordergate_schema SET version = 3`} {
 		if _, err := conn.Exec(ctx, sql); err != nil {
 			t.Fatalf("%s: %v", sql, err)
 		}

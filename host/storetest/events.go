@@ -368,3 +368,43 @@ func listAll(t *testing.T, s host.Store, f host.OrderFilter) []string {
 		f.After = next
 	}
 }
+
+// pruneEvents checks retention: the oldest events that were fanned out
+// go, a cursor before them is EGONE, and reading from the beginning or
+// after a kept event goes on.
+func pruneEvents(t *testing.T, s host.Store) {
+	var ids []string
+	for i := range 4 {
+		r := record("web", fmt.Sprint("p", i), i, sdk.StatusOpen)
+		entry(r, i*10, sdk.EventImported) // changes at t0, +10m, +20m, +30m
+		if _, err := s.CreateOrders(ctx, []host.NewOrder{{Record: r}}); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+	}
+	_, cursors := feedTypes(t, s, host.EventFilter{Limit: 100})
+	if n, err := s.PruneEvents(ctx, t0.Add(15*time.Minute), 100); err != nil || n != 0 {
+		t.Fatalf("pruned %d (%v) before any fan-out, want none: events not fanned out stay", n, err)
+	}
+	for {
+		if _, more, err := s.FanOutEvents(ctx, t0, 100); err != nil || !more {
+			break
+		}
+	}
+	if n, err := s.PruneEvents(ctx, t0.Add(15*time.Minute), 100); err != nil || n != 2 {
+		t.Fatalf("pruned %d (%v), want the 2 events before +15m", n, err)
+	}
+	if n, _ := s.PruneEvents(ctx, t0.Add(15*time.Minute), 100); n != 0 {
+		t.Errorf("pruned %d more", n)
+	}
+	evs, _, err := s.Events(ctx, host.EventFilter{Limit: 100})
+	if err != nil || len(evs) != 2 || evs[0].OrderID != ids[2] {
+		t.Fatalf("from the beginning after pruning: %d events (%v), want the last 2", len(evs), err)
+	}
+	if _, _, err := s.Events(ctx, host.EventFilter{After: cursors[0], Limit: 100}); host.ErrorCode(err) != host.EGONE {
+		t.Errorf("after a pruned event's cursor: %v, want EGONE", err)
+	}
+	if got, _, err := s.Events(ctx, host.EventFilter{After: cursors[2], Limit: 100}); err != nil || len(got) != 1 || got[0].OrderID != ids[3] {
+		t.Errorf("after a kept event's cursor: %v (%v), want the last", got, err)
+	}
+}

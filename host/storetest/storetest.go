@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) host.Store) {
 		{"UpdatedAfter", updatedAfter},
 		{"Customers", customers},
 		{"SortedQueue", sortedQueue},
+		{"PruneEvents", pruneEvents},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open(t)) })
 	}
