@@ -33,7 +33,11 @@ func Authorize(ctx context.Context, role string) (*APIKey, error) {
 	case k == nil:
 		return nil, Errorf(EUNAUTHORIZED, "no API key: the request is not authenticated")
 	case !k.MayUse(role):
-		return nil, Errorf(EFORBIDDEN, "a %s key may not do this; it needs an admin key", k.Role)
+		needs := "an admin key"
+		if role == RoleOperator {
+			needs = "an operator or admin key"
+		}
+		return nil, Errorf(EFORBIDDEN, "a %s key may not do this; it needs %s", k.Role, needs)
 	}
 	return k, nil
 }

@@ -16,18 +16,27 @@ const (
 	RoleAdmin = "admin"
 	// RoleReseller keys may post orders to, and read orders of, one B2B channel.
 	RoleReseller = "reseller"
+	// RoleOperator keys are operations staff's: they work orders (read
+	// every channel's, release, cancel, re-evaluate, edit, bulk actions,
+	// the queue summary, upload stock, import a channel now, redeliver
+	// alerts, dry-run the workflow) but do not post orders or manage
+	// keys, destinations, channels, the catalog or settings.
+	RoleOperator = "operator"
 	// RoleMetrics keys may only read /metrics: the credential of a
 	// Prometheus server, which can do nothing else with it.
 	RoleMetrics = "metrics"
 )
 
 // MayUse reports whether the key may use a route of the role: an admin
-// key every route, a reseller key the routes of role reseller (any
-// order-side key), a metrics key the routes of role metrics.
+// key every route, an operator key the routes of role operator and
+// reseller, a reseller key the routes of role reseller (any order-side
+// key), a metrics key the routes of role metrics.
 func (k *APIKey) MayUse(routeRole string) bool {
 	switch k.Role {
 	case RoleAdmin:
 		return true
+	case RoleOperator:
+		return routeRole == RoleOperator || routeRole == RoleReseller
 	case RoleReseller:
 		return routeRole == RoleReseller
 	case RoleMetrics:
@@ -63,7 +72,7 @@ func (k *APIKey) Actor() string {
 
 // MayReadChannel reports whether the key may see orders of the channel.
 func (k *APIKey) MayReadChannel(channelID string) bool {
-	return k.Role == RoleAdmin || k.ChannelID == channelID
+	return k.Role == RoleAdmin || k.Role == RoleOperator || k.ChannelID == channelID
 }
 
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

@@ -442,7 +442,7 @@ func (d *Dispatcher) post(ctx context.Context, url string, body []byte, headers 
 // Redeliver puts a failed (or delivered) alert back in the queue, due now,
 // with a fresh count of attempts.
 func Redeliver(ctx context.Context, store host.AlertStore, id string) error {
-	if _, err := host.Authorize(ctx, host.RoleAdmin); err != nil {
+	if _, err := host.Authorize(ctx, host.RoleOperator); err != nil {
 		return err
 	}
 	dl, err := store.Delivery(ctx, id)
@@ -459,7 +459,7 @@ func Redeliver(ctx context.Context, store host.AlertStore, id string) error {
 // in the queue (f.Status empty means failed), a page at a time, and
 // returns how many it queued. Pending alerts are queued already.
 func RedeliverMatching(ctx context.Context, store host.AlertStore, f host.DeliveryFilter) (int, error) {
-	if _, err := host.Authorize(ctx, host.RoleAdmin); err != nil {
+	if _, err := host.Authorize(ctx, host.RoleOperator); err != nil {
 		return 0, err
 	}
 	if f.Status == "" {

@@ -16,6 +16,7 @@ func TestAccessMatrix(t *testing.T) {
 	h := newTestHost(t, shippedPolicies)
 	reseller := h.resellerKey("acme")
 	metricsKey := h.expect(h.do("POST", "/api/v1/keys", h.admin, map[string]any{"role": "metrics"}), http.StatusCreated).json(t)["secret"].(string)
+	operator := h.expect(h.do("POST", "/api/v1/keys", h.admin, map[string]any{"role": "operator"}), http.StatusCreated).json(t)["secret"].(string)
 	revoked := h.resellerKey("acme")
 	// Keys list oldest first: the last one is the key to revoke.
 	list := h.expect(h.do("GET", "/api/v1/keys", h.admin, nil), http.StatusOK).json(t)["keys"].([]any)
@@ -36,7 +37,7 @@ func TestAccessMatrix(t *testing.T) {
 	}
 	callers := []struct{ name, key string }{
 		{"no key", ""}, {"malformed key", "not-a-key"}, {"unknown key", "ogk_0000000000000000000000000000000000000000"},
-		{"revoked key", revoked}, {"reseller", reseller}, {"metrics", metricsKey}, {"admin", h.admin},
+		{"revoked key", revoked}, {"reseller", reseller}, {"metrics", metricsKey}, {"operator", operator}, {"admin", h.admin},
 	}
 	for path, ops := range doc.Paths {
 		for method, op := range ops {
@@ -55,7 +56,12 @@ func TestAccessMatrix(t *testing.T) {
 						want = "allowed"
 					case c.name == "reseller" && op.Role == "reseller", c.name == "metrics" && op.Role == "metrics":
 						want = "allowed"
-					case c.name == "reseller", c.name == "metrics":
+					case c.name == "operator" && (op.Role == "operator" || op.Role == "reseller"):
+						want = "allowed"
+						if method == "post" && (path == "/api/v1/orders" || path == "/api/v1/orders:batch") {
+							want = "refused by the route" // operators work orders, they do not post them: TestOperatorKeys
+						}
+					case c.name == "reseller", c.name == "metrics", c.name == "operator":
 						want = "forbidden"
 					default:
 						want = "unauthorized"
@@ -64,6 +70,10 @@ func TestAccessMatrix(t *testing.T) {
 					case "allowed":
 						if r.status == 401 || r.status == 403 || r.status >= 500 {
 							t.Errorf("status %d, want the route to serve: %s", r.status, r.body)
+						}
+					case "refused by the route":
+						if r.status != 403 && r.status != 422 {
+							t.Errorf("status %d, want 403 (or 422 for a body the route refuses first)", r.status)
 						}
 					case "forbidden":
 						if r.status != 403 {
@@ -123,5 +133,39 @@ func TestKeysAreShownOnce(t *testing.T) {
 	}
 	for _, bad := range []map[string]any{{"role": "root"}, {"role": "reseller"}, {"role": "admin", "channel_id": "acme"}, {"role": "reseller", "channel_id": "Bad Id"}} {
 		h.expect(h.do("POST", "/api/v1/keys", h.admin, bad), http.StatusUnprocessableEntity)
+	}
+}
+
+// TestOperatorKeys: an operator key works the queue (reads every
+// channel's orders, releases, uploads stock, reads channels and alerts)
+// but does not post orders or manage keys, destinations or settings.
+func TestOperatorKeys(t *testing.T) {
+	h := newTestHost(t, shippedPolicies)
+	ids := h.heldOrders(2)
+	op := h.expect(h.do("POST", "/api/v1/keys", h.admin, map[string]any{"role": "operator", "name": "Dana (ops)"}), http.StatusCreated).json(t)["secret"].(string)
+	if h.expect(h.do("POST", "/api/v1/keys", h.admin, map[string]any{"role": "operator", "channel_id": "acme"}), http.StatusUnprocessableEntity).json(t)["errors"] == nil {
+		t.Error("an operator key bound to a channel was not refused")
+	}
+	if list := h.expect(h.do("GET", "/api/v1/orders?status=on_hold", op, nil), http.StatusOK).json(t)["orders"].([]any); len(list) != 2 {
+		t.Errorf("the operator sees %d held orders, want 2", len(list))
+	}
+	h.expect(h.do("GET", "/api/v1/orders/"+ids[0], op, nil), http.StatusOK)
+	released := h.expect(h.do("POST", "/api/v1/orders/"+ids[0]+"/release", op, map[string]any{"note": "checked"}), http.StatusOK).json(t)
+	events := released["events"].([]any)
+	if last := events[len(events)-1].(map[string]any); released["status"] != "open" || !strings.HasPrefix(last["actor"].(string), "key:") {
+		t.Errorf("released by the operator: %v, last event %v", released["status"], last)
+	}
+	h.expect(h.do("POST", "/api/v1/orders:release?tag=Review+Needed&dry_run=true", op, map[string]any{"note": "x"}), http.StatusOK)
+	h.expect(h.do("GET", "/api/v1/orders/summary", op, nil), http.StatusOK)
+	h.expect(h.do("GET", "/api/v1/channels", op, nil), http.StatusOK)
+	h.expect(h.do("GET", "/api/v1/alerts", op, nil), http.StatusOK)
+	p := h.expect(h.do("POST", "/api/v1/orders", op, order(t, map[string]any{"channel_id": "shopify", "external_id": "op-1"})), http.StatusForbidden).json(t)
+	if !strings.Contains(p["detail"].(string), "operator") {
+		t.Errorf("posting as an operator: %v", p)
+	}
+	for _, r := range []struct{ method, path string }{
+		{"GET", "/api/v1/keys"}, {"POST", "/api/v1/alert-destinations"}, {"PATCH", "/api/v1/settings"}, {"POST", "/api/v1/channels"}, {"POST", "/api/v1/catalog"},
+	} {
+		h.expect(h.do(r.method, r.path, op, map[string]any{}), http.StatusForbidden)
 	}
 }

@@ -32,6 +32,7 @@ var roleWords = map[string]string{
 	"public":   "public",
 	"reseller": "admin or reseller",
 	"admin":    "admin",
+	"operator": "admin or operator",
 	"metrics":  "admin or metrics",
 }
 

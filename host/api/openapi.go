@@ -66,7 +66,7 @@ func (rt route) problemStatuses() []int {
 		statuses = append(statuses, http.StatusUnauthorized)
 	}
 	switch rt.role {
-	case host.RoleAdmin:
+	case host.RoleAdmin, host.RoleOperator:
 		statuses = append(statuses, http.StatusForbidden)
 	case host.RoleReseller, host.RoleMetrics:
 		// Keys of other roles are refused; keys but admin ones are rate limited.
@@ -120,6 +120,9 @@ func openAPIDocument(table []route, version string) []byte {
 		case host.RoleAdmin:
 			op["description"] = "Needs an admin key."
 			op["x-ordergate-role"] = host.RoleAdmin
+		case host.RoleOperator:
+			op["description"] = "Needs an operator or admin key."
+			op["x-ordergate-role"] = host.RoleOperator
 		case host.RoleMetrics:
 			op["description"] = "Needs an admin key or a metrics key (which may read nothing else)."
 			op["x-ordergate-role"] = host.RoleMetrics

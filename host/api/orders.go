@@ -64,6 +64,9 @@ type CancelRequest struct {
 // key's own channel, or the channel_id an admin names.
 func (s *Server) intakeChannel(c *gin.Context, key *host.APIKey, named, field string) (*host.Channel, error) {
 	id := named
+	if key.Role == host.RoleOperator {
+		return nil, host.Errorf(host.EFORBIDDEN, "an operator key works orders; it does not post them (use the channel's reseller key or an admin key)")
+	}
 	if key.Role == host.RoleReseller {
 		if named != "" && named != key.ChannelID {
 			return nil, &host.Error{Code: host.EFORBIDDEN, Message: "a reseller key posts only to its own channel",

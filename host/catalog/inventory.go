@@ -21,7 +21,7 @@ type InventoryResult struct {
 // settings ask for it. The stock is committed first: the re-evaluation is
 // best effort on top, and its failure is logged, not returned.
 func (s *Service) SetInventory(ctx context.Context, levels []host.StockLevel, mode host.InventoryMode) (InventoryResult, error) {
-	if err := admin(ctx); err != nil {
+	if _, err := host.Authorize(ctx, host.RoleOperator); err != nil {
 		return InventoryResult{}, err
 	}
 	res, err := s.store.SetInventory(ctx, levels, mode, s.now())

@@ -21,7 +21,7 @@ func keysCommand(ctx context.Context, env Env, args []string) error {
 }
 
 func keysCreate(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "keys create --role admin|reseller|metrics [--channel ID] [--name NAME] [--data DIR | --store DSN]",
+	fs := newFlags(env, "keys create --role admin|operator|reseller|metrics [--channel ID] [--name NAME] [--data DIR | --store DSN]",
 		"Creates an API key and prints its secret, alone on the last line, once: in the\ndata directory of a stopped host, or in a PostgreSQL store (hosts may run).")
 	role := fs.String("role", "", "admin, reseller (with --channel) or metrics (may only read /metrics)")
 	channel := fs.String("channel", "", "the B2B channel a reseller key posts to (created if new)")

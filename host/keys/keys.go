@@ -37,7 +37,7 @@ func (s *Service) Create(ctx context.Context, role, channel, name string) (*host
 	ks, cs := s.store, s.store
 	var bad []sdk.FieldError
 	switch role {
-	case host.RoleAdmin, host.RoleMetrics:
+	case host.RoleAdmin, host.RoleOperator, host.RoleMetrics:
 		if channel != "" {
 			bad = append(bad, sdk.FieldError{Field: "channel_id", Detail: "only reseller keys are bound to a channel"})
 		}
@@ -46,7 +46,7 @@ func (s *Service) Create(ctx context.Context, role, channel, name string) (*host
 			bad = append(bad, sdk.FieldError{Field: "channel_id", Detail: "is required for a reseller key: 1-64 lower-case letters, digits, '_' or '-'"})
 		}
 	default:
-		bad = append(bad, sdk.FieldError{Field: "role", Detail: "must be admin, reseller or metrics"})
+		bad = append(bad, sdk.FieldError{Field: "role", Detail: "must be admin, operator, reseller or metrics"})
 	}
 	if len(name) > 200 {
 		bad = append(bad, sdk.FieldError{Field: "name", Detail: "must be at most 200 characters"})

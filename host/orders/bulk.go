@@ -78,7 +78,7 @@ func (s *Service) BulkCancel(ctx context.Context, b Bulk) (BulkResult, error) {
 // on the others.
 func (s *Service) bulk(ctx context.Context, b Bulk, skip func(*host.Record) string, act func(id string) error) (BulkResult, error) {
 	res := BulkResult{Skipped: []BulkSkip{}, Failed: []BulkFailed{}}
-	if _, err := host.Authorize(ctx, host.RoleAdmin); err != nil {
+	if _, err := host.Authorize(ctx, host.RoleOperator); err != nil {
 		return res, err
 	}
 	selected, err := s.selectBulk(ctx, b)

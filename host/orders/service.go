@@ -399,7 +399,7 @@ func within(a, b time.Time, window time.Duration) bool {
 
 // Release approves an order on hold.
 func (s *Service) Release(ctx context.Context, id, note string) (*host.Record, error) {
-	k, err := host.Authorize(ctx, host.RoleAdmin)
+	k, err := host.Authorize(ctx, host.RoleOperator)
 	if err != nil {
 		return nil, err
 	}
@@ -408,7 +408,7 @@ func (s *Service) Release(ctx context.Context, id, note string) (*host.Record, e
 
 // Cancel cancels an order by an operator's hand.
 func (s *Service) Cancel(ctx context.Context, id, reason string) (*host.Record, error) {
-	k, err := host.Authorize(ctx, host.RoleAdmin)
+	k, err := host.Authorize(ctx, host.RoleOperator)
 	if err != nil {
 		return nil, err
 	}
@@ -423,7 +423,7 @@ var errChanged = host.Errorf(host.ECONFLICT, "the order kept changing while it w
 // rules read and the order is not canceled, the order is re-evaluated, so
 // fixing a shipping method clears its hold at once.
 func (s *Service) Edit(ctx context.Context, id string, e *sdk.Edit, note string) (*host.Record, error) {
-	k, err := host.Authorize(ctx, host.RoleAdmin)
+	k, err := host.Authorize(ctx, host.RoleOperator)
 	if err != nil {
 		return nil, err
 	}
@@ -443,7 +443,7 @@ func (s *Service) Edit(ctx context.Context, id string, e *sdk.Edit, note string)
 // records the new decision. The evaluation runs outside the write
 // transaction; if the order changed meanwhile it is evaluated again.
 func (s *Service) Reevaluate(ctx context.Context, id string) (*host.Record, error) {
-	k, err := host.Authorize(ctx, host.RoleAdmin)
+	k, err := host.Authorize(ctx, host.RoleOperator)
 	if err != nil {
 		return nil, err
 	}
@@ -644,7 +644,7 @@ type Summary struct {
 // filter's cursor and limit are ignored: all pages are walked), e.g. all
 // orders on hold for insufficient_quantity after a stock delivery.
 func (s *Service) ReevaluateMatching(ctx context.Context, f host.OrderFilter) (Summary, error) {
-	k, err := host.Authorize(ctx, host.RoleAdmin)
+	k, err := host.Authorize(ctx, host.RoleOperator)
 	if err != nil {
 		return Summary{}, err
 	}

@@ -59,7 +59,7 @@ func ageBucket(age time.Duration) string {
 // Summarize summarizes the orders f selects (its cursor and limit are
 // ignored); more than MaxSummarized is refused, naming the filters.
 func (s *Service) Summarize(ctx context.Context, f host.OrderFilter) (QueueSummary, error) {
-	if _, err := host.Authorize(ctx, host.RoleAdmin); err != nil {
+	if _, err := host.Authorize(ctx, host.RoleOperator); err != nil {
 		return QueueSummary{}, err
 	}
 	now := s.now()
