@@ -180,6 +180,7 @@ func (d *DB) ClaimDueOrders(_ context.Context, at time.Time, limit int) ([]strin
 // filtered and paged like any list, newest first.
 func (d *DB) listByTime(f host.OrderFilter, kind byte, from, to []byte, lower, upper string) ([]*host.Record, string, error) {
 	var out []*host.Record
+	next := ""
 	err := d.view(func(tx *bolt.Tx) error {
 		var ids []string
 		c := tx.Bucket(bucketIndex).Cursor()
@@ -195,25 +196,33 @@ func (d *DB) listByTime(f host.OrderFilter, kind byte, from, to []byte, lower, u
 		}
 		slices.Sort(ids)
 		for i := len(ids) - 1; i >= 0; i-- {
-			r, err := getRecord(tx, ids[i])
+			full, err := addMatching(tx, ids[i], &f, &out)
 			if err != nil {
 				return err
 			}
-			if matches(r, &f) {
-				out = append(out, r)
-			}
-			if len(out) > f.Limit {
+			if full {
+				next = out[len(out)-1].ID
 				break
 			}
 		}
 		return nil
 	})
-	next := ""
-	if len(out) > f.Limit {
-		out = out[:f.Limit]
-		next = out[len(out)-1].ID
-	}
 	return out, next, err
+}
+
+// addMatching reads order id and appends it to out when it matches f.
+// It reports full when out had f.Limit orders already and id matched too:
+// another page follows, and the walk stops.
+func addMatching(tx *bolt.Tx, id string, f *host.OrderFilter, out *[]*host.Record) (full bool, err error) {
+	r, err := getRecord(tx, id)
+	if err != nil || !matches(r, f) {
+		return false, err
+	}
+	if len(*out) == f.Limit {
+		return true, nil
+	}
+	*out = append(*out, r)
+	return false, nil
 }
 
 // optTimeKey is the time key of t, nil for the zero time (no bound).
@@ -289,19 +298,15 @@ func (d *DB) listSorted(f host.OrderFilter, lower, upper string) ([]*host.Record
 			if id < lower || id >= upper {
 				continue
 			}
-			r, err := getRecord(tx, id)
+			full, err := addMatching(tx, id, &f, &out)
 			if err != nil {
 				return err
 			}
-			if !matches(r, &f) {
-				continue
-			}
-			if len(out) == f.Limit {
+			if full {
 				last := out[len(out)-1]
 				next = host.SortCursor{At: *host.SortTime(last, f.Sort), ID: last.ID}.String()
 				break
 			}
-			out = append(out, r)
 		}
 		return nil
 	})
@@ -663,18 +668,14 @@ func (d *DB) ListOrders(_ context.Context, f host.OrderFilter) ([]*host.Record, 
 			if id >= upper {
 				continue
 			}
-			r, err := getRecord(tx, id)
+			full, err := addMatching(tx, id, &f, &out)
 			if err != nil {
 				return err
 			}
-			if !matches(r, &f) {
-				continue
-			}
-			if len(out) == f.Limit {
+			if full {
 				next = out[len(out)-1].ID
 				break
 			}
-			out = append(out, r)
 		}
 		return nil
 	})
