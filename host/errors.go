@@ -3,6 +3,7 @@ package host
 import (
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/ordergate/ordergate/sdk"
 )
@@ -61,4 +62,31 @@ func ErrorCode(err error) string {
 // InvalidFields turns a validation error into an EINVALID *Error.
 func InvalidFields(message string, fields []sdk.FieldError) *Error {
 	return &Error{Code: EINVALID, Message: message, Fields: fields}
+}
+
+// httpStatus maps the error codes to HTTP statuses.
+var httpStatus = map[string]int{
+	EUNSUPPORTED:  http.StatusUnsupportedMediaType,
+	EMETHOD:       http.StatusMethodNotAllowed,
+	EINVALID:      http.StatusUnprocessableEntity,
+	EMALFORMED:    http.StatusBadRequest,
+	ECONFLICT:     http.StatusConflict,
+	ENOTFOUND:     http.StatusNotFound,
+	EUNAUTHORIZED: http.StatusUnauthorized,
+	EFORBIDDEN:    http.StatusForbidden,
+	ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	EUNAVAILABLE:  http.StatusServiceUnavailable,
+	ETOOMANY:      http.StatusTooManyRequests,
+	ENOTIMPL:      http.StatusNotImplemented,
+	EGONE:         http.StatusGone,
+	EINTERNAL:     http.StatusInternalServerError,
+}
+
+// HTTPStatus is the HTTP status of an error code (500 for one it does
+// not know), for the API's problem documents and the console's pages.
+func HTTPStatus(code string) int {
+	if s := httpStatus[code]; s != 0 {
+		return s
+	}
+	return http.StatusInternalServerError
 }

@@ -59,6 +59,9 @@ type APIKey struct {
 	Name      string    `json:"name,omitempty"`
 	Hash      string    `json:"-"`
 	CreatedAt time.Time `json:"created_at"`
+	// User is set on the actor of a signed-in user (User.Actor), which
+	// is not a stored key.
+	User bool `json:"-"`
 }
 
 // Actor is how the key appears on order timelines: "key:<id>", or
@@ -66,6 +69,9 @@ type APIKey struct {
 func (k *APIKey) Actor() string {
 	if k == System {
 		return "system"
+	}
+	if k.User {
+		return "user:" + k.Name
 	}
 	return "key:" + k.ID
 }

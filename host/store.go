@@ -137,6 +137,7 @@ type Store interface {
 	AlertStore
 	EventStore
 	CountStore
+	UserStore
 }
 
 // OrderStore keeps orders.

@@ -25,24 +25,6 @@ type Problem struct {
 	Errors   []sdk.FieldError `json:"errors,omitempty"`
 }
 
-// statusOf maps the host's error codes to HTTP statuses.
-var statusOf = map[string]int{
-	host.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
-	host.EMETHOD:       http.StatusMethodNotAllowed,
-	host.EINVALID:      http.StatusUnprocessableEntity,
-	host.EMALFORMED:    http.StatusBadRequest,
-	host.ECONFLICT:     http.StatusConflict,
-	host.ENOTFOUND:     http.StatusNotFound,
-	host.EUNAUTHORIZED: http.StatusUnauthorized,
-	host.EFORBIDDEN:    http.StatusForbidden,
-	host.ETOOLARGE:     http.StatusRequestEntityTooLarge,
-	host.EUNAVAILABLE:  http.StatusServiceUnavailable,
-	host.ETOOMANY:      http.StatusTooManyRequests,
-	host.ENOTIMPL:      http.StatusNotImplemented,
-	host.EGONE:         http.StatusGone,
-	host.EINTERNAL:     http.StatusInternalServerError,
-}
-
 // problemOf turns any error into a problem document. Internal errors are
 // logged by the caller and shown without their text.
 func problemOf(err error, instance string) *Problem {
@@ -50,10 +32,7 @@ func problemOf(err error, instance string) *Problem {
 	if !errors.As(err, &e) {
 		e = &host.Error{Code: host.EINTERNAL, Message: "internal error; the server log has the details"}
 	}
-	status := statusOf[e.Code]
-	if status == 0 {
-		status = http.StatusInternalServerError
-	}
+	status := host.HTTPStatus(e.Code)
 	return &Problem{
 		Type:     "urn:ordergate:problem:" + e.Code,
 		Title:    http.StatusText(status),

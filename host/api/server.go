@@ -9,6 +9,7 @@ import (
 	"golang.org/x/time/rate"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -67,6 +68,9 @@ type Config struct {
 	// Metrics records requests and serves GET /metrics; when nil the API
 	// keeps metrics of its own requests only.
 	Metrics *metrics.Metrics
+	// Console serves every path that is not the API's (the operator
+	// console's pages); nil answers them with 404 problems.
+	Console http.Handler
 }
 
 // Server serves the API.
@@ -109,9 +113,19 @@ func New(cfg Config) *Server {
 	}
 	r.Use(s.recoverer, s.requestLog, s.observe)
 	r.NoRoute(func(c *gin.Context) {
+		if cfg.Console != nil && !isAPIPath(c.Request.URL.Path) {
+			c.Status(http.StatusOK) // gin set 404 or 405; the console sets its own
+			cfg.Console.ServeHTTP(c.Writer, c.Request)
+			return
+		}
 		s.abort(c, host.Errorf(host.ENOTFOUND, "no route %s %s", c.Request.Method, c.Request.URL.Path))
 	})
 	r.NoMethod(func(c *gin.Context) {
+		if cfg.Console != nil && !isAPIPath(c.Request.URL.Path) {
+			c.Status(http.StatusOK) // gin set 404 or 405; the console sets its own
+			cfg.Console.ServeHTTP(c.Writer, c.Request)
+			return
+		}
 		s.abort(c, host.Errorf(host.EMETHOD, "%s is not allowed on %s", c.Request.Method, c.Request.URL.Path))
 	})
 	table := s.routes()
@@ -130,6 +144,12 @@ func New(cfg Config) *Server {
 	s.openapi = openAPIDocument(table, cfg.Version)
 	s.router = r
 	return s
+}
+
+// isAPIPath reports whether a path is the API's: those answer problem
+// documents, never console pages.
+func isAPIPath(p string) bool {
+	return strings.HasPrefix(p, "/api/") || p == "/api" || p == "/healthz" || p == "/readyz" || p == "/metrics" || p == "/openapi.json"
 }
 
 // Handler returns the http.Handler of the API.

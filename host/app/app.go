@@ -22,6 +22,7 @@ import (
 	"github.com/ordergate/ordergate/host/channels"
 	"github.com/ordergate/ordergate/host/cluster"
 	"github.com/ordergate/ordergate/host/connectors"
+	"github.com/ordergate/ordergate/host/console"
 	"github.com/ordergate/ordergate/host/importer"
 	"github.com/ordergate/ordergate/host/keys"
 	"github.com/ordergate/ordergate/host/metrics"
@@ -29,6 +30,7 @@ import (
 	"github.com/ordergate/ordergate/host/policy"
 	"github.com/ordergate/ordergate/host/sla"
 	"github.com/ordergate/ordergate/host/timer"
+	"github.com/ordergate/ordergate/host/users"
 )
 
 // Config is what a host is built from. The store is the caller's: it
@@ -67,6 +69,12 @@ type Config struct {
 	Importer importer.Config
 	Alerts   alerts.Config
 
+	// Console tunes the operator console (its cookies, its sign-in
+	// throttle); its services are set by New. UserOptions tune the user
+	// service (argon2id's costs, the session lifetime).
+	Console     console.Config
+	UserOptions []users.Option
+
 	// LeaseTTL is the channel lease TTL when hosts share the store
 	// (cluster.DefaultTTL when 0); Addr is the address the host serves
 	// on, shown to the other hosts.
@@ -103,7 +111,11 @@ type App struct {
 	SLA *sla.Watcher
 	// Timer acts on timed holds when they fall due.
 	Timer *timer.Timer
-	API   *api.Server
+	// Users keeps the console's accounts and sessions; Console serves the
+	// console's pages, behind the API's routes.
+	Users   *users.Service
+	Console *console.Console
+	API     *api.Server
 
 	cfg Config
 	log hclog.Logger
@@ -186,11 +198,20 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.Keys = keys.New(cfg.Store, cfg.Now)
 	a.Destinations = alerts.NewDestinations(cfg.Store, a.Dispatcher, cfg.Now)
 
+	a.Users = users.New(cfg.Store, cfg.Now, cfg.UserOptions...)
+	consoleCfg := cfg.Console
+	consoleCfg.Store, consoleCfg.Orders, consoleCfg.Users, consoleCfg.Engine = cfg.Store, a.Orders, a.Users, a.Engine
+	consoleCfg.Importer, consoleCfg.Notify, consoleCfg.Log, consoleCfg.Now = a.Importer, a.Dispatcher.Notify, cfg.Log, cfg.Now
+	if a.Console, err = console.New(consoleCfg); err != nil {
+		return nil, err
+	}
+
 	apiCfg := cfg.API
 	apiCfg.Store, apiCfg.Orders, apiCfg.Channels, apiCfg.Catalog = cfg.Store, a.Orders, a.Channels, a.Catalog
 	apiCfg.Destinations, apiCfg.Keys, apiCfg.Dispatcher = a.Destinations, a.Keys, a.Dispatcher
 	apiCfg.Connectors, apiCfg.Importer, apiCfg.Engine, apiCfg.Backup = manager, a.Importer, a.Engine, cfg.Backup
 	apiCfg.Log, apiCfg.Version, apiCfg.Metrics = cfg.Log, cfg.Version, a.Metrics
+	apiCfg.Console = a.Console
 	if a.Cluster != nil {
 		apiCfg.Hosts = a.Cluster
 	} else {
@@ -213,6 +234,7 @@ func (a *App) Run(ctx context.Context) error {
 	eg.Go(func() error { a.FanOut.Run(ctx); return nil })
 	eg.Go(func() error { a.Timer.Run(ctx); return nil })
 	eg.Go(func() error { a.SLA.Run(ctx); return nil })
+	eg.Go(func() error { a.pruneSessions(ctx); return nil })
 	if a.Cluster != nil {
 		eg.Go(func() error { return a.Cluster.Run(ctx) })
 	}
@@ -225,6 +247,28 @@ func (a *App) Run(ctx context.Context) error {
 		})
 	}
 	return eg.Wait()
+}
+
+// SessionPruneEvery is how often expired console sessions are removed.
+const SessionPruneEvery = time.Hour
+
+// pruneSessions removes expired console sessions at start and then
+// hourly (an expired session is refused before then all the same).
+func (a *App) pruneSessions(ctx context.Context) {
+	t := time.NewTicker(SessionPruneEvery)
+	defer t.Stop()
+	for {
+		if n, err := a.Users.PruneSessions(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("removing expired console sessions", "error", err)
+		} else if n > 0 {
+			a.log.Debug("removed expired console sessions", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Close stops the connector processes. Call it after Run has returned.

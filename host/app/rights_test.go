@@ -8,6 +8,7 @@ import (
 	"github.com/ordergate/ordergate/host/alerts"
 	"github.com/ordergate/ordergate/host/app"
 	"github.com/ordergate/ordergate/host/internal/e2e"
+	"github.com/ordergate/ordergate/host/orders"
 	"github.com/ordergate/ordergate/sdk"
 )
 
@@ -96,11 +97,28 @@ func TestServicesCheckTheActor(t *testing.T) {
 		},
 		"keys.Create": func(ctx context.Context) error { _, _, err := a.Keys.Create(ctx, host.RoleAdmin, "", ""); return err },
 		"keys.Delete": func(ctx context.Context) error { return a.Keys.Delete(ctx, "k") },
+		"users.Create": func(ctx context.Context) error {
+			_, err := a.Users.Create(ctx, "ada", host.RoleOperator, "a long enough password")
+			return err
+		},
+		"users.List":        func(ctx context.Context) error { _, err := a.Users.List(ctx); return err },
+		"users.Delete":      func(ctx context.Context) error { return a.Users.Delete(ctx, "ada") },
+		"users.SetPassword": func(ctx context.Context) error { return a.Users.SetPassword(ctx, "ada", "a long enough password") },
+		"orders.BulkReevaluate": func(ctx context.Context) error {
+			_, err := a.Orders.BulkReevaluate(ctx, orders.Bulk{IDs: []string{"o"}, Note: "n"})
+			return err
+		},
+		"orders.EvaluateStored": func(ctx context.Context) error { _, err := a.Orders.EvaluateStored(ctx, "o"); return err },
+		"orders.FactsNow": func(ctx context.Context) error {
+			_, err := a.Orders.FactsNow(ctx, &host.Record{Order: sdk.Order{ID: "o", ChannelID: "c"}})
+			return err
+		},
 	}
 	// The work of the queue, which operator keys may do: the call passes
 	// the rights check (and then fails on the missing order or delivery).
 	operatorWork := map[string]bool{"orders.Release": true, "orders.Cancel": true, "orders.Edit": true, "orders.Reevaluate": true,
-		"orders.ReevaluateMatching": true, "catalog.SetInventory": true, "alerts.Redeliver": true, "alerts.RedeliverMatching": true}
+		"orders.ReevaluateMatching": true, "catalog.SetInventory": true, "alerts.Redeliver": true, "alerts.RedeliverMatching": true,
+		"orders.BulkReevaluate": true, "orders.EvaluateStored": true, "orders.FactsNow": true}
 	reseller := &host.APIKey{ID: "r", Role: host.RoleReseller, ChannelID: "acme"}
 	operator := &host.APIKey{ID: "op", Role: host.RoleOperator}
 	for name, call := range cases {
@@ -119,6 +137,9 @@ func TestServicesCheckTheActor(t *testing.T) {
 	}
 	if keys, _ := db.Keys(context.Background()); len(keys) != 0 {
 		t.Errorf("refused calls created keys: %v", keys)
+	}
+	if list, _ := db.Users(context.Background()); len(list) != 0 {
+		t.Errorf("refused calls created users: %v", list)
 	}
 	if chans, _ := db.Channels(context.Background()); len(chans) != 0 {
 		t.Errorf("refused calls created channels: %v", chans)

@@ -37,7 +37,9 @@ var (
 	bucketChannels = []byte("channels")       // id -> channel JSON
 	bucketKeys     = []byte("api_keys")       // hash -> key JSON
 	bucketKeyIDs   = []byte("api_key_ids")    // key id -> hash
-	allBuckets     = [][]byte{bucketOrders, bucketExternal, bucketIndex, bucketIdem, bucketChannels, bucketKeys, bucketKeyIDs,
+	bucketUsers    = []byte("users")          // username -> user JSON, with the password hash
+	bucketSessions = []byte("sessions")       // token hash -> session JSON
+	allBuckets     = [][]byte{bucketOrders, bucketExternal, bucketIndex, bucketIdem, bucketChannels, bucketKeys, bucketKeyIDs, bucketUsers, bucketSessions,
 		bucketCatalog, bucketSources, bucketStock, bucketStockBySource, bucketRoutingGroups, bucketRoutingChannels, bucketShipping, bucketSettings, bucketCursors, bucketRuns,
 		bucketDestinations, bucketDeliveries, bucketDeliveryIdx, bucketCounts, bucketEvents, bucketEventIDs}
 	errStoreClosing = errors.New("store is closing")
@@ -125,7 +127,9 @@ func Open(dir string, log hclog.Logger) (*DB, error) {
 // 5 reads every order once. 6 indexed orders by customer email and name
 // (the customer fact and filters); going to 6 reads every order once. 7
 // indexed orders by placed_at and by when they went on hold (the sorted
-// queue); going to 7 reads every order once.
+// queue); going to 7 reads every order once. Buckets that need nothing
+// written into them when added (users and sessions) are created by Open
+// on any file and take no new version.
 const schemaVersion = 7
 
 var keySchema = []byte("schema_version")

@@ -214,6 +214,9 @@ func (d *DB) listByTime(f host.OrderFilter, kind byte, from, to []byte, lower, u
 // It reports full when out had f.Limit orders already and id matched too:
 // another page follows, and the walk stops.
 func addMatching(tx *bolt.Tx, id string, f *host.OrderFilter, out *[]*host.Record) (full bool, err error) {
+	if !inIndexes(tx, id, f) {
+		return false, nil
+	}
 	r, err := getRecord(tx, id)
 	if err != nil || !matches(r, f) {
 		return false, err
@@ -223,6 +226,32 @@ func addMatching(tx *bolt.Tx, id string, f *host.OrderFilter, out *[]*host.Recor
 	}
 	*out = append(*out, r)
 	return false, nil
+}
+
+// inIndexes reports whether order id is in the index entry of each of
+// f's indexed equality filters: a seek in the index per filter, which
+// rejects an order without reading and decoding its record. A walk in
+// one index (a sort, a time range) with a filter few orders match, such
+// as the hold queue by a rare reason, costs seeks rather than records.
+func inIndexes(tx *bolt.Tx, id string, f *host.OrderFilter) bool {
+	var c *bolt.Cursor
+	var buf [128]byte
+	for _, kv := range [...]struct {
+		kind  byte
+		value string
+	}{{idxStatus, f.Status}, {idxHold, f.HoldReason}, {idxTag, f.Tag}, {idxChannel, f.ChannelID}} {
+		if kv.value == "" {
+			continue
+		}
+		if c == nil {
+			c = tx.Bucket(bucketIndex).Cursor()
+		}
+		key := append(append(append(append(buf[:0], kv.kind, 0), kv.value...), 0), id...)
+		if k, _ := c.Seek(key); !bytes.Equal(k, key) {
+			return false
+		}
+	}
+	return true
 }
 
 // optTimeKey is the time key of t, nil for the zero time (no bound).

@@ -19,6 +19,9 @@ var Version = "dev"
 
 // Env is what a command runs with; tests pass their own.
 type Env struct {
+	// Stdin is read by commands that take a secret there (users create
+	// without --password-file); nil reads nothing.
+	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
 	Getenv func(string) string
@@ -54,6 +57,8 @@ func runCommand(ctx context.Context, env Env, args []string) error {
 		return keysCommand(ctx, env, rest)
 	case "policy":
 		return policyCommand(ctx, env, rest)
+	case "users":
+		return usersCommand(ctx, env, rest)
 	case "loadtest":
 		return loadtest(ctx, env, rest)
 	case "backup":
@@ -103,6 +108,8 @@ func usage(w io.Writer) {
 commands:
   serve                      run the host (HTTP API, workflow, store)
   keys create --role R       create an API key (a stopped host's data directory, or --store DSN)
+  users create --username U --role R
+                             create a console user (list, delete, set-password too)
   policy test [dir]          run the Rego tests of a policy directory
   policy eval --order FILE   print the workflow decision for an order
   loadtest --key K --channel C

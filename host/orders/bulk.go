@@ -60,6 +60,24 @@ func (s *Service) BulkRelease(ctx context.Context, b Bulk) (BulkResult, error) {
 	})
 }
 
+// BulkReevaluate re-evaluates every selected order not canceled by an
+// operator, each in its own transaction, with the note on its timeline.
+func (s *Service) BulkReevaluate(ctx context.Context, b Bulk) (BulkResult, error) {
+	k, err := host.Authorize(ctx, host.RoleOperator)
+	if err != nil {
+		return BulkResult{}, err
+	}
+	return s.bulk(ctx, b, func(r *host.Record) string {
+		if r.Status == sdk.StatusCanceled && r.Cancellation != nil && r.Cancellation.By != "workflow" {
+			return "order was canceled by an operator; cancellation is final"
+		}
+		return ""
+	}, func(id string) error {
+		_, err := s.reevaluateNoted(ctx, id, k.Actor(), b.Note)
+		return err
+	})
+}
+
 // BulkCancel cancels every selected order not canceled yet, each in its
 // own transaction with its own timeline entry.
 func (s *Service) BulkCancel(ctx context.Context, b Bulk) (BulkResult, error) {

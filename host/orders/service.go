@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -347,6 +348,25 @@ func (s *Service) decide(ctx context.Context, ch *host.Channel, p *prepared, ear
 	return nil
 }
 
+// EvaluateStored is a dry run of a re-evaluation: the decision the live
+// policies would make for the stored order now, on the facts of now,
+// with nothing stored.
+func (s *Service) EvaluateStored(ctx context.Context, id string) (*sdk.Decision, error) {
+	if _, err := host.Authorize(ctx, host.RoleOperator); err != nil {
+		return nil, err
+	}
+	r, err := s.store.Order(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := s.store.Channel(ctx, r.ChannelID)
+	if err != nil {
+		return nil, fmt.Errorf("the channel of order %s: %w", id, err)
+	}
+	d, _, err := s.evaluate(ctx, ch, r, host.Fingerprint(r.Input()), nil, s.now())
+	return d, err
+}
+
 // Evaluate is a dry run: the decision the live policies would make for the
 // order, with nothing stored.
 func (s *Service) Evaluate(ctx context.Context, ch *host.Channel, o *sdk.Order) (*sdk.Decision, *sdk.Order, error) {
@@ -360,17 +380,38 @@ func (s *Service) Evaluate(ctx context.Context, ch *host.Channel, o *sdk.Order) 
 	return r.LatestDecision(), r.View(), nil
 }
 
-// evaluate computes the facts of record r (input.context) and evaluates
-// the workflow on it. fingerprint is r's duplicate fingerprint. Only
-// orders imported before r count as its duplicates.
-func (s *Service) evaluate(ctx context.Context, ch *host.Channel, r *host.Record, fingerprint string, earlier []*prepared, now time.Time) (*sdk.Decision, *host.LookAlikeCheck, error) {
+// factsQuery asks for the facts of record r as an order of the channel.
+func factsQuery(channelID string, r *host.Record, fingerprint string) host.FactsQuery {
 	o := r.Input()
-	q := host.FactsQuery{ChannelID: ch.ID, Fingerprint: fingerprint, PlacedAt: o.PlacedAt, Before: r.ID, CustomerEmail: host.NormalizeEmail(o.Customer.Email)}
+	q := host.FactsQuery{ChannelID: channelID, Fingerprint: fingerprint, PlacedAt: o.PlacedAt, Before: r.ID, CustomerEmail: host.NormalizeEmail(o.Customer.Email)}
 	for _, li := range o.LineItems {
 		if li.SKU != "" && !slices.Contains(q.SKUs, li.SKU) {
 			q.SKUs = append(q.SKUs, li.SKU)
 		}
 	}
+	return q
+}
+
+// FactsNow returns the facts the workflow would be given for the order
+// now (input.context): what explains its holds to an operator, such as
+// the stock per source or the look-alike orders. It changes nothing.
+func (s *Service) FactsNow(ctx context.Context, r *host.Record) (*host.OrderContext, error) {
+	if _, err := host.Authorize(ctx, host.RoleOperator); err != nil {
+		return nil, err
+	}
+	facts, err := s.store.Facts(ctx, factsQuery(r.ChannelID, r, host.Fingerprint(r.Input())))
+	if err != nil {
+		return nil, fmt.Errorf("reading the facts of order %s: %w", r.ID, err)
+	}
+	return host.BuildContext(r.Input(), facts), nil
+}
+
+// evaluate computes the facts of record r (input.context) and evaluates
+// the workflow on it. fingerprint is r's duplicate fingerprint. Only
+// orders imported before r count as its duplicates.
+func (s *Service) evaluate(ctx context.Context, ch *host.Channel, r *host.Record, fingerprint string, earlier []*prepared, now time.Time) (*sdk.Decision, *host.LookAlikeCheck, error) {
+	o := r.Input()
+	q := factsQuery(ch.ID, r, fingerprint)
 	facts, err := s.store.Facts(ctx, q)
 	if err != nil {
 		return nil, nil, err
@@ -452,6 +493,12 @@ func (s *Service) Reevaluate(ctx context.Context, id string) (*host.Record, erro
 
 // reevaluate is Reevaluate by actor, for the service's own callers.
 func (s *Service) reevaluate(ctx context.Context, id, actor string) (*host.Record, error) {
+	return s.reevaluateNoted(ctx, id, actor, "")
+}
+
+// reevaluateNoted re-evaluates with an operator's note on the timeline
+// entry (a bulk re-evaluation says why).
+func (s *Service) reevaluateNoted(ctx context.Context, id, actor, note string) (*host.Record, error) {
 	for attempt := 0; ; attempt++ {
 		r, err := s.store.Order(ctx, id)
 		if err != nil {
@@ -474,6 +521,9 @@ func (s *Service) reevaluate(ctx context.Context, id, actor string) (*host.Recor
 				return errChanged
 			}
 			cur.Decide(d, actor, sdk.EventReevaluate)
+			if last := &cur.Events[len(cur.Events)-1]; note != "" && last.Type == sdk.EventReevaluate {
+				last.Message = strings.TrimSpace(last.Message + "\n" + note)
+			}
 			return nil
 		})
 		if errors.Is(err, errChanged) && attempt < 5 {

@@ -2,7 +2,9 @@
 // one (`ordergate migrate`) and checks the copy: the same count and
 // checksum in both stores for every kind of record. Everything keeps its
 // id, status, tags, holds, timeline and times; no timeline entry is
-// added, and API keys keep working (their hashes are copied).
+// added, and API keys keep working (their hashes are copied), as do
+// console users' passwords. Console sessions are not copied: they are
+// transient, and a moved store signs everyone in again.
 //
 // A copy goes through the store contract, so what the target does with
 // a record is what it does in service (indexes, counts, sealing secrets
@@ -85,6 +87,7 @@ func Copy(ctx context.Context, from Source, to host.Store, progress io.Writer) (
 		{"shipping mappings", c.shipping},
 		{"routing groups", c.routing},
 		{"API keys", c.keys},
+		{"users", c.users},
 		{"alert destinations", c.destinations},
 		{"alert deliveries", c.deliveries},
 		{"orders", c.orders},
@@ -248,6 +251,19 @@ func (c *copier) keys(ctx context.Context) (int, error) {
 	for _, k := range list {
 		if err == nil {
 			err = c.to.CreateKey(ctx, k)
+		}
+	}
+	return len(list), err
+}
+
+// users copies the console users with their password hashes (the
+// contract hands them out). Their sessions are not copied: they are
+// transient, and everyone signs in again on the moved store.
+func (c *copier) users(ctx context.Context) (int, error) {
+	list, err := c.from.Users(ctx)
+	for _, u := range list {
+		if err == nil {
+			err = c.to.CreateUser(ctx, u)
 		}
 	}
 	return len(list), err
@@ -461,10 +477,25 @@ func Tables(ctx context.Context, s host.Store) ([]Table, error) {
 		return nil, err
 	}
 	sort.Slice(dests, func(i, j int) bool { return dests[i].Name < dests[j].Name })
+	// Users with their password hashes (which a user's JSON leaves out),
+	// so that the check covers them. Sessions are not counted: they are
+	// not copied.
+	userList, err := s.Users(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(userList, func(i, j int) bool { return userList[i].Username < userList[j].Username })
+	var userRecords []any
+	for _, u := range userList {
+		userRecords = append(userRecords, struct {
+			*host.User
+			PasswordHash string `json:"password_hash"`
+		}{u, u.PasswordHash})
+	}
 	for _, t := range []struct {
 		name    string
 		records []any
-	}{{"shipping_mappings", shipping}, {"routing_groups", anys(groups)}, {"api_keys", anys(keys)}, {"alert_destinations", anys(dests)}} {
+	}{{"shipping_mappings", shipping}, {"routing_groups", anys(groups)}, {"api_keys", anys(keys)}, {"alert_destinations", anys(dests)}, {"users", userRecords}} {
 		if err := add(t.name, t.records); err != nil {
 			return nil, err
 		}

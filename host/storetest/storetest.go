@@ -13,8 +13,8 @@
 // conflicts, cursor pagination and filters, atomic updates under
 // concurrency (no update lost), domain errors that fail one write only,
 // import pages with their cursor and run, the alert outbox, the change feed and its fan-out, runs and
-// cursors, the catalog, stock, routing groups and settings, and the
-// counts.
+// cursors, the catalog, stock, routing groups and settings, the counts,
+// and users and their sessions.
 package storetest
 
 import (
@@ -61,6 +61,8 @@ func Run(t *testing.T, open func(t *testing.T) host.Store) {
 		{"Customers", customers},
 		{"SortedQueue", sortedQueue},
 		{"PruneEvents", pruneEvents},
+		{"Users", users},
+		{"Sessions", sessions},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open(t)) })
 	}
