@@ -314,9 +314,7 @@ func isDomainError(err error) bool {
 }
 
 func (d *DB) commit(group []*write) {
-	if o := d.observer.Load(); o != nil {
-		defer func(start time.Time) { (*o).ObserveCommit(len(group), time.Since(start)) }(time.Now())
-	}
+	start := time.Now()
 	outcomes := make([]error, len(group))
 	err := d.db.Update(func(tx *bolt.Tx) error {
 		for i, w := range group {
@@ -329,6 +327,11 @@ func (d *DB) commit(group []*write) {
 		}
 		return nil
 	})
+	// The commit is observed before any write of it is acknowledged, so
+	// whoever was answered sees it counted.
+	if o := d.observer.Load(); o != nil {
+		(*o).ObserveCommit(len(group), time.Since(start))
+	}
 	switch {
 	case err == nil:
 		for i, w := range group {

@@ -57,6 +57,11 @@ var commands = [][]string{
 	{"policy", "test"},
 	{"policy", "eval"},
 	{"loadtest"},
+	{"users"},
+	{"users", "create"},
+	{"users", "list"},
+	{"users", "delete"},
+	{"users", "set-password"},
 	{"backup"},
 	{"restore"},
 	{"migrate"},
@@ -111,7 +116,7 @@ func TestHelp(t *testing.T) {
 	_, top, _ := runCLI(t, t.TempDir(), "help")
 	for _, name := range usageCommands(t, top) {
 		listed = append(listed, []string{name})
-		if name == "keys" || name == "policy" {
+		if name == "keys" || name == "policy" || name == "users" {
 			_, group, _ := runCLI(t, t.TempDir(), name, "help")
 			for _, sub := range usageCommands(t, group) {
 				listed = append(listed, []string{name, sub})
