@@ -44,6 +44,16 @@ func withUsers(ctx context.Context, f userStoreFlags, fn func(ctx context.Contex
 	return fn(host.WithActor(ctx, host.System), users.New(db.Store, func() time.Time { return time.Now().UTC() }))
 }
 
+// parseWithPassword adds --password-file to fs, parses args and reads
+// the password (readPassword).
+func parseWithPassword(env Env, fs *flags, args []string) (string, error) {
+	passwordFile := fs.String("password-file", "", "a file whose first line is the password (- or none: standard input)")
+	if err := fs.parseWithEnv(args, 0); err != nil {
+		return "", err
+	}
+	return readPassword(env, *passwordFile)
+}
+
 // readPassword reads a password: the first line of the file, or of
 // standard input ("-" or no file). Only the line's end is trimmed, so a
 // password may have spaces.
@@ -79,12 +89,8 @@ func usersCreate(ctx context.Context, env Env, args []string) error {
 		"Creates a console user. The password is the first line of --password-file or,\nwithout it, of standard input; it is stored as an argon2id hash, never as it is.")
 	username := fs.String("username", "", "the name the user signs in with: lower-case letters, digits, '.', '_' or '-'")
 	role := fs.String("role", "", "operator (works orders) or admin (everything)")
-	passwordFile := fs.String("password-file", "", "a file whose first line is the password (- or none: standard input)")
 	sf := addUserStoreFlags(fs)
-	if err := fs.parseWithEnv(args, 0); err != nil {
-		return err
-	}
-	password, err := readPassword(env, *passwordFile)
+	password, err := parseWithPassword(env, fs, args)
 	if err != nil {
 		return err
 	}
@@ -138,12 +144,8 @@ func usersSetPassword(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "users set-password --username NAME [--password-file F] [--data DIR | --store DSN]",
 		"Gives a console user a new password (the first line of --password-file or of\nstandard input) and ends the user's sessions.")
 	username := fs.String("username", "", "the user")
-	passwordFile := fs.String("password-file", "", "a file whose first line is the password (- or none: standard input)")
 	sf := addUserStoreFlags(fs)
-	if err := fs.parseWithEnv(args, 0); err != nil {
-		return err
-	}
-	password, err := readPassword(env, *passwordFile)
+	password, err := parseWithPassword(env, fs, args)
 	if err != nil {
 		return err
 	}

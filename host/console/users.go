@@ -1,10 +1,7 @@
 package console
 
 import (
-	"errors"
 	"net/http"
-
-	"github.com/ordergate/ordergate/host"
 )
 
 // usersView is the admin page of who may sign in: user accounts and API
@@ -45,5 +42,3 @@ func (c *Console) usersPage(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	c.render(w, r, s, http.StatusOK, "users", "Users and keys", v)
 }
-
-func asHostError(err error, target **host.Error) bool { return errors.As(err, target) }

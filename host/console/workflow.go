@@ -3,6 +3,7 @@ package console
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -63,7 +64,7 @@ func (c *Console) evaluate(w http.ResponseWriter, r *http.Request, s *session) {
 		d, _, err := c.cfg.Orders.Evaluate(r.Context(), ch, &o)
 		if err != nil {
 			var he *host.Error
-			if host.ErrorCode(err) != host.EINVALID || !asHostError(err, &he) {
+			if host.ErrorCode(err) != host.EINVALID || !errors.As(err, &he) {
 				c.fail(w, r, s, err)
 				return
 			}

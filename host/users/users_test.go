@@ -2,6 +2,7 @@ package users_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -40,7 +41,7 @@ func TestCreateChecksTheUser(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := svc.Create(ctx, tc.username, tc.role, tc.password)
 			var he *host.Error
-			if host.ErrorCode(err) != host.EINVALID || !asError(err, &he) || len(he.Fields) != 1 || he.Fields[0].Field != tc.field {
+			if host.ErrorCode(err) != host.EINVALID || !errors.As(err, &he) || len(he.Fields) != 1 || he.Fields[0].Field != tc.field {
 				t.Fatalf("Create: %v, want EINVALID naming %s", err, tc.field)
 			}
 		})
@@ -177,13 +178,4 @@ func TestSessionsEnd(t *testing.T) {
 	if err := db.DeleteKey(ctx, "k-op"); err != nil || works(f) {
 		t.Fatalf("a revoked key's session works: %v", err)
 	}
-}
-
-func asError(err error, target **host.Error) bool {
-	e, ok := err.(*host.Error)
-	if !ok {
-		return false
-	}
-	*target = e
-	return true
 }
