@@ -27,6 +27,10 @@ type Record struct {
 	Released []string `json:"released,omitempty"`
 	// Manual is the sum of the edits operators made by hand.
 	Manual *sdk.Edit `json:"manual,omitempty"`
+	// DecidedWith is the input.context the latest decision was made
+	// with, so that a backtest replays a revision on the facts the order
+	// was decided on. Orders decided before it was kept have none.
+	DecidedWith *OrderContext `json:"decided_with,omitempty"`
 }
 
 // LatestDecision returns the decision of the newest decision event, or nil.

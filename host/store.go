@@ -138,6 +138,7 @@ type Store interface {
 	EventStore
 	CountStore
 	UserStore
+	RuleHitStore
 }
 
 // OrderStore keeps orders.

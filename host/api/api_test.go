@@ -32,6 +32,7 @@ type testHost struct {
 	db     *bolt.DB   // the store, when it is bbolt
 	store  host.Store // the store
 	engine *policy.Engine
+	app    *app.App
 	admin  string
 }
 
@@ -71,7 +72,7 @@ func newTestHostOn(t testing.TB, store host.Store, backup func(io.Writer) (int64
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testHost{t: t, url: ts.URL, store: store, engine: a.Engine, admin: admin}
+	return &testHost{t: t, url: ts.URL, store: store, engine: a.Engine, app: a, admin: admin}
 }
 
 // copyPolicies copies the shipped policies into a temp dir a test may edit.

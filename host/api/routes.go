@@ -10,8 +10,10 @@ import (
 
 	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/host/alerts"
+	"github.com/ordergate/ordergate/host/backtest"
 	"github.com/ordergate/ordergate/host/orders"
 	"github.com/ordergate/ordergate/host/policy"
+	"github.com/ordergate/ordergate/host/rulestats"
 	"github.com/ordergate/ordergate/sdk"
 )
 
@@ -155,6 +157,14 @@ func (s *Server) routes() []route {
 			responses: one(policy.Status{}), handler: s.reloadWorkflow},
 		{method: "POST", path: "/api/v1/workflow/evaluate", summary: "Dry run: the decision the live policies make for an order; nothing is stored.", role: host.RoleOperator,
 			request: EvaluateRequest{}, responses: one(EvaluateResponse{}), handler: s.evaluateWorkflow},
+		{method: "POST", path: "/api/v1/workflow/backtest", summary: "Backtest a candidate revision (its files, or the id of the revision serving) on stored orders, on the facts each was decided with or on today's: a job whose result says what would change against the decisions on record. Read-only: nothing is stored or sent.",
+			role: host.RoleAdmin, request: BacktestRequest{}, responses: map[int]any{202: BacktestStarted{}}, problems: []int{503}, handler: s.startBacktest},
+		{method: "GET", path: "/api/v1/workflow/backtests/{id}", summary: "A backtest job: its progress and, once succeeded, its result (jobs live in the memory of the host that runs them).",
+			role: host.RoleAdmin, responses: one(backtest.Job{}), handler: s.getBacktest},
+		{method: "GET", path: "/api/v1/workflow/rules", summary: "Every output rule of the revision in force with its hits over the last hour, day and 30 days (this revision and all), its last hit, and whether it is idle (no hit in 30 days).",
+			role: host.RoleOperator, responses: one(rulestats.Table{}), handler: s.ruleStats},
+		{method: "GET", path: "/api/v1/workflow/revisions", summary: "The revisions this host loaded or refused since it started, newest first: files' digests, tests, the canary replay's summary and status.",
+			role: host.RoleOperator, responses: one(RevisionList{}), handler: s.listRevisions},
 
 		{method: "POST", path: "/api/v1/channels", summary: "Create a channel (b2b: orders posted to the API; b2c: imported by a connector, with its config and poll interval). Secret config values are never returned.", role: host.RoleAdmin,
 			request: host.ChannelRequest{}, responses: map[int]any{201: ChannelView{}}, problems: []int{409, 503}, handler: s.createChannel},

@@ -18,6 +18,7 @@ import (
 
 	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/host/alerts"
+	"github.com/ordergate/ordergate/host/backtest"
 	"github.com/ordergate/ordergate/host/catalog"
 	"github.com/ordergate/ordergate/host/channels"
 	"github.com/ordergate/ordergate/host/importer"
@@ -25,6 +26,7 @@ import (
 	"github.com/ordergate/ordergate/host/metrics"
 	"github.com/ordergate/ordergate/host/orders"
 	"github.com/ordergate/ordergate/host/policy"
+	"github.com/ordergate/ordergate/host/rulestats"
 )
 
 // Config holds what the API is built from: the store, read directly, and
@@ -43,6 +45,9 @@ type Config struct {
 	Connectors Connectors
 	Importer   *importer.Importer
 	Engine     *policy.Engine
+	// Backtests runs backtest jobs; RuleStats counts rule hits.
+	Backtests *backtest.Jobs
+	RuleStats *rulestats.Recorder
 	// Backup writes a consistent copy of the database (bolt.DB.Backup);
 	// nil when the store cannot.
 	Backup func(w io.Writer) (int64, error)

@@ -18,6 +18,7 @@ import (
 	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/host/alerts"
 	"github.com/ordergate/ordergate/host/api"
+	"github.com/ordergate/ordergate/host/backtest"
 	"github.com/ordergate/ordergate/host/catalog"
 	"github.com/ordergate/ordergate/host/channels"
 	"github.com/ordergate/ordergate/host/cluster"
@@ -28,6 +29,7 @@ import (
 	"github.com/ordergate/ordergate/host/metrics"
 	"github.com/ordergate/ordergate/host/orders"
 	"github.com/ordergate/ordergate/host/policy"
+	"github.com/ordergate/ordergate/host/rulestats"
 	"github.com/ordergate/ordergate/host/sla"
 	"github.com/ordergate/ordergate/host/timer"
 	"github.com/ordergate/ordergate/host/users"
@@ -55,6 +57,17 @@ type Config struct {
 	// SLAEvery is how often the hold queue is checked against its SLAs
 	// (sla.DefaultEvery when 0).
 	SLAEvery time.Duration
+	// CanaryOrders is how many recently decided orders a reloaded
+	// revision is replayed on before it serves
+	// (backtest.DefaultCanaryOrders when 0; negative runs no canary).
+	// CanaryWarnOnly lets a revision that cannot decide some of them
+	// serve all the same, with a warning, instead of refusing it.
+	CanaryOrders   int
+	CanaryWarnOnly bool
+	// RuleHitsEvery is how often rule hit counts are stored
+	// (rulestats.DefaultFlushEvery when 0); they are stored at
+	// shutdown too.
+	RuleHitsEvery time.Duration
 
 	// Plugins is the connector directory, PluginPins the SHA-256 pin of
 	// each connector (none pinned when nil).
@@ -111,14 +124,19 @@ type App struct {
 	SLA *sla.Watcher
 	// Timer acts on timed holds when they fall due.
 	Timer *timer.Timer
+	// RuleStats counts each output rule's hits in recorded decisions;
+	// Backtests runs the API's backtest jobs.
+	RuleStats *rulestats.Recorder
+	Backtests *backtest.Jobs
 	// Users keeps the console's accounts and sessions; Console serves the
 	// console's pages, behind the API's routes.
 	Users   *users.Service
 	Console *console.Console
 	API     *api.Server
 
-	cfg Config
-	log hclog.Logger
+	cfg      Config
+	log      hclog.Logger
+	stopJobs context.CancelFunc
 }
 
 // New builds a host and loads its policies: a revision that does not
@@ -175,6 +193,30 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 
 	a.Orders = orders.NewService(cfg.Store, a.Engine, cfg.Log)
 	a.Orders.SetClock(cfg.Now)
+	a.RuleStats = rulestats.NewRecorder(cfg.Store, func(id string) []policy.OutputRule {
+		if rev := a.Engine.Revision(); rev != nil && rev.ID == id {
+			return rev.Rules
+		}
+		return nil
+	})
+	a.RuleStats.ObserveHits(a.Metrics.ObserveRuleHit)
+	a.RuleStats.OnError = func(err error) { a.log.Warn("rule statistics", "error", err) }
+	a.Orders.OnDecisionsRecorded(a.RuleStats.Recorded)
+	factsNow := func(ctx context.Context, r *host.Record) (*host.OrderContext, error) {
+		return a.Orders.FactsNow(host.WithActor(ctx, host.System), r)
+	}
+	if cfg.CanaryOrders >= 0 {
+		n := cfg.CanaryOrders
+		if n == 0 {
+			n = backtest.DefaultCanaryOrders
+		}
+		a.Engine.SetCanary(backtest.Canary(cfg.Store, factsNow, n, a.Engine.Limits()), cfg.CanaryWarnOnly)
+		a.Engine.OnCanary(func(outcome string, r *policy.CanaryReport) { a.Metrics.ObserveCanary(outcome, r.Changed) })
+	}
+	var jobsCtx context.Context
+	jobsCtx, a.stopJobs = context.WithCancel(context.WithoutCancel(ctx))
+	a.Backtests = backtest.NewJobs(jobsCtx, 20)
+	a.Backtests.Observe(a.Metrics.ObserveBacktest)
 	a.SLA = sla.New(sla.Config{Store: cfg.Store, Ops: a.Ops, Now: cfg.Now, Every: cfg.SLAEvery, Log: cfg.Log})
 	a.Timer = timer.New(timer.Config{Store: cfg.Store, Orders: a.Orders, Now: cfg.Now, Log: cfg.Log})
 	importCfg := cfg.Importer
@@ -212,6 +254,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	apiCfg.Connectors, apiCfg.Importer, apiCfg.Engine, apiCfg.Backup = manager, a.Importer, a.Engine, cfg.Backup
 	apiCfg.Log, apiCfg.Version, apiCfg.Metrics = cfg.Log, cfg.Version, a.Metrics
 	apiCfg.Console = a.Console
+	apiCfg.Backtests, apiCfg.RuleStats = a.Backtests, a.RuleStats
 	if a.Cluster != nil {
 		apiCfg.Hosts = a.Cluster
 	} else {
@@ -235,6 +278,7 @@ func (a *App) Run(ctx context.Context) error {
 	eg.Go(func() error { a.Timer.Run(ctx); return nil })
 	eg.Go(func() error { a.SLA.Run(ctx); return nil })
 	eg.Go(func() error { a.pruneSessions(ctx); return nil })
+	eg.Go(func() error { return a.RuleStats.Run(ctx, a.cfg.RuleHitsEvery) })
 	if a.Cluster != nil {
 		eg.Go(func() error { return a.Cluster.Run(ctx) })
 	}
@@ -272,7 +316,10 @@ func (a *App) pruneSessions(ctx context.Context) {
 }
 
 // Close stops the connector processes. Call it after Run has returned.
-func (a *App) Close() { a.Connectors.Close() }
+func (a *App) Close() {
+	a.stopJobs()
+	a.Connectors.Close()
+}
 
 // importedChannels lists the channels the importer imports: those a host
 // sharing the store leases.

@@ -41,7 +41,7 @@ var (
 	bucketSessions = []byte("sessions")       // token hash -> session JSON
 	allBuckets     = [][]byte{bucketOrders, bucketExternal, bucketIndex, bucketIdem, bucketChannels, bucketKeys, bucketKeyIDs, bucketUsers, bucketSessions,
 		bucketCatalog, bucketSources, bucketStock, bucketStockBySource, bucketRoutingGroups, bucketRoutingChannels, bucketShipping, bucketSettings, bucketCursors, bucketRuns,
-		bucketDestinations, bucketDeliveries, bucketDeliveryIdx, bucketCounts, bucketEvents, bucketEventIDs}
+		bucketDestinations, bucketDeliveries, bucketDeliveryIdx, bucketCounts, bucketEvents, bucketEventIDs, bucketRuleHits}
 	errStoreClosing = errors.New("store is closing")
 )
 
@@ -93,14 +93,16 @@ func Open(dir string, log hclog.Logger) (*DB, error) {
 		}
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
-	err = bdb.Update(func(tx *bolt.Tx) error {
-		for _, b := range allBuckets {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return migrate(tx)
-	})
+	// A file that is up to date is not written to: opening a store to
+	// read it (a backtest of a stopped host) leaves it byte-identical.
+	current := false
+	if err := bdb.View(func(tx *bolt.Tx) error { current = upToDate(tx); return nil }); err != nil {
+		bdb.Close()
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if !current {
+		err = bdb.Update(setUp)
+	}
 	if err != nil {
 		bdb.Close()
 		return nil, fmt.Errorf("creating buckets in %s: %w", path, err)
@@ -111,6 +113,28 @@ func Open(dir string, log hclog.Logger) (*DB, error) {
 	d := &DB{db: bdb, log: log.Named("store"), writes: make(chan *write, maxGroup), done: make(chan struct{}), claims: map[string]time.Time{}, dueClaims: map[string]time.Time{}}
 	go d.commitLoop()
 	return d, nil
+}
+
+// upToDate reports whether the file has every bucket at schemaVersion.
+func upToDate(tx *bolt.Tx) bool {
+	for _, b := range allBuckets {
+		if tx.Bucket(b) == nil {
+			return false
+		}
+	}
+	v := tx.Bucket(bucketSettings).Get(keySchema)
+	return v != nil && string(v) == fmt.Sprint(schemaVersion)
+}
+
+// setUp creates the buckets a file lacks and migrates it to
+// schemaVersion.
+func setUp(tx *bolt.Tx) error {
+	for _, b := range allBuckets {
+		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return err
+		}
+	}
+	return migrate(tx)
 }
 
 // schemaVersion is the layout of the buckets; Open upgrades older files.
@@ -128,8 +152,8 @@ func Open(dir string, log hclog.Logger) (*DB, error) {
 // (the customer fact and filters); going to 6 reads every order once. 7
 // indexed orders by placed_at and by when they went on hold (the sorted
 // queue); going to 7 reads every order once. Buckets that need nothing
-// written into them when added (users and sessions) are created by Open
-// on any file and take no new version.
+// written into them when added (users and sessions, rule hits) are
+// created by Open on any file and take no new version.
 const schemaVersion = 7
 
 var keySchema = []byte("schema_version")

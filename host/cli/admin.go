@@ -50,9 +50,11 @@ func keysCreate(ctx context.Context, env Env, args []string) error {
 }
 
 func policyCommand(ctx context.Context, env Env, args []string) error {
-	return runGroup(ctx, env, "policy", "Works with a policy directory (Rego and data files) without a host.", []subcommand{
+	return runGroup(ctx, env, "policy", "Works with a policy directory (Rego and data files): tests and evaluates it\nwithout a host, backtests it on stored orders, and reads a host's rule\nstatistics.", []subcommand{
 		{"test", "run the Rego tests of a policy directory", policyTest},
 		{"eval", "print the workflow decision for an order", policyEval},
+		{"backtest", "replay candidate policies on stored orders and print what would change", policyBacktest},
+		{"stats", "print each output rule's hits on a running host", policyStats},
 	}, args)
 }
 

@@ -112,6 +112,10 @@ commands:
                              create a console user (list, delete, set-password too)
   policy test [dir]          run the Rego tests of a policy directory
   policy eval --order FILE   print the workflow decision for an order
+  policy backtest --host URL --key K
+                             replay candidate policies on stored orders (or --data DIR)
+  policy stats --host URL --key K
+                             print each output rule's hits on a running host
   loadtest --key K --channel C
                              post generated orders to a host; print throughput and latency
   backup --key K --out FILE  copy a running host's database to FILE (hot backup)

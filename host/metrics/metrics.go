@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ordergate/ordergate/host"
+	"github.com/ordergate/ordergate/host/policy"
 	"github.com/ordergate/ordergate/sdk"
 )
 
@@ -54,6 +55,14 @@ type Metrics struct {
 
 	commitDuration prometheus.Histogram
 	commitWrites   prometheus.Histogram
+
+	ruleHits *prometheus.CounterVec
+
+	backtestRuns   *prometheus.CounterVec
+	backtestOrders prometheus.Counter
+
+	canaryReloads *prometheus.CounterVec
+	canaryChanged prometheus.Gauge
 }
 
 // New returns the host's metrics, reading src when scraped.
@@ -81,9 +90,29 @@ func New(src Sources) *Metrics {
 		Help: "Time of one store commit (a group of writes and its fsync).", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)})
 	m.commitWrites = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "ordergate_store_commit_writes",
 		Help: "Writes committed together in one store commit (group commit).", Buckets: prometheus.ExponentialBuckets(1, 2, 11)})
+	m.ruleHits = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ordergate_rule_hits_total",
+		Help: "Recorded decisions an output rule had an effect in (once per decision), by policy revision, package (below ordergate.workflow), output and rule."},
+		[]string{"revision", "package", "output", "rule"})
+	m.backtestRuns = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ordergate_backtest_runs_total",
+		Help: "Backtests ended, by status (succeeded, failed)."}, []string{"status"})
+	m.backtestOrders = prometheus.NewCounter(prometheus.CounterOpts{Name: "ordergate_backtest_orders_total",
+		Help: "Orders backtests replayed."})
+	m.canaryReloads = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ordergate_canary_reloads_total",
+		Help: "Policy reloads checked by a canary replay of recent orders, by outcome (accepted, refused, warned)."}, []string{"outcome"})
+	m.canaryChanged = prometheus.NewGauge(prometheus.GaugeOpts{Name: "ordergate_canary_changed_orders",
+		Help: "Orders whose decision the last canary replay changed."})
+	// The statuses and outcomes are few and known: export them at 0 from
+	// the start, so that rates and alerts see the first one.
+	for _, status := range []string{"succeeded", "failed"} {
+		m.backtestRuns.WithLabelValues(status)
+	}
+	for _, outcome := range []string{"accepted", "refused", "warned"} {
+		m.canaryReloads.WithLabelValues(outcome)
+	}
 
 	m.reg.MustRegister(m.httpRequests, m.httpDuration, m.decisions, m.decisionDuration, m.holds, m.importRuns, m.importOrders,
 		m.connectorRestarts, m.alertAttempts, m.commitDuration, m.commitWrites,
+		m.ruleHits, m.backtestRuns, m.backtestOrders, m.canaryReloads, m.canaryChanged,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&stateCollector{src: src})
 	return m
@@ -142,6 +171,28 @@ func (m *Metrics) ObserveAttempt(destination, result string) {
 func (m *Metrics) ObserveCommit(writes int, took time.Duration) {
 	m.commitDuration.Observe(took.Seconds())
 	m.commitWrites.Observe(float64(writes))
+}
+
+// ObserveRuleHit counts a recorded decision in which an output rule of
+// a revision had an effect (the rule statistics' hit observer, see
+// rulestats.Recorder.ObserveHits). The series grow with the revisions
+// deployed, until the host restarts.
+func (m *Metrics) ObserveRuleHit(revision string, r policy.OutputRule) {
+	m.ruleHits.WithLabelValues(revision, r.Package, r.Output, r.Rule).Inc()
+}
+
+// ObserveBacktest counts an ended backtest (status succeeded or failed)
+// and the orders it replayed.
+func (m *Metrics) ObserveBacktest(status string, orders int) {
+	m.backtestRuns.WithLabelValues(status).Inc()
+	m.backtestOrders.Add(float64(orders))
+}
+
+// ObserveCanary counts a reload the canary replay checked (outcome
+// accepted, refused or warned) and records how many orders it changed.
+func (m *Metrics) ObserveCanary(outcome string, changed int) {
+	m.canaryReloads.WithLabelValues(outcome).Inc()
+	m.canaryChanged.Set(float64(changed))
 }
 
 // stateCollector reads what the host holds when scraped: held orders,

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +30,8 @@ var (
 	_ host.CommitObserver    = (*metrics.Metrics)(nil)
 	_ importer.RunObserver   = (*metrics.Metrics)(nil)
 	_ alerts.AttemptObserver = (*metrics.Metrics)(nil)
+	// The rule statistics' hit observer (rulestats.Recorder.ObserveHits).
+	_ func(*metrics.Metrics, string, policy.OutputRule) = (*metrics.Metrics).ObserveRuleHit
 )
 
 type counts host.Counts
@@ -52,6 +55,14 @@ func TestExposition(t *testing.T) {
 	m.ObserveConnectorRestart("shopify")
 	m.ObserveAttempt("sales", "retry")
 	m.ObserveCommit(12, 2*time.Millisecond)
+	m.ObserveRuleHit("d98a7890b05ab0bb", policy.OutputRule{Package: "holds.duplicate_order", Output: "holds", Rule: "same_email"})
+	m.ObserveRuleHit("d98a7890b05ab0bb", policy.OutputRule{Package: "holds.duplicate_order", Output: "holds", Rule: "same_email"})
+	m.ObserveRuleHit("0ld", policy.OutputRule{Package: "review", Output: "tags", Rule: "vip"})
+	m.ObserveBacktest("succeeded", 120)
+	m.ObserveBacktest("failed", 30)
+	m.ObserveBacktest("succeeded", 50)
+	m.ObserveCanary("accepted", 4)
+	m.ObserveCanary("warned", 9)
 
 	problems, err := testutil.GatherAndLint(m.Gatherer())
 	if err != nil {
@@ -88,9 +99,39 @@ func TestExposition(t *testing.T) {
 		{"ordergate_policy_revision_info", map[string]string{"revision": "d98a7890b05ab0bb"}, 1},
 		{"ordergate_build_info", map[string]string{"version": "test"}, 1},
 		{"ordergate_store_up", nil, 1},
+		{"ordergate_rule_hits_total", map[string]string{"revision": "d98a7890b05ab0bb", "package": "holds.duplicate_order", "output": "holds", "rule": "same_email"}, 2},
+		{"ordergate_rule_hits_total", map[string]string{"revision": "0ld", "package": "review", "output": "tags", "rule": "vip"}, 1},
+		{"ordergate_backtest_runs_total", map[string]string{"status": "succeeded"}, 2},
+		{"ordergate_backtest_runs_total", map[string]string{"status": "failed"}, 1},
+		{"ordergate_backtest_orders_total", nil, 200},
+		{"ordergate_canary_reloads_total", map[string]string{"outcome": "accepted"}, 1},
+		{"ordergate_canary_reloads_total", map[string]string{"outcome": "warned"}, 1},
+		{"ordergate_canary_reloads_total", map[string]string{"outcome": "refused"}, 0},
+		{"ordergate_canary_changed_orders", nil, 9},
 	} {
 		if got, ok := value(families, tc.name, tc.labels); !ok || got != tc.value {
 			t.Errorf("%s%v = %v (found %v), want %v", tc.name, tc.labels, got, ok, tc.value)
+		}
+	}
+	for name, want := range map[string][]string{
+		"ordergate_rule_hits_total":       {"output", "package", "revision", "rule"},
+		"ordergate_backtest_runs_total":   {"status"},
+		"ordergate_backtest_orders_total": nil,
+		"ordergate_canary_reloads_total":  {"outcome"},
+		"ordergate_canary_changed_orders": nil,
+	} {
+		if families[name] == nil {
+			t.Errorf("no %s", name)
+			continue
+		}
+		for _, m := range families[name].GetMetric() {
+			var got []string
+			for _, l := range m.GetLabel() {
+				got = append(got, l.GetName())
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s has labels %v, want %v", name, got, want)
+			}
 		}
 	}
 	for _, name := range []string{"ordergate_decision_duration_seconds", "ordergate_store_commit_duration_seconds", "ordergate_store_commit_writes", "ordergate_http_request_duration_seconds", "go_goroutines", "process_resident_memory_bytes"} {

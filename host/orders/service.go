@@ -42,6 +42,9 @@ type Service struct {
 	workflow Workflow
 	log      hclog.Logger
 	now      func() time.Time
+	// recorded, when set, is told of orders whose new decision was just
+	// committed (the rule statistics).
+	recorded func(records ...*host.Record)
 }
 
 // NewService returns a Service storing into store and deciding with workflow.
@@ -55,6 +58,17 @@ func NewService(store Store, workflow Workflow, log hclog.Logger) *Service {
 // SetClock sets the clock the service's times come from (UTC time.Now by
 // default); call it before the service serves.
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
+
+// OnDecisionsRecorded sets a function told of the orders whose new
+// decision was just committed, on import and on every re-evaluation;
+// call it before the service serves.
+func (s *Service) OnDecisionsRecorded(fn func(records ...*host.Record)) { s.recorded = fn }
+
+func (s *Service) decisionsRecorded(records ...*host.Record) {
+	if s.recorded != nil && len(records) > 0 {
+		s.recorded(records...)
+	}
+}
 
 // Incoming is one order offered for import.
 type Incoming struct {
@@ -229,11 +243,14 @@ func (s *Service) importOrders(ctx context.Context, ch *host.Channel, incoming [
 		s.log.Debug("deciding orders again: a look-alike was stored meanwhile", "orders", len(raced), "channel", ch.ID)
 		pending, index = raced, racedIndex
 	}
+	var decided []*host.Record
 	for _, res := range results {
 		if res.Created {
+			decided = append(decided, res.Record)
 			s.log.Debug("order imported", "order", res.Record.ID, "channel", ch.ID, "number", res.Record.Number, "status", res.Record.Status)
 		}
 	}
+	s.decisionsRecorded(decided...)
 	return results, nil
 }
 
@@ -332,12 +349,13 @@ func (s *Service) newRecord(ch *host.Channel, o *sdk.Order) (*host.Record, error
 // are duplicates as much as stored ones.
 func (s *Service) decide(ctx context.Context, ch *host.Channel, p *prepared, earlier []*prepared) error {
 	r := p.record
-	d, check, err := s.evaluate(ctx, ch, r, p.fingerprint, earlier, *r.ImportedAt)
+	d, facts, check, err := s.evaluate(ctx, ch, r, p.fingerprint, earlier, *r.ImportedAt)
 	if err != nil {
 		return err
 	}
 	p.check = check
 	r.Decide(d, "workflow", sdk.EventDecision)
+	r.DecidedWith = facts
 	if d.Error != "" {
 		s.log.Warn("workflow could not decide; order held with policy_error", "order", r.ID, "channel", ch.ID, "error", d.Error)
 	}
@@ -363,7 +381,7 @@ func (s *Service) EvaluateStored(ctx context.Context, id string) (*sdk.Decision,
 	if err != nil {
 		return nil, fmt.Errorf("the channel of order %s: %w", id, err)
 	}
-	d, _, err := s.evaluate(ctx, ch, r, host.Fingerprint(r.Input()), nil, s.now())
+	d, _, _, err := s.evaluate(ctx, ch, r, host.Fingerprint(r.Input()), nil, s.now())
 	return d, err
 }
 
@@ -409,12 +427,12 @@ func (s *Service) FactsNow(ctx context.Context, r *host.Record) (*host.OrderCont
 // evaluate computes the facts of record r (input.context) and evaluates
 // the workflow on it. fingerprint is r's duplicate fingerprint. Only
 // orders imported before r count as its duplicates.
-func (s *Service) evaluate(ctx context.Context, ch *host.Channel, r *host.Record, fingerprint string, earlier []*prepared, now time.Time) (*sdk.Decision, *host.LookAlikeCheck, error) {
+func (s *Service) evaluate(ctx context.Context, ch *host.Channel, r *host.Record, fingerprint string, earlier []*prepared, now time.Time) (*sdk.Decision, *host.OrderContext, *host.LookAlikeCheck, error) {
 	o := r.Input()
 	q := factsQuery(ch.ID, r, fingerprint)
 	facts, err := s.store.Facts(ctx, q)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var check *host.LookAlikeCheck
 	if dp := facts.Settings.DuplicateProtection; dp.Enabled && fingerprint != "" {
@@ -430,7 +448,7 @@ func (s *Service) evaluate(ctx context.Context, ch *host.Channel, r *host.Record
 		}
 	}
 	in := &policy.Input{Order: o, Channel: policy.ChannelInput{ID: ch.ID, Kind: ch.Kind}, Now: now, Context: host.BuildContext(o, facts)}
-	return s.workflow.Evaluate(ctx, in), check, nil
+	return s.workflow.Evaluate(ctx, in), in.Context, check, nil
 }
 
 func within(a, b time.Time, window time.Duration) bool {
@@ -512,7 +530,7 @@ func (s *Service) reevaluateNoted(ctx context.Context, id, actor, note string) (
 			return nil, fmt.Errorf("the channel of order %s: %w", id, err)
 		}
 		seen := r.UpdatedAt
-		d, _, err := s.evaluate(ctx, ch, r, host.Fingerprint(r.Input()), nil, s.now())
+		d, facts, _, err := s.evaluate(ctx, ch, r, host.Fingerprint(r.Input()), nil, s.now())
 		if err != nil {
 			return nil, err
 		}
@@ -521,6 +539,7 @@ func (s *Service) reevaluateNoted(ctx context.Context, id, actor, note string) (
 				return errChanged
 			}
 			cur.Decide(d, actor, sdk.EventReevaluate)
+			cur.DecidedWith = facts
 			if last := &cur.Events[len(cur.Events)-1]; note != "" && last.Type == sdk.EventReevaluate {
 				last.Message = strings.TrimSpace(last.Message + "\n" + note)
 			}
@@ -528,6 +547,9 @@ func (s *Service) reevaluateNoted(ctx context.Context, id, actor, note string) (
 		})
 		if errors.Is(err, errChanged) && attempt < 5 {
 			continue
+		}
+		if err == nil {
+			s.decisionsRecorded(updated)
 		}
 		return updated, err
 	}
@@ -564,7 +586,7 @@ func (s *Service) LiftDueHolds(ctx context.Context, id string) (*host.Record, bo
 			return nil, false, fmt.Errorf("the channel of order %s: %w", id, err)
 		}
 		seen := r.UpdatedAt
-		d, _, err := s.evaluate(ctx, ch, r, host.Fingerprint(r.Input()), nil, now)
+		d, facts, _, err := s.evaluate(ctx, ch, r, host.Fingerprint(r.Input()), nil, now)
 		if err != nil {
 			return nil, false, err
 		}
@@ -576,6 +598,7 @@ func (s *Service) LiftDueHolds(ctx context.Context, id string) (*host.Record, bo
 				return errNothingDue
 			}
 			cur.Decide(d, host.ActorTimer, sdk.EventReevaluate)
+			cur.DecidedWith = facts
 			return nil
 		})
 		switch {
@@ -586,6 +609,7 @@ func (s *Service) LiftDueHolds(ctx context.Context, id string) (*host.Record, bo
 		case err != nil:
 			return nil, false, fmt.Errorf("acting on the due holds of order %s: %w", id, err)
 		}
+		s.decisionsRecorded(updated)
 		return updated, true, nil
 	}
 }
@@ -646,15 +670,18 @@ func (s *Service) ChannelUpdate(ctx context.Context, ch *host.Channel, id string
 		// timeline has them in order.
 		now := s.now()
 		var d *sdk.Decision
+		var facts *host.OrderContext
 		if o.CanceledAt == nil && !r.CanceledByHand() {
 			probe := *r
 			probe.ChannelUpdate(o, actor, changed, now)
-			if d, _, err = s.evaluate(ctx, ch, &probe, host.Fingerprint(probe.Input()), nil, now); err != nil {
+			if d, facts, _, err = s.evaluate(ctx, ch, &probe, host.Fingerprint(probe.Input()), nil, now); err != nil {
 				return nil, err
 			}
 		}
 		seen := r.UpdatedAt
+		decided := false
 		updated, err := s.store.UpdateOrder(ctx, id, func(cur *host.Record) error {
+			decided = false
 			if !sameTime(cur.UpdatedAt, seen) {
 				return errChanged
 			}
@@ -665,6 +692,8 @@ func (s *Service) ChannelUpdate(ctx context.Context, ch *host.Channel, id string
 				return cur.Cancel(actor, host.ChannelCancellation(o), now)
 			case d != nil:
 				cur.Decide(d, actor, sdk.EventReevaluate)
+				cur.DecidedWith = facts
+				decided = true
 			}
 			return nil
 		})
@@ -673,6 +702,9 @@ func (s *Service) ChannelUpdate(ctx context.Context, ch *host.Channel, id string
 		}
 		if err == nil {
 			s.log.Info("order changed in its channel", "order", id, "channel", ch.ID, "fields", changed, "status", updated.Status)
+			if decided {
+				s.decisionsRecorded(updated)
+			}
 		}
 		return updated, err
 	}

@@ -39,10 +39,15 @@ type Engine struct {
 	// observer, when set, is told of every decision.
 	observer Observer
 
-	mu        sync.Mutex // serialises reloads and guards the fields below
-	onRefused func(previous string, err error)
-	lastError string
-	lastLoad  time.Time
+	mu         sync.Mutex // serialises reloads and guards the fields below
+	onRefused  func(previous string, err error)
+	lastError  string
+	lastLoad   time.Time
+	canary     Canary
+	canaryWarn bool
+	onCanary   func(outcome string, r *CanaryReport)
+	lastCanary *CanaryReport
+	history    []RevisionRecord
 }
 
 // Status is what GET /api/v1/workflow reports.
@@ -52,6 +57,9 @@ type Status struct {
 	LoadedAt   time.Time `json:"loaded_at"`
 	LastError  string    `json:"last_reload_error,omitempty"`
 	EvalBudget string    `json:"evaluation_timeout"`
+	// Canary is the replay of the last revision loaded (or refused) on
+	// recently decided orders, before it served.
+	Canary *CanaryReport `json:"canary,omitempty"`
 }
 
 // NewEngine returns an engine for the policies in dir. Call Reload to load
@@ -103,15 +111,22 @@ func (e *Engine) Observe(o Observer) { e.observer = o }
 var ErrNoRevision = errors.New("no policy revision is loaded")
 
 // Reload loads the policy directory again. If the new revision fails to
-// load, compile or pass its tests, it is refused: the error is returned and
-// kept for Status, and the previous revision keeps serving.
+// load, compile or pass its tests, or its canary replay refuses it, it is
+// refused: the error is returned and kept for Status, and the previous
+// revision keeps serving.
 func (e *Engine) Reload(ctx context.Context) (*Revision, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	prev := e.current.Load()
 	rev, err := LoadRevision(ctx, e.dir)
+	var report *CanaryReport
+	if err == nil && prev != nil && prev.ID != rev.ID && e.canary != nil {
+		report, err = e.runCanary(ctx, rev, prev)
+	}
 	if err != nil {
 		e.lastError = err.Error()
-		if prev := e.current.Load(); prev != nil {
+		e.remember(e.refusedRecord(rev, report, err))
+		if prev != nil {
 			e.log.Error("policy reload refused; previous revision keeps serving", "revision", prev.ID, "error", err)
 			if e.onRefused != nil {
 				e.onRefused(prev.ID, err)
@@ -119,10 +134,17 @@ func (e *Engine) Reload(ctx context.Context) (*Revision, error) {
 		}
 		return nil, err
 	}
-	prev := e.current.Swap(rev)
+	e.current.Store(rev)
 	e.lastError = ""
 	e.lastLoad = time.Now().UTC()
 	if prev == nil || prev.ID != rev.ID {
+		e.lastCanary = report
+		for i := range e.history {
+			if e.history[i].Status == RevisionServing {
+				e.history[i].Status = RevisionRetired
+			}
+		}
+		e.remember(RevisionRecord{ID: rev.ID, LoadedAt: e.lastLoad, Files: rev.Files, TestsPassed: rev.Tests, Canary: report.summary(), Status: RevisionServing})
 		e.log.Info("policy revision loaded", "revision", rev.ID, "modules", len(rev.Modules), "packages", len(rev.Packages), "tests_passed", rev.Tests)
 	}
 	return rev, nil
@@ -143,7 +165,7 @@ func (e *Engine) Revision() *Revision { return e.current.Load() }
 func (e *Engine) Status() Status {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return Status{Revision: e.current.Load(), Dir: e.dir, LoadedAt: e.lastLoad, LastError: e.lastError, EvalBudget: e.limits.Timeout.String()}
+	return Status{Revision: e.current.Load(), Dir: e.dir, LoadedAt: e.lastLoad, LastError: e.lastError, EvalBudget: e.limits.Timeout.String(), Canary: e.lastCanary}
 }
 
 // Evaluate runs the workflow for one order. It never fails: when the
@@ -215,3 +237,19 @@ func (r *Revision) Evaluate(ctx context.Context, in *Input, limits Limits) (*sdk
 	}
 	return d, nil
 }
+
+// Decide evaluates in with revision r within limits and, like
+// Engine.Evaluate, never fails: a workflow that cannot decide gives a
+// policy_error decision. It takes no evaluation slot and tells no
+// observer: it is how backtests and canaries replay a revision that may
+// not be serving.
+func (r *Revision) Decide(ctx context.Context, in *Input, limits Limits) *sdk.Decision {
+	d, err := r.Evaluate(ctx, in, limits)
+	if err != nil {
+		return errorDecision(r.ID, in.Now, err)
+	}
+	return d
+}
+
+// Limits returns the limits the engine evaluates within.
+func (e *Engine) Limits() Limits { return e.limits.orDefaults() }

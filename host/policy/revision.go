@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -39,6 +40,12 @@ type Revision struct {
 	Packages []string `json:"packages"`
 	// Tests is how many Rego tests passed when the revision was loaded.
 	Tests int `json:"tests"`
+	// Files are the SHA-256 digests (hex) of the files loaded, by path
+	// relative to the policy directory, slash-separated.
+	Files map[string]string `json:"files"`
+	// Rules are the output rules the revision defines, as far as they can
+	// be named without evaluating (see OutputRules).
+	Rules []OutputRule `json:"-"`
 
 	query   rego.PreparedEvalQuery
 	outputs []output
@@ -81,7 +88,11 @@ func LoadRevision(ctx context.Context, dir string) (*Revision, error) {
 	if err != nil {
 		return nil, err
 	}
-	rev := &Revision{ID: contentHash(loaded)}
+	files, err := fileDigests(dir)
+	if err != nil {
+		return nil, err
+	}
+	rev := &Revision{ID: contentHash(files), Files: files}
 
 	serving := make(map[string]*ast.Module)
 	all := make(map[string]*ast.Module)
@@ -106,6 +117,7 @@ func LoadRevision(ctx context.Context, dir string) (*Revision, error) {
 	}
 
 	rev.outputs = findOutputs(compiler)
+	rev.Rules = outputRuleNames(ctx, compiler, store)
 	for _, o := range rev.outputs {
 		if !slices.Contains(rev.Packages, o.pkg) {
 			rev.Packages = append(rev.Packages, o.pkg)
@@ -252,19 +264,55 @@ func outputQuery(outs []output) ast.Body {
 	return body
 }
 
-// contentHash hashes every loaded file's path and content in path order.
-func contentHash(l *loader.Result) string {
+// fileDigests hashes every file the loader keeps under dir, by path
+// relative to dir.
+func fileDigests(dir string) (map[string]string, error) {
+	files := map[string]string{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if path == dir {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if loadFilter(path, info, 0) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		files[filepath.ToSlash(rel)] = hex.EncodeToString(sum[:])
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("hashing the policy files under %s: %w", dir, err)
+	}
+	return files, nil
+}
+
+// contentHash is a revision's id: a hash of every file's relative path
+// and digest, so the same files give the same id wherever they are
+// checked out.
+func contentHash(files map[string]string) string {
 	h := sha256.New()
-	names := make([]string, 0, len(l.Modules))
-	for name := range l.Modules {
-		names = append(names, name)
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		fmt.Fprintf(h, "%s\x00%s\x00", name, files[name])
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		fmt.Fprintf(h, "%s\x00%d\x00", name, len(l.Modules[name].Raw))
-		h.Write(l.Modules[name].Raw)
-	}
-	// Data documents are hashed in their canonical JSON form.
-	fmt.Fprintf(h, "data\x00%s", ast.MustInterfaceToValue(l.Documents).String())
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }

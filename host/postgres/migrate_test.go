@@ -82,7 +82,7 @@ func TestRedact(t *testing.T) {
 
 // TestMigrationsBackfill: a database at schema 3 (before updated_at, the
 // customer labels and held_at) gets them for the orders it has, and the
-// tables of later migrations (users and sessions).
+// tables of later migrations (users and sessions, rule hits).
 func TestMigrationsBackfill(t *testing.T) {
 	ctx := context.Background()
 	srv := pgtest.Start(t)
@@ -109,7 +109,7 @@ func TestMigrationsBackfill(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	for _, sql := range []string{`ALTER TABLE orders DROP COLUMN updated_at`, `ALTER TABLE orders DROP COLUMN held_at`, `DROP INDEX orders_by_placed`, `ALTER TABLE events DROP COLUMN at`, `ALTER TABLE event_fanout DROP COLUMN pruned_xid, DROP COLUMN pruned_seq`, `DELETE FROM order_labels WHERE kind IN ('e', 'm')`, `DROP TABLE sessions, users`, `UPDATE ordergate_schema SET version = 3`} {
+	for _, sql := range []string{`ALTER TABLE orders DROP COLUMN updated_at`, `ALTER TABLE orders DROP COLUMN held_at`, `DROP INDEX orders_by_placed`, `ALTER TABLE events DROP COLUMN at`, `ALTER TABLE event_fanout DROP COLUMN pruned_xid, DROP COLUMN pruned_seq`, `DELETE FROM order_labels WHERE kind IN ('e', 'm')`, `DROP TABLE sessions, users`, `DROP TABLE rule_hits`, `UPDATE ordergate_schema SET version = 3`} {
 		if _, err := conn.Exec(ctx, sql); err != nil {
 			t.Fatalf("%s: %v", sql, err)
 		}
@@ -133,5 +133,8 @@ func TestMigrationsBackfill(t *testing.T) {
 	}
 	if err := db3.CreateUser(ctx, &host.User{Username: "dana", Role: host.RoleAdmin, PasswordHash: "h", CreatedAt: at}); err != nil {
 		t.Errorf("CreateUser after the migrations: %v", err)
+	}
+	if err := db3.AddRuleHits(ctx, []host.RuleHit{{Revision: "r1", Package: "review", Output: "tags", Rule: "vip", Hour: at, Count: 1}}); err != nil {
+		t.Errorf("AddRuleHits after the migrations: %v", err)
 	}
 }

@@ -88,6 +88,7 @@ func Copy(ctx context.Context, from Source, to host.Store, progress io.Writer) (
 		{"routing groups", c.routing},
 		{"API keys", c.keys},
 		{"users", c.users},
+		{"rule hits", c.ruleHits},
 		{"alert destinations", c.destinations},
 		{"alert deliveries", c.deliveries},
 		{"orders", c.orders},
@@ -267,6 +268,23 @@ func (c *copier) users(ctx context.Context) (int, error) {
 		}
 	}
 	return len(list), err
+}
+
+// ruleHitChunk is how many rule hits one AddRuleHits of a copy adds.
+const ruleHitChunk = 1000
+
+// ruleHits copies the hourly rule hit counts, every hour kept.
+func (c *copier) ruleHits(ctx context.Context) (int, error) {
+	list, err := c.from.RuleHits(ctx, time.Time{})
+	if err != nil {
+		return 0, err
+	}
+	for chunk := range slices.Chunk(list, ruleHitChunk) {
+		if err := c.to.AddRuleHits(ctx, chunk); err != nil {
+			return 0, err
+		}
+	}
+	return len(list), nil
 }
 
 func (c *copier) destinations(ctx context.Context) (int, error) {
@@ -492,10 +510,22 @@ func Tables(ctx context.Context, s host.Store) ([]Table, error) {
 			PasswordHash string `json:"password_hash"`
 		}{u, u.PasswordHash})
 	}
+	// Rule hits in the contract's order (by hour, then key), their times
+	// to the microsecond.
+	hits, err := s.RuleHits(ctx, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	var hitRecords []any
+	for _, h := range hits {
+		h.Hour, h.FirstAt, h.LastAt = h.Hour.UTC(), h.FirstAt.Truncate(time.Microsecond).UTC(), h.LastAt.Truncate(time.Microsecond).UTC()
+		hitRecords = append(hitRecords, h)
+	}
 	for _, t := range []struct {
 		name    string
 		records []any
-	}{{"shipping_mappings", shipping}, {"routing_groups", anys(groups)}, {"api_keys", anys(keys)}, {"alert_destinations", anys(dests)}, {"users", userRecords}} {
+	}{{"shipping_mappings", shipping}, {"routing_groups", anys(groups)}, {"api_keys", anys(keys)}, {"alert_destinations", anys(dests)}, {"users", userRecords},
+		{"rule_hits", hitRecords}} {
 		if err := add(t.name, t.records); err != nil {
 			return nil, err
 		}

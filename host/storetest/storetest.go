@@ -63,6 +63,7 @@ func Run(t *testing.T, open func(t *testing.T) host.Store) {
 		{"PruneEvents", pruneEvents},
 		{"Users", users},
 		{"Sessions", sessions},
+		{"RuleHits", ruleHits},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open(t)) })
 	}

@@ -55,7 +55,7 @@ var commands = [][]string{
 	{"keys", "create"},
 	{"policy"},
 	{"policy", "test"},
-	{"policy", "eval"},
+	{"policy", "eval"}, {"policy", "backtest"}, {"policy", "stats"},
 	{"loadtest"},
 	{"users"},
 	{"users", "create"},
