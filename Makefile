@@ -124,7 +124,8 @@ test-crash: build
 # The benchmark suite: every benchmark 6 times (medians, side by side with
 # their baselines), then the two end-to-end ones once at the issue's sizes
 # (100,000 orders through a connector; a database of 1,000,000 orders),
-# then one table of it all. Takes about 9 minutes on 2 cores.
+# then one table of it all. Takes about 13 minutes on 2 cores (the
+# million-order benchmark backtests every order: about 3.5 of them).
 BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
 BENCH_E2E         := BenchmarkConnectorImport|BenchmarkScale|BenchmarkCopy
 

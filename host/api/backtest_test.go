@@ -18,7 +18,9 @@ import (
 	"github.com/ordergate/ordergate/host/app"
 	"github.com/ordergate/ordergate/host/bolt"
 	"github.com/ordergate/ordergate/host/importer"
+	"github.com/ordergate/ordergate/host/internal/pgtest"
 	"github.com/ordergate/ordergate/host/policy"
+	"github.com/ordergate/ordergate/host/postgres"
 )
 
 // postQuantities posts one order of V789 per quantity, each from a
@@ -415,5 +417,45 @@ func TestCanaryReloads(t *testing.T) {
 		if !strings.Contains(metrics, series) {
 			t.Errorf("/metrics lacks %s:\n%s", series, grepLines(metrics, "canary"))
 		}
+	}
+}
+
+// TestRuleHitsAndBacktestOnPostgres: two hosts sharing a PostgreSQL store
+// add to the same rule hit counts, and a backtest on one of them replays
+// the orders both imported.
+func TestRuleHitsAndBacktestOnPostgres(t *testing.T) {
+	dsn := pgtest.Start(t).NewDatabase(t)
+	var hosts []*testHost
+	for range 2 {
+		db, err := postgres.Open(context.Background(), dsn, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		hosts = append(hosts, newTestHostOn(t, db, nil, shippedPolicies, time.Second))
+	}
+	key := hosts[0].resellerKey("acme")
+	a := hosts[0].postQuantities(key, 5, 6)
+	b := hosts[1].postQuantities(key, 7, 8, 9)
+	if err := hosts[1].app.RuleStats.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	table := hosts[0].expect(hosts[0].do("GET", "/api/v1/workflow/rules", hosts[0].admin, nil), http.StatusOK).json(t)
+	if hits := ruleRow(t, table, "review", "hold_large_quantity")["hits"].(map[string]any); hits["24h"] != 5.0 {
+		t.Errorf("hits of hold_large_quantity on the first host = %v, want the 5 of both hosts", hits)
+	}
+
+	candidate := copyPolicies(t)
+	raiseReviewLimit(t, candidate, 6)
+	res := hosts[0].runBacktest(map[string]any{"files": bundle(t, candidate)})["result"].(map[string]any)
+	var opened []string
+	for _, c := range res["changes"].([]any) {
+		opened = append(opened, c.(map[string]any)["order_id"].(string))
+	}
+	slices.Sort(opened)
+	want := []string{a[5], a[6]}
+	slices.Sort(want)
+	if res["orders_evaluated"] != float64(len(a)+len(b)) || !slices.Equal(opened, want) {
+		t.Errorf("backtest on PostgreSQL: %v orders, changes %v, want 5 orders and %v", res["orders_evaluated"], opened, want)
 	}
 }

@@ -150,6 +150,9 @@ func Run(ctx context.Context, store Store, facts FactsFunc, candidate *policy.Re
 		filter.ImportedAfter = opt.Now.Add(-opt.Since)
 	}
 	progress := Progress{Total: total(ctx, store, opt)}
+	if opt.Progress != nil {
+		opt.Progress(progress)
+	}
 	channels := map[string]*host.Channel{}
 	for {
 		if opt.Orders > 0 {

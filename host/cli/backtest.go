@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -77,10 +78,39 @@ func policyBacktest(ctx context.Context, env Env, args []string) error {
 	return res.WriteText(env.Stdout)
 }
 
-// progressLine prints a run's progress on stderr, on one line rewritten.
-func progressLine(env Env) func(backtest.Progress) {
-	return func(p backtest.Progress) {
-		fmt.Fprintf(env.Stderr, "\rbacktest: %d of %d orders replayed", p.Evaluated, p.Total)
+// progress shows a run's progress on stderr: on a terminal one line
+// rewritten as the run goes, elsewhere (a log, a pipe) the last figure
+// once the run ends. end prints the end of the line.
+type progress struct {
+	env  Env
+	tty  bool
+	last backtest.Progress
+	seen bool
+}
+
+func newProgress(env Env) *progress {
+	p := &progress{env: env}
+	if f, ok := env.Stderr.(*os.File); ok {
+		if info, err := f.Stat(); err == nil && info.Mode()&os.ModeCharDevice != 0 {
+			p.tty = true
+		}
+	}
+	return p
+}
+
+func (p *progress) show(pr backtest.Progress) {
+	p.last, p.seen = pr, true
+	if p.tty {
+		fmt.Fprintf(p.env.Stderr, "\rbacktest: %d of %d orders replayed", pr.Evaluated, pr.Total)
+	}
+}
+
+func (p *progress) end() {
+	switch {
+	case p.tty && p.seen:
+		fmt.Fprintln(p.env.Stderr)
+	case p.seen:
+		fmt.Fprintf(p.env.Stderr, "backtest: %d of %d orders replayed\n", p.last.Evaluated, p.last.Total)
 	}
 }
 
@@ -94,7 +124,8 @@ func localBacktest(ctx context.Context, env Env, dir, data, store string, req ap
 		return nil, err
 	}
 	defer db.close()
-	opt := backtest.Options{ChannelID: req.ChannelID, Status: req.Status, Top: req.Limit, FactsNow: req.Baseline == backtest.FactsNow, Progress: progressLine(env)}
+	bar := newProgress(env)
+	opt := backtest.Options{ChannelID: req.ChannelID, Status: req.Status, Top: req.Limit, FactsNow: req.Baseline == backtest.FactsNow, Progress: bar.show}
 	if req.Since != "" {
 		if opt.Since, err = host.ParseDays(req.Since); err != nil || opt.Since <= 0 {
 			return nil, fmt.Errorf("--since must be a positive duration such as 720h or 30d, not %q", req.Since)
@@ -106,7 +137,7 @@ func localBacktest(ctx context.Context, env Env, dir, data, store string, req ap
 		return svc.FactsNow(host.WithActor(ctx, host.System), r)
 	}
 	res, err := backtest.Run(ctx, db.Store, facts, candidate, opt)
-	fmt.Fprintln(env.Stderr)
+	bar.end()
 	return res, err
 }
 
@@ -119,8 +150,8 @@ func remoteBacktest(ctx context.Context, env Env, base, key string, req api.Back
 	if err := callAPI(ctx, http.MethodPost, base+"/api/v1/workflow/backtest", key, body, http.StatusAccepted, &started); err != nil {
 		return nil, err
 	}
-	show := progressLine(env)
-	defer fmt.Fprintln(env.Stderr)
+	bar := newProgress(env)
+	defer bar.end()
 	poll := time.NewTicker(250 * time.Millisecond)
 	defer poll.Stop()
 	for {
@@ -128,7 +159,7 @@ func remoteBacktest(ctx context.Context, env Env, base, key string, req api.Back
 		if err := callAPI(ctx, http.MethodGet, base+"/api/v1/workflow/backtests/"+started.ID, key, nil, http.StatusOK, &job); err != nil {
 			return nil, err
 		}
-		show(job.Progress)
+		bar.show(job.Progress)
 		switch job.Status {
 		case backtest.JobSucceeded:
 			return job.Result, nil

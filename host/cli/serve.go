@@ -24,6 +24,7 @@ import (
 	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/host/api"
 	"github.com/ordergate/ordergate/host/app"
+	"github.com/ordergate/ordergate/host/backtest"
 	"github.com/ordergate/ordergate/host/cluster"
 	"github.com/ordergate/ordergate/host/connectors"
 	"github.com/ordergate/ordergate/host/keys"
@@ -43,6 +44,8 @@ type serveConfig struct {
 	evalTimeout                          time.Duration
 	maxHoldFor                           time.Duration
 	slaEvery                             time.Duration
+	canaryOrders                         int
+	canaryMode                           string
 	eventRetention                       time.Duration
 	bodyLimit, batchBodyLimit            int64
 	keyRate                              float64
@@ -106,6 +109,8 @@ func serve(ctx context.Context, env Env, args []string) error {
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")
 	fs.IntVar(&cfg.gcPercent, "gc-percent", DefaultGCPercent, "garbage collector target, as GOGC: how far the heap may grow past live data before a collection (when not given, GOGC wins if set)")
 	fs.BoolVar(&cfg.watch, "watch", true, "reload the policies when their files change")
+	fs.IntVar(&cfg.canaryOrders, "canary-orders", backtest.DefaultCanaryOrders, "how many recently decided orders a reloaded revision is replayed on before it serves (0: no canary)")
+	fs.StringVar(&cfg.canaryMode, "canary-mode", "refuse", "what a canary does with a revision that cannot decide orders the serving one decided: refuse it, or warn and let it serve")
 	fs.StringVar(&cfg.metricsAddr, "metrics-addr", "", "also serve /metrics on this address, without a key (off by default; /metrics on --addr needs an admin or metrics key)")
 	fs.DurationVar(&cfg.leaseTTL, "lease-ttl", cluster.DefaultTTL, "with a PostgreSQL store shared by several hosts: the lease TTL of a channel's imports; another host takes a dead host's channels within 1.5 times it")
 	fs.StringVar(&cfg.pprofAddr, "pprof-addr", "", "serve Go's net/http/pprof on this address, e.g. 127.0.0.1:6060 (off by default)")
@@ -122,6 +127,12 @@ func serve(ctx context.Context, env Env, args []string) error {
 	}
 	if cfg.eventRetention < 0 || (cfg.eventRetention > 0 && cfg.eventRetention < time.Hour) {
 		return fmt.Errorf("--event-retention must be at least 1h, or 0 to keep events forever, not %s", cfg.eventRetention)
+	}
+	if cfg.canaryOrders < 0 {
+		return fmt.Errorf("--canary-orders must be 0 (no canary) or more, not %d", cfg.canaryOrders)
+	}
+	if cfg.canaryMode != "refuse" && cfg.canaryMode != "warn" {
+		return fmt.Errorf("--canary-mode must be refuse or warn, not %q", cfg.canaryMode)
 	}
 	if cfg.slaEvery < 100*time.Millisecond {
 		return fmt.Errorf("--hold-sla-every must be at least 100ms, not %s", cfg.slaEvery)
@@ -205,7 +216,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("reading connector pins: %w", err)
 	}
 	a, err := app.New(ctx, app.Config{
-		Store: db.Store, Backup: db.backup, Policies: cfg.policies, EvalTimeout: cfg.evalTimeout, MaxHoldFor: cfg.maxHoldFor, SLAEvery: cfg.slaEvery, EventRetention: eventRetention(cfg.eventRetention), Watch: cfg.watch,
+		Store: db.Store, Backup: db.backup, Policies: cfg.policies, EvalTimeout: cfg.evalTimeout, MaxHoldFor: cfg.maxHoldFor, SLAEvery: cfg.slaEvery, CanaryOrders: canaryOrders(cfg.canaryOrders), CanaryWarnOnly: cfg.canaryMode == "warn", EventRetention: eventRetention(cfg.eventRetention), Watch: cfg.watch,
 		Plugins: cfg.plugins, PluginPins: pins, Log: log, Version: Version, LeaseTTL: cfg.leaseTTL, Addr: ln.Addr().String(),
 		API: api.Config{StoreName: db.name, BodyLimit: cfg.bodyLimit, BatchBodyLimit: cfg.batchBodyLimit, KeyRate: cfg.keyRate, KeyBurst: cfg.keyBurst},
 	})
@@ -385,6 +396,15 @@ func reattachConnectors(manager *connectors.Manager, value string, log hclog.Log
 
 // eventRetention is the app's event retention for the flag's value: 0
 // keeps events forever.
+// canaryOrders is --canary-orders as app.Config takes it (negative: no
+// canary).
+func canaryOrders(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
+}
+
 func eventRetention(d time.Duration) time.Duration {
 	if d == 0 {
 		return -1

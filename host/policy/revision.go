@@ -105,7 +105,7 @@ func LoadRevision(ctx context.Context, dir string) (*Revision, error) {
 	}
 	sort.Strings(rev.Modules)
 
-	compiler := ast.NewCompiler().WithEnablePrintStatements(false)
+	compiler := ast.NewCompiler().WithEnablePrintStatements(false).WithCapabilities(workflowCapabilities())
 	compiler.Compile(serving)
 	if compiler.Failed() {
 		return nil, fmt.Errorf("compiling policies: %w", compiler.Errors)
@@ -134,6 +134,21 @@ func LoadRevision(ctx context.Context, dir string) (*Revision, error) {
 		return nil, fmt.Errorf("preparing the workflow query: %w", err)
 	}
 	return rev, nil
+}
+
+// DeniedBuiltins are the OPA built-ins a workflow may not call. A
+// decision depends on the order, input.now and the facts the host gives
+// it, and nothing else: so a backtest or a canary replays it faithfully,
+// no evaluation waits on the network, and a policy bundle sent to the
+// backtest API reaches neither the network nor the host's environment
+// (opa.runtime() would show its variables, secrets among them).
+var DeniedBuiltins = []string{"http.send", "net.lookup_ip_addr", "opa.runtime", "time.now_ns", "rand.intn", "uuid.rfc4122"}
+
+// workflowCapabilities are OPA's capabilities without DeniedBuiltins.
+func workflowCapabilities() *ast.Capabilities {
+	caps := ast.CapabilitiesForThisVersion()
+	caps.Builtins = slices.DeleteFunc(slices.Clone(caps.Builtins), func(b *ast.Builtin) bool { return slices.Contains(DeniedBuiltins, b.Name) })
+	return caps
 }
 
 // TestResult is the outcome of one Rego test.

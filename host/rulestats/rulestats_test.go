@@ -490,10 +490,11 @@ func TestWriteText(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "" +
-		"PACKAGE  OUTPUT  RULE          1H  24H  30D  LAST HIT              IDLE\n" +
-		"review   tags    vip           1   22   333  2025-03-10T12:20:00Z  no\n" +
-		"review   holds   -             0   0    0    -                     yes\n" +
-		"fraud    tags    \"two\\twords\"  0   0    0    -                     yes\n"
+		"revision cur: hits of this revision in the last hour, day and 30 days, and of all revisions in 30 days\n" +
+		"PACKAGE  OUTPUT  RULE          1H  24H  30D  ALL 30D  LAST HIT              IDLE\n" +
+		"review   tags    vip           1   22   333  6        2025-03-10T12:20:00Z  no\n" +
+		"review   holds   -             0   0    0    0        -                     yes\n" +
+		"fraud    tags    \"two\\twords\"  0   0    0    0        -                     yes\n"
 	if b.String() != want {
 		t.Errorf("WriteText =\n%s\nwant\n%s", b.String(), want)
 	}

@@ -172,7 +172,8 @@ func outputRank(output string) int {
 // the last hit under any revision and whether the rule is idle.
 func (t Table) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PACKAGE\tOUTPUT\tRULE\t1H\t24H\t30D\tLAST HIT\tIDLE")
+	fmt.Fprintf(tw, "revision %s: hits of this revision in the last hour, day and 30 days, and of all revisions in 30 days\n", t.Revision)
+	fmt.Fprintln(tw, "PACKAGE\tOUTPUT\tRULE\t1H\t24H\t30D\tALL 30D\tLAST HIT\tIDLE")
 	for _, r := range t.Rules {
 		last := "-"
 		if r.LastHitAt != nil {
@@ -182,8 +183,8 @@ func (t Table) WriteText(w io.Writer) error {
 		if r.Idle {
 			idle = "yes"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", orDash(r.Package), r.Output, orDash(r.Rule),
-			r.Hits.Hour, r.Hits.Day, r.Hits.Month, last, idle)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", orDash(r.Package), r.Output, orDash(r.Rule),
+			r.Hits.Hour, r.Hits.Day, r.Hits.Month, r.AllRevisions.Month, last, idle)
 	}
 	return tw.Flush()
 }

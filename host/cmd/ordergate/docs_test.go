@@ -40,9 +40,10 @@ package main_test
 //     running in the background are killed when the document ends.
 //   - The repository root is a copy the test makes: a directory of
 //     symbolic links to the repository's files, with bin/ordergate and
-//     bin/plugins the binaries TestMain built and data/ the host's data
-//     directory, so samples that write ./data or backups/ touch nothing
-//     of the real checkout.
+//     bin/plugins the binaries TestMain built, data/ the host's data
+//     directory and policies/ a copy of the policies, which the host
+//     serves, so samples that write ./data or backups/ or change a rule
+//     touch nothing of the real checkout.
 //
 // Before comparing, both outputs are normalized, so that what differs
 // from run to run does not count: the scratch directory's path becomes
@@ -303,6 +304,13 @@ func (e *docEnv) makeRoot() {
 		switch entry.Name() {
 		case "bin", "data", "backups", ".git":
 			continue
+		case "policies":
+			// A copy the document may edit: the host serves it (and
+			// reloads it when it changes), as a reader's does.
+			if err := os.CopyFS(filepath.Join(e.root, "policies"), os.DirFS(filepath.Join(e.realRoot, "policies"))); err != nil {
+				e.t.Fatal(err)
+			}
+			continue
 		}
 		if err := os.Symlink(filepath.Join(e.realRoot, entry.Name()), filepath.Join(e.root, entry.Name())); err != nil {
 			e.t.Fatal(err)
@@ -324,7 +332,7 @@ func (e *docEnv) makeRoot() {
 
 // start starts the host on the document's data directory.
 func (e *docEnv) start() {
-	e.host = e2e.Start(e.t, bin, nil, "--data", e.data, "--policies", filepath.Join(e.realRoot, "policies"), "--plugins", pluginDir)
+	e.host = e2e.Start(e.t, bin, nil, "--data", e.data, "--policies", filepath.Join(e.root, "policies"), "--plugins", pluginDir)
 }
 
 // run runs one sample and reports a mismatch.

@@ -38,6 +38,10 @@ const scaleTemplates = 1000
 //     over loopback, 200 times, the same query paging on from a cursor;
 //   - rss-start-MB: the host's resident set once it serves, before the
 //     queries;
+//   - backtest-orders/s, backtest-anon-MB: a backtest of the shipped
+//     policies on every stored order through the API of the serving host,
+//     and the host's RssAnon at its highest while it ran (sampled each
+//     poll): streamed, it stays bounded whatever the number of orders;
 //   - rss-MB: the host's resident set after serving those queries (VmRSS
 //     from /proc), and of it anon-MB: the process's own memory (RssAnon:
 //     heap, stacks). The rest is pages of the memory-mapped database file
@@ -98,6 +102,42 @@ func BenchmarkScale(b *testing.B) {
 	}
 	rss, anon := procMemory(b, h.PID())
 
+	// A backtest of the shipped policies on every stored order, on the
+	// serving host: its speed, and the host's own memory (RssAnon)
+	// sampled while it streams the orders.
+	files, err := policy.ReadBundle(policies)
+	if err != nil {
+		b.Fatal(err)
+	}
+	btStart := time.Now()
+	code, body, err := h.Do(ctx, "POST", "/api/v1/workflow/backtest", h.AdminKey, map[string]any{"files": files})
+	if err != nil || code != 202 {
+		b.Fatalf("POST backtest: %d %s %v", code, body, err)
+	}
+	job := "/api/v1/workflow/backtests/" + decodeB(b, body)["id"].(string)
+	var btAnon int64
+	for {
+		code, body, err := h.Do(ctx, "GET", job, h.AdminKey, nil)
+		if err != nil || code != 200 {
+			b.Fatalf("GET %s: %d %s %v", job, code, body, err)
+		}
+		if _, a := procMemory(b, h.PID()); a > btAnon {
+			btAnon = a
+		}
+		state := decodeB(b, body)
+		if state["status"] == "failed" {
+			b.Fatalf("backtest failed: %s", body)
+		}
+		if state["status"] == "succeeded" {
+			if got := state["result"].(map[string]any)["orders_evaluated"].(float64); int(got) != n {
+				b.Fatalf("the backtest replayed %v orders, want %d", got, n)
+			}
+			break
+		}
+		time.Sleep(500 * time.Millisecond) // polling the job, as a client does
+	}
+	btTook := time.Since(btStart)
+
 	b.ReportMetric(0, "ns/op") // nothing here is per iteration
 	b.ReportMetric(float64(info.Size())/float64(n), "B/order")
 	b.ReportMetric(float64(startup.Microseconds())/1000, "startup-ms")
@@ -106,6 +146,17 @@ func BenchmarkScale(b *testing.B) {
 	b.ReportMetric(float64(rssStart)/(1<<20), "rss-start-MB")
 	b.ReportMetric(float64(rss)/(1<<20), "rss-MB")
 	b.ReportMetric(float64(anon)/(1<<20), "anon-MB")
+	b.ReportMetric(float64(n)/btTook.Seconds(), "backtest-orders/s")
+	b.ReportMetric(float64(btAnon)/(1<<20), "backtest-anon-MB")
+}
+
+func decodeB(b *testing.B, data []byte) map[string]any {
+	b.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		b.Fatalf("%v: %s", err, data)
+	}
+	return m
 }
 
 // fillScaleDB stores n decided orders in a new database in dir.
