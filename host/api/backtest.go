@@ -68,6 +68,13 @@ func (s *Server) startBacktest(c *gin.Context) {
 		s.abort(c, err)
 		return
 	}
+	// The place is taken before the candidate is compiled and tested.
+	place, err := s.cfg.Backtests.Reserve()
+	if err != nil {
+		s.abort(c, err)
+		return
+	}
+	defer place.Release()
 	var candidate *policy.Revision
 	switch serving := s.cfg.Engine.Revision(); {
 	case len(req.Files) > 0 && req.Revision != "":
@@ -84,14 +91,10 @@ func (s *Server) startBacktest(c *gin.Context) {
 		s.abort(c, err)
 		return
 	}
-	job, err := s.cfg.Backtests.Start(candidate.ID, func(ctx context.Context, progress func(backtest.Progress)) (*backtest.Result, error) {
+	job := place.Start(candidate.ID, func(ctx context.Context, progress func(backtest.Progress)) (*backtest.Result, error) {
 		opt.Progress = progress
 		return backtest.Run(ctx, s.cfg.Store, s.factsNow, candidate, opt)
 	})
-	if err != nil {
-		s.abort(c, err)
-		return
-	}
 	c.Header("Location", "/api/v1/workflow/backtests/"+job.ID)
 	respond(c, http.StatusAccepted, BacktestStarted{ID: job.ID, Status: job.Status})
 }
@@ -103,7 +106,7 @@ func (s *Server) factsNow(ctx context.Context, r *host.Record) (*host.OrderConte
 
 // backtestOptions checks a request's filters; every bad one is named.
 func (s *Server) backtestOptions(ctx context.Context, req *BacktestRequest) (backtest.Options, error) {
-	opt := backtest.Options{ChannelID: req.ChannelID, Status: req.Status, Top: req.Limit, Limits: s.cfg.Engine.Limits()}
+	opt := backtest.Options{ChannelID: req.ChannelID, Status: req.Status, Top: req.Limit, Decide: s.cfg.Engine.Replay}
 	var bad []sdk.FieldError
 	if req.Since != "" {
 		d, err := host.ParseDays(req.Since)

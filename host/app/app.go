@@ -210,7 +210,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		if n == 0 {
 			n = backtest.DefaultCanaryOrders
 		}
-		a.Engine.SetCanary(backtest.Canary(cfg.Store, factsNow, n, a.Engine.Limits()), cfg.CanaryWarnOnly)
+		a.Engine.SetCanary(backtest.Canary(cfg.Store, factsNow, n, a.Engine.Replay), cfg.CanaryWarnOnly)
 		a.Engine.OnCanary(func(outcome string, r *policy.CanaryReport) { a.Metrics.ObserveCanary(outcome, r.Changed) })
 	}
 	var jobsCtx context.Context
@@ -319,6 +319,13 @@ func (a *App) pruneSessions(ctx context.Context) {
 func (a *App) Close() {
 	a.stopJobs()
 	a.Connectors.Close()
+	// Decisions committed while the HTTP server drained, after Run's
+	// last flush, are counted too.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.RuleStats.Flush(ctx); err != nil {
+		a.log.Warn("rule statistics", "error", err)
+	}
 }
 
 // importedChannels lists the channels the importer imports: those a host

@@ -63,6 +63,10 @@ type Options struct {
 	FactsNow bool
 	// Limits bound each evaluation, as the engine's do.
 	Limits policy.Limits
+	// Decide evaluates one order with the candidate; when nil,
+	// Revision.Decide within Limits. A host passes Engine.Replay, so
+	// replays take turns with intake for the cores.
+	Decide func(ctx context.Context, candidate *policy.Revision, in *policy.Input) *sdk.Decision
 	// Progress, when set, is told how far the run is after each page.
 	Progress func(Progress)
 	// Now is the time Since counts back from (time.Now when zero).
@@ -141,6 +145,12 @@ func Run(ctx context.Context, store Store, facts FactsFunc, candidate *policy.Re
 	if opt.Top <= 0 {
 		opt.Top = DefaultTop
 	}
+	if opt.Decide == nil {
+		limits := opt.Limits
+		opt.Decide = func(ctx context.Context, candidate *policy.Revision, in *policy.Input) *sdk.Decision {
+			return candidate.Decide(ctx, in, limits)
+		}
+	}
 	res := &Result{Revision: candidate.ID, Baseline: FactsAtDecision, ByRule: map[string]*Count{}, Changes: []*Change{}}
 	if opt.FactsNow {
 		res.Baseline = FactsNow
@@ -168,9 +178,12 @@ func Run(ctx context.Context, store Store, facts FactsFunc, candidate *policy.Re
 		for _, r := range page {
 			if _, ok := channels[r.ChannelID]; !ok {
 				ch, err := store.Channel(ctx, r.ChannelID)
-				if err != nil {
+				switch {
+				case host.ErrorCode(err) == host.ENOTFOUND:
 					// A deleted channel's orders replay as b2b orders.
 					ch = &host.Channel{ID: r.ChannelID, Kind: host.ChannelB2B}
+				case err != nil:
+					return nil, fmt.Errorf("reading the channel of order %s: %w", r.ID, err)
 				}
 				channels[r.ChannelID] = ch
 			}
@@ -259,7 +272,7 @@ func replayOne(ctx context.Context, r *host.Record, ch *host.Channel, facts Fact
 			in.Now = opt.Now
 		}
 	}
-	d := candidate.Decide(ctx, in, opt.Limits)
+	d := opt.Decide(ctx, candidate, in)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -329,7 +342,12 @@ func (res *Result) add(rp *replay, top int) {
 // sortChanges puts the changes that changed most first (newest first
 // among equals, the order they were read in) and keeps the top ones.
 func (res *Result) sortChanges() {
-	slices.SortStableFunc(res.Changes, func(a, b *Change) int { return cmp.Compare(b.size(), a.size()) })
+	slices.SortStableFunc(res.Changes, func(a, b *Change) int {
+		if c := cmp.Compare(b.statusChanged(), a.statusChanged()); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.size(), a.size())
+	})
 	if res.top > 0 && len(res.Changes) > res.top {
 		res.Changes = res.Changes[:res.top]
 	}

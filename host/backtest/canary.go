@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/ordergate/ordergate/host/policy"
+	"github.com/ordergate/ordergate/sdk"
 )
 
 // DefaultCanaryOrders is how many recently decided orders a canary
@@ -11,10 +12,11 @@ import (
 const DefaultCanaryOrders = 1000
 
 // Canary is the engine's canary: it replays a candidate revision on the
-// newest n orders, on the facts they were decided with, within limits.
-func Canary(store Store, facts FactsFunc, n int, limits policy.Limits) policy.Canary {
+// newest n orders, on the facts they were decided with, with decide
+// (Engine.Replay).
+func Canary(store Store, facts FactsFunc, n int, decide func(context.Context, *policy.Revision, *policy.Input) *sdk.Decision) policy.Canary {
 	return func(ctx context.Context, candidate *policy.Revision) (*policy.CanaryReport, error) {
-		res, err := Run(ctx, store, facts, candidate, Options{Orders: n, Limits: limits})
+		res, err := Run(ctx, store, facts, candidate, Options{Orders: n, Decide: decide})
 		if err != nil {
 			return nil, err
 		}

@@ -56,10 +56,22 @@ func (c *Change) size() int {
 		len(c.NotesAdded) + len(c.NotesRemoved) + len(c.Fields) + len(c.AlertsAdded) + len(c.AlertsRemoved) +
 		len(c.CancelsAdded) + len(c.CancelsRemoved)
 	if c.Status.From != c.Status.To {
-		n += 10 // a status change matters most
+		n++
 	}
 	return n
 }
+
+// statusChanged is 1 when the status changes: what ranks first.
+func (c *Change) statusChanged() int {
+	if c.Status.From != c.Status.To {
+		return 1
+	}
+	return 0
+}
+
+// Rules returns the output rules whose effects the change adds and
+// removes (what a result's by_rule counts).
+func (c *Change) Rules() (added, removed []policy.OutputRule) { return c.rulesAdded, c.rulesRemoved }
 
 // changed reports whether anything changed.
 func (c *Change) changed() bool { return c.size() > 0 }
@@ -88,8 +100,14 @@ func Compare(recorded, candidate *sdk.Decision, known []policy.OutputRule) *Chan
 	// The pinned fields are lists even when empty.
 	c.HoldsAdded, c.HoldsRemoved = orEmpty(c.HoldsAdded), orEmpty(c.HoldsRemoved)
 	c.TagsAdded, c.TagsRemoved = orEmpty(c.TagsAdded), orEmpty(c.TagsRemoved)
-	if candidate.Error != "" {
-		c.rulesAdded = append(c.rulesAdded, policy.OutputRule{Output: "holds", Rule: sdk.HoldPolicyError})
+	// A decision that errs has no effects of its rules; its policy_error
+	// hold comes or goes as a rule of its own.
+	policyError := policy.OutputRule{Output: "holds", Rule: sdk.HoldPolicyError}
+	switch {
+	case candidate.Error != "" && recorded.Error == "":
+		c.rulesAdded = append(c.rulesAdded, policyError)
+	case candidate.Error == "" && recorded.Error != "":
+		c.rulesRemoved = append(c.rulesRemoved, policyError)
 	}
 	return c
 }

@@ -57,21 +57,49 @@ func NewJobs(base context.Context, keep int) *Jobs {
 // Observe sets a function told of each finished run (the metrics).
 func (j *Jobs) Observe(fn func(status string, orders int)) { j.observe = fn }
 
-// Start runs fn in the background as a new job and returns the job as it
-// starts. EUNAVAILABLE when MaxRunning runs are under way.
-func (j *Jobs) Start(revision string, fn func(ctx context.Context, progress func(Progress)) (*Result, error)) (Job, error) {
+// Reservation is a job's place among the MaxRunning, taken before its
+// candidate is compiled so that requests cannot compile without bound.
+type Reservation struct {
+	jobs *Jobs
+	done bool
+}
+
+// Reserve takes a place for a job; EUNAVAILABLE when MaxRunning runs
+// are under way or being prepared. Start or Release it.
+func (j *Jobs) Reserve() (*Reservation, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.running >= MaxRunning {
-		return Job{}, host.Errorf(host.EUNAVAILABLE, "%d backtests are running on this host; try again when one has finished", j.running)
+		return nil, host.Errorf(host.EUNAVAILABLE, "%d backtests are running on this host; try again when one has finished", j.running)
 	}
+	j.running++
+	return &Reservation{jobs: j}, nil
+}
+
+// Release gives the place back unused.
+func (r *Reservation) Release() {
+	if r.done {
+		return
+	}
+	r.done = true
+	r.jobs.mu.Lock()
+	r.jobs.running--
+	r.jobs.mu.Unlock()
+}
+
+// Start runs fn in the background as a new job in the place reserved
+// and returns the job as it starts.
+func (r *Reservation) Start(revision string, fn func(ctx context.Context, progress func(Progress)) (*Result, error)) Job {
+	r.done = true
+	j := r.jobs
+	j.mu.Lock()
+	defer j.mu.Unlock()
 	job := &Job{ID: ulid.Make().String(), Status: JobRunning, Revision: revision, StartedAt: time.Now().UTC()}
 	j.jobs[job.ID] = job
 	j.order = append(j.order, job.ID)
-	j.running++
 	j.trim()
 	go j.run(job, fn)
-	return *job, nil
+	return *job
 }
 
 func (j *Jobs) run(job *Job, fn func(ctx context.Context, progress func(Progress)) (*Result, error)) {

@@ -17,6 +17,7 @@ import (
 	"github.com/ordergate/ordergate/host/orders"
 	"github.com/ordergate/ordergate/host/policy"
 	"github.com/ordergate/ordergate/host/rulestats"
+	"github.com/ordergate/ordergate/sdk"
 )
 
 func policyBacktest(ctx context.Context, env Env, args []string) error {
@@ -41,8 +42,13 @@ func policyBacktest(ctx context.Context, env Env, args []string) error {
 	if err := fs.parseWithEnv(args, 0); err != nil {
 		return err
 	}
-	if *format != "table" && *format != "json" {
+	switch {
+	case *format != "table" && *format != "json":
 		return fmt.Errorf("--format must be table or json, not %q", *format)
+	case *status != "" && !sdk.Status(*status).Valid():
+		return fmt.Errorf("--status must be open, on_hold or canceled, not %q", *status)
+	case *limit < 1 || *limit > 1000:
+		return fmt.Errorf("--limit must be between 1 and 1000, not %d", *limit)
 	}
 	req := api.BacktestRequest{Since: *since, ChannelID: *channel, Status: *status, Limit: *limit}
 	if *factsNow {
@@ -124,6 +130,11 @@ func localBacktest(ctx context.Context, env Env, dir, data, store string, req ap
 		return nil, err
 	}
 	defer db.close()
+	if req.ChannelID != "" {
+		if _, err := db.Store.Channel(ctx, req.ChannelID); err != nil {
+			return nil, fmt.Errorf("--channel %s: %w", req.ChannelID, err)
+		}
+	}
 	bar := newProgress(env)
 	opt := backtest.Options{ChannelID: req.ChannelID, Status: req.Status, Top: req.Limit, FactsNow: req.Baseline == backtest.FactsNow, Progress: bar.show}
 	if req.Since != "" {

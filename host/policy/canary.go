@@ -99,34 +99,56 @@ func (e *Engine) Revisions() []RevisionRecord {
 	return out
 }
 
+// CanaryTimeout bounds a canary replay.
+const CanaryTimeout = 5 * time.Minute
+
 // runCanary replays rev and refuses it when it errs where prev did not.
-func (e *Engine) runCanary(ctx context.Context, rev, prev *Revision) (*CanaryReport, error) {
-	report, err := e.canary(ctx, rev)
+// The replay does not end with the reload's caller (a client that hangs
+// up does not refuse a revision); it ends after CanaryTimeout.
+func (e *Engine) runCanary(ctx context.Context, canary Canary, rev, prev *Revision) (*CanaryReport, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CanaryTimeout)
+	defer cancel()
+	report, err := canary(ctx, rev)
+	if err == nil && report == nil {
+		err = fmt.Errorf("the canary gave no report")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("replaying revision %s on recent orders before it serves: %w", rev.ID, err)
 	}
 	outcome := "accepted"
 	if report.NewPolicyErrors > 0 {
 		first := report.FirstError
+		if first == nil {
+			first = &CanaryPolicyError{}
+		}
 		msg := fmt.Sprintf("revision %s cannot decide %d of the last %d orders that revision %s's workflow decided cleanly; the first is order %s (#%s): %s",
 			rev.ID, report.NewPolicyErrors, report.Orders, prev.ID, first.OrderID, first.Number, first.Error)
-		if !e.canaryWarn {
+		if e.warnOnly() {
+			report.Warned = true
+			outcome = "warned"
+			e.log.Warn("canary: the new revision serves although it cannot decide some recent orders (canary mode warn)", "revision", rev.ID, "detail", msg)
+		} else {
 			report.Refused = true
-			e.lastCanary = report
 			e.notifyCanary("refused", report)
 			return report, fmt.Errorf("canary refused the revision: %s", msg)
 		}
-		report.Warned = true
-		outcome = "warned"
-		e.log.Warn("canary: the new revision serves although it cannot decide some recent orders (canary mode warn)", "revision", rev.ID, "detail", msg)
 	}
 	e.notifyCanary(outcome, report)
 	return report, nil
 }
 
+func (e *Engine) warnOnly() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.canaryWarn
+}
+
 func (e *Engine) notifyCanary(outcome string, r *CanaryReport) {
-	if e.onCanary != nil {
-		e.onCanary(outcome, r)
+	e.mu.Lock()
+	fn := e.onCanary
+	e.mu.Unlock()
+	if fn != nil {
+		fn(outcome, r)
 	}
 }
 

@@ -39,7 +39,10 @@ type Engine struct {
 	// observer, when set, is told of every decision.
 	observer Observer
 
-	mu         sync.Mutex // serialises reloads and guards the fields below
+	// reloading serialises reloads; mu guards the fields below it, and is
+	// not held while a reload loads, tests and replays a revision.
+	reloading  sync.Mutex
+	mu         sync.Mutex
 	onRefused  func(previous string, err error)
 	lastError  string
 	lastLoad   time.Time
@@ -115,16 +118,26 @@ var ErrNoRevision = errors.New("no policy revision is loaded")
 // refused: the error is returned and kept for Status, and the previous
 // revision keeps serving.
 func (e *Engine) Reload(ctx context.Context) (*Revision, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.reloading.Lock()
+	defer e.reloading.Unlock()
 	prev := e.current.Load()
 	rev, err := LoadRevision(ctx, e.dir)
 	var report *CanaryReport
-	if err == nil && prev != nil && prev.ID != rev.ID && e.canary != nil {
-		report, err = e.runCanary(ctx, rev, prev)
+	if err == nil && prev != nil && prev.ID != rev.ID {
+		e.mu.Lock()
+		canary := e.canary
+		e.mu.Unlock()
+		if canary != nil {
+			report, err = e.runCanary(ctx, canary, rev, prev)
+		}
 	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	if err != nil {
 		e.lastError = err.Error()
+		if report != nil {
+			e.lastCanary = report
+		}
 		e.remember(e.refusedRecord(rev, report, err))
 		if prev != nil {
 			e.log.Error("policy reload refused; previous revision keeps serving", "revision", prev.ID, "error", err)
@@ -236,6 +249,20 @@ func (r *Revision) Evaluate(ctx context.Context, in *Input, limits Limits) (*sdk
 		d.Status = sdk.StatusOpen
 	}
 	return d, nil
+}
+
+// Replay evaluates in with revision r (serving or not) as Evaluate does
+// with the revision in force: it takes an evaluation slot, so a backtest
+// or a canary shares the cores with intake instead of starving it, and it
+// never fails. No observer is told: a replay is not a decision.
+func (e *Engine) Replay(ctx context.Context, r *Revision, in *Input) *sdk.Decision {
+	select {
+	case e.slots <- struct{}{}:
+		defer func() { <-e.slots }()
+	case <-ctx.Done():
+		return errorDecision(r.ID, in.Now, fmt.Errorf("waiting to evaluate: %w", ctx.Err()))
+	}
+	return r.Decide(ctx, in, e.limits)
 }
 
 // Decide evaluates in with revision r within limits and, like

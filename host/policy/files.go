@@ -6,8 +6,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/sdk"
@@ -42,7 +44,7 @@ func LoadFiles(ctx context.Context, files map[string]string, field string) (*Rev
 	if err != nil {
 		// The error names the temporary directory; name the bundle's
 		// paths instead.
-		return nil, host.Errorf(host.EINVALID, "the policy bundle does not load: %s", strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), ""))
+		return nil, host.InvalidFields("the policy bundle does not load", []sdk.FieldError{{Field: field, Detail: strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), "")}})
 	}
 	return rev, nil
 }
@@ -65,6 +67,10 @@ func CheckBundle(files map[string]string, field string) error {
 		switch ext := path.Ext(name); {
 		case name == "" || clean != name || path.IsAbs(name) || strings.HasPrefix(clean, "../") || clean == ".." || strings.Contains(name, `\`):
 			detail = "must be a clean relative path inside the bundle, such as workflow/review.rego"
+		case strings.ContainsRune(name, 0) || !utf8.ValidString(name) || slices.ContainsFunc(strings.Split(name, "/"), func(c string) bool { return len(c) > 200 }):
+			detail = "must be UTF-8 without NUL, each name at most 200 bytes"
+		case dirOf(files, name):
+			detail = "is both a file and a folder of the bundle"
 		case strings.HasPrefix(path.Base(name), ".") || strings.Contains(name, "/."):
 			detail = "must not be hidden"
 		case ext != ".rego" && ext != ".json" && ext != ".yaml" && ext != ".yml":
@@ -84,6 +90,16 @@ func CheckBundle(files map[string]string, field string) error {
 		return host.InvalidFields("the policy bundle has no policy", []sdk.FieldError{{Field: field, Detail: "must hold at least one .rego file"}})
 	}
 	return nil
+}
+
+// dirOf reports whether name is a folder of another path of files.
+func dirOf(files map[string]string, name string) bool {
+	for other := range files {
+		if strings.HasPrefix(other, name+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // ReadBundle reads a policy directory into a bundle: every file a

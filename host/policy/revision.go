@@ -186,7 +186,11 @@ func RunTests(ctx context.Context, dir string) ([]TestResult, error) {
 }
 
 func testModules(ctx context.Context, modules map[string]*ast.Module, store storage.Store) ([]TestResult, error) {
-	ch, err := tester.NewRunner().SetStore(store).SetModules(modules).RunTests(ctx, nil)
+	// The tests run under the same capabilities as the workflow: a test
+	// may not reach the network either (a bundle sent to the backtest API
+	// runs its tests in the host).
+	compiler := ast.NewCompiler().WithCapabilities(workflowCapabilities()).WithEnablePrintStatements(false)
+	ch, err := tester.NewRunner().SetCompiler(compiler).SetStore(store).SetModules(modules).RunTests(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("compiling policies with their tests: %w", err)
 	}

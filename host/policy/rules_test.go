@@ -114,8 +114,13 @@ func TestDeniedBuiltins(t *testing.T) {
 			if strings.HasPrefix(call, "sprintf") {
 				name = "time.now_ns"
 			}
-			if err == nil || !strings.Contains(err.Error(), name) {
+			if err == nil || !strings.Contains(err.Error(), "undefined function "+name) {
 				t.Errorf("a revision calling %s: %v, want a refusal naming it", name, err)
+			}
+			// Nor may its tests.
+			test := writePolicies(t, map[string]string{"a_test.rego": "package ordergate.workflow.a_test\n\ntest_x if " + call + "\n"})
+			if _, err := policy.LoadRevision(context.Background(), test); err == nil || !strings.Contains(err.Error(), "undefined function "+name) {
+				t.Errorf("a test calling %s: %v, want a refusal naming it", name, err)
 			}
 		})
 	}
@@ -134,6 +139,9 @@ func TestCheckBundle(t *testing.T) {
 		{"x/.git/config.yaml", "files.x/.git/config.yaml"},
 		{`a\b.rego`, `files.a\b.rego`},
 		{"run.sh", "files.run.sh"},
+		{"nul\x00.rego", "files.nul\x00.rego"},
+		{strings.Repeat("x", 201) + ".rego", "files." + strings.Repeat("x", 201) + ".rego"},
+		{"ok.rego/inner.rego", "files.ok.rego"},
 	} {
 		err := policy.CheckBundle(map[string]string{"ok.rego": "package x", tc.path: ""}, "files")
 		var e *host.Error

@@ -9,9 +9,11 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/host/policy"
@@ -48,13 +50,36 @@ type Recorder struct {
 
 	mu      sync.Mutex
 	pending map[host.RuleHitKey]host.RuleHit
+	// names are the distinct rule names counted per revision, package
+	// and output (see MaxNamesPerOutput).
+	names map[[3]string]map[string]bool
+}
+
+// MaxNamesPerOutput bounds the distinct rule names counted for one
+// output of one package and revision. A tag or rule name made from the
+// order's data (sprintf of a SKU) would otherwise count each value apart,
+// in the store and in the metrics' series; past the bound, new names
+// count as OtherRule.
+const MaxNamesPerOutput = 100
+
+// OtherRule is the name the hits of rule names past MaxNamesPerOutput
+// count under.
+const OtherRule = "(other)"
+
+// cleanName makes a name storable: text that is valid UTF-8 without NUL
+// (which neither store can key by), quoted otherwise.
+func cleanName(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsRune(s, 0) {
+		return s
+	}
+	return strconv.QuoteToASCII(s)
 }
 
 // NewRecorder returns a recorder adding to store. rules returns the
 // static output rules of a revision (nil when it is unknown), which name
 // the notes a revision defines as constants (see policy.Effects).
 func NewRecorder(store host.RuleHitStore, rules func(revision string) []policy.OutputRule) *Recorder {
-	return &Recorder{store: store, rules: rules, pending: map[host.RuleHitKey]host.RuleHit{}}
+	return &Recorder{store: store, rules: rules, pending: map[host.RuleHitKey]host.RuleHit{}, names: map[[3]string]map[string]bool{}}
 }
 
 // ObserveHits sets fn to be told each hit Recorded counts (the metrics'
@@ -85,23 +110,26 @@ func (r *Recorder) Recorded(records ...*host.Record) {
 		if len(effects) == 0 {
 			continue
 		}
-		// A rule counts once per decision: keep the first of each (the
-		// slice is ours, and holds a handful of effects).
+		when := d.EvaluatedAt.UTC()
+		hour := when.Truncate(time.Hour)
+		one := host.RuleHit{Count: 1, FirstAt: when, LastAt: when, LastOrderID: rec.ID}
+		revision := cleanName(d.Revision)
+		r.mu.Lock()
+		// Names the stores can keep, bounded per output; then a rule
+		// counts once per decision: keep the first of each (the slice is
+		// ours, and holds a handful of effects).
 		n := 0
 		for _, e := range effects {
+			e.Package, e.Rule = cleanName(e.Package), cleanName(e.Rule)
+			e.Rule = r.bounded(revision, &e)
 			if !slices.Contains(effects[:n], e) {
 				effects[n] = e
 				n++
 			}
 		}
 		effects = effects[:n]
-
-		when := d.EvaluatedAt.UTC()
-		hour := when.Truncate(time.Hour)
-		one := host.RuleHit{Count: 1, FirstAt: when, LastAt: when, LastOrderID: rec.ID}
-		r.mu.Lock()
 		for _, e := range effects {
-			k := host.RuleHitKey{Revision: d.Revision, Package: e.Package, Output: e.Output, Rule: e.Rule, Hour: hour}
+			k := host.RuleHitKey{Revision: revision, Package: e.Package, Output: e.Output, Rule: e.Rule, Hour: hour}
 			h, ok := r.pending[k]
 			if !ok {
 				h = host.RuleHit{Revision: k.Revision, Package: k.Package, Output: k.Output, Rule: k.Rule, Hour: k.Hour}
@@ -112,10 +140,29 @@ func (r *Recorder) Recorded(records ...*host.Record) {
 		r.mu.Unlock()
 		if r.observe != nil {
 			for _, e := range effects {
-				r.observe(d.Revision, e)
+				r.observe(revision, e)
 			}
 		}
 	}
+}
+
+// bounded returns the name e counts under: its own, or OtherRule once
+// MaxNamesPerOutput others were counted for its output. r.mu is held.
+func (r *Recorder) bounded(revision string, e *policy.OutputRule) string {
+	k := [3]string{revision, e.Package, e.Output}
+	seen := r.names[k]
+	if seen == nil {
+		seen = map[string]bool{}
+		r.names[k] = seen
+	}
+	if seen[e.Rule] {
+		return e.Rule
+	}
+	if len(seen) >= MaxNamesPerOutput {
+		return OtherRule
+	}
+	seen[e.Rule] = true
+	return e.Rule
 }
 
 // Flush adds the hits counted since the last flush to the store, in one
@@ -141,6 +188,11 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	// Hosts sharing a store add in the same order.
 	sortHits(hits)
 	if err := r.store.AddRuleHits(ctx, hits); err != nil {
+		if host.ErrorCode(err) == host.EINVALID {
+			// The store will never take these: keeping them would fail
+			// every later flush too.
+			return fmt.Errorf("storing rule hit counts: %d hits dropped: %w", len(hits), err)
+		}
 		r.mu.Lock()
 		for k, h := range batch {
 			if p, ok := r.pending[k]; ok {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -471,7 +472,7 @@ func TestTableJSON(t *testing.T) {
 		`{"package":"review","rule":"vip","output":"tags","hits":{"1h":1,"24h":2,"30d":3},"hits_all_revisions":{"1h":4,"24h":5,"30d":6},` +
 		`"first_seen_at":"2025-03-10T12:20:00Z","last_hit_at":"2025-03-10T12:20:00Z","last_order_id":"o2","idle":false},` +
 		`{"package":"review","rule":"","output":"holds","hits":{"1h":0,"24h":0,"30d":0},"hits_all_revisions":{"1h":0,"24h":0,"30d":0},` +
-		`"first_seen_at":null,"last_hit_at":null,"idle":true}]}`
+		`"first_seen_at":null,"last_hit_at":null,"last_order_id":"","idle":true}]}`
 	if string(got) != want {
 		t.Errorf("JSON\n%s\nwant\n%s", got, want)
 	}
@@ -497,5 +498,35 @@ func TestWriteText(t *testing.T) {
 		"fraud    tags    \"two\\twords\"  0   0    0    0        -                     yes\n"
 	if b.String() != want {
 		t.Errorf("WriteText =\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+// TestNamesStorableAndBounded: a rule name neither store can key by is
+// quoted, and past MaxNamesPerOutput distinct names of one output the
+// others count as OtherRule, so order data in tag names cannot grow the
+// counts without bound.
+func TestNamesStorableAndBounded(t *testing.T) {
+	store := newFakeStore()
+	r := rulestats.NewRecorder(store, nil)
+	r.Recorded(record("o-nul", &sdk.Decision{Revision: "rev", EvaluatedAt: at(1, 10, 0), Tags: []sdk.TagDecision{{Tag: "gift:\x00x", Package: "p"}}}))
+	for i := range rulestats.MaxNamesPerOutput + 50 {
+		r.Recorded(record(fmt.Sprintf("o%d", i), &sdk.Decision{Revision: "rev", EvaluatedAt: at(1, 10, 1),
+			Tags: []sdk.TagDecision{{Tag: fmt.Sprintf("sku:%d", i), Package: "p"}, {Tag: fmt.Sprintf("other:%d", i), Package: "p"}}}))
+	}
+	if err := r.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int64{}
+	for _, h := range store.stored() {
+		counts[h.Rule] += h.Count
+	}
+	if counts[`"gift:\x00x"`] != 1 {
+		t.Errorf("the NUL tag counts under %v, want its quoted form", counts)
+	}
+	// 100 names in all: the quoted one, then 99 of the sku and other tags
+	// in the order they came; the remaining 201 hits count as (other),
+	// once per decision.
+	if len(counts) != rulestats.MaxNamesPerOutput+1 || counts[rulestats.OtherRule] != 150-49 {
+		t.Errorf("%d names, %d hits under %s", len(counts), counts[rulestats.OtherRule], rulestats.OtherRule)
 	}
 }

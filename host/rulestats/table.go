@@ -46,7 +46,7 @@ type Rule struct {
 	// LastOrderID the order it decided, under any revision.
 	FirstSeenAt *time.Time `json:"first_seen_at"`
 	LastHitAt   *time.Time `json:"last_hit_at"`
-	LastOrderID string     `json:"last_order_id,omitempty"`
+	LastOrderID string     `json:"last_order_id"`
 	// Idle is set when the rule had no hit in view (30 days) under any
 	// revision.
 	Idle bool `json:"idle"`
