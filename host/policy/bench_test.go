@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -191,6 +192,8 @@ func summarizeNaive(rs rego.ResultSet, outs []benchOutput) (decisionSummary, err
 //     (rego.Module + rego.Store), so parse and compile but no file I/O;
 //   - prepared-parallel: Engine.Evaluate from GOMAXPROCS goroutines.
 func BenchmarkDecision(b *testing.B) {
+	// What serve runs with (--gc-percent's default).
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	ctx := context.Background()
 	order := loadOrder(b, "order-1203.json")
 	in := input(order, "b2c")
@@ -226,6 +229,21 @@ func BenchmarkDecision(b *testing.B) {
 		for b.Loop() {
 			if err := checkTutorialDecision(e.Evaluate(ctx, in)); err != nil {
 				b.Fatal(err)
+			}
+		}
+	})
+	// The floor: the same packages and output rules with bodies that
+	// cost nothing, so each run shows how far the shipped policies are
+	// from what OPA can do at all for this shape.
+	floor := mustEngine(b, floorPolicies(b, e.Revision()))
+	if d := floor.Evaluate(ctx, in); d.Error != "" || d.Status != sdk.StatusOpen {
+		b.Fatalf("floor decision = %+v", d)
+	}
+	b.Run("floor", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if d := floor.Evaluate(ctx, in); d.Error != "" {
+				b.Fatal(d.Error)
 			}
 		}
 	})
@@ -269,6 +287,33 @@ func BenchmarkDecision(b *testing.B) {
 			}
 		})
 	})
+}
+
+// floorPolicies writes a policy directory with every (package, output)
+// of rev and nothing else: each output rule's body is false, so the
+// workflow decides nothing and costs what OPA's evaluation of that shape
+// costs.
+func floorPolicies(b *testing.B, rev *policy.Revision) string {
+	b.Helper()
+	bodies := map[string]string{
+		"tags":   `tags contains "x" if false`,
+		"notes":  `notes contains "x" if false`,
+		"holds":  `holds contains {"reason": "custom_rule", "rule": "x", "message": "x"} if false`,
+		"cancel": `cancel contains {"rule": "x", "message": "x"} if false`,
+		"fields": `fields["note"] := "x" if false`,
+		"alerts": `alerts contains {"to": "x", "message": "x"} if false`,
+	}
+	files := map[string]string{}
+	for _, r := range rev.Rules {
+		name := "floor_" + strings.ReplaceAll(r.Package, ".", "_") + ".rego"
+		if files[name] == "" {
+			files[name] = "package " + policy.WorkflowRoot + "." + r.Package + "\n"
+		}
+		if line := bodies[r.Output] + "\n"; !strings.Contains(files[name], line) {
+			files[name] += line
+		}
+	}
+	return writePolicies(b, files)
 }
 
 // BenchmarkInput measures building the Rego input document for the

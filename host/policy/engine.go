@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/open-policy-agent/opa/v1/metrics"
+	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/ordergate/ordergate/sdk"
 )
@@ -224,7 +226,9 @@ func (r *Revision) Evaluate(ctx context.Context, in *Input, limits Limits) (*sdk
 	timeout := limits.Timeout
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	rs, err := r.query.Eval(ctx, regoInput(in))
+	// No metrics are kept of an evaluation (OPA's defaults time each
+	// phase), and the revision's read transaction is reused.
+	rs, err := r.query.Eval(ctx, regoInput(in), rego.EvalMetrics(metrics.NoOp()), rego.EvalTransaction(r.txn))
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("evaluation exceeded its %s deadline: %w", timeout, err)

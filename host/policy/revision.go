@@ -49,6 +49,10 @@ type Revision struct {
 
 	query   rego.PreparedEvalQuery
 	outputs []output
+	// txn is a read transaction on the revision's data, opened once: the
+	// data never changes, and opening one per evaluation costs locks and
+	// allocations.
+	txn storage.Transaction
 }
 
 // output is one (package, rule) pair the prepared query binds to a variable.
@@ -132,6 +136,9 @@ func LoadRevision(ctx context.Context, dir string) (*Revision, error) {
 	).PrepareForEval(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("preparing the workflow query: %w", err)
+	}
+	if rev.txn, err = store.NewTransaction(ctx); err != nil {
+		return nil, fmt.Errorf("reading the policy data: %w", err)
 	}
 	return rev, nil
 }
