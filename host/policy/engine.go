@@ -224,14 +224,21 @@ func errorDecision(revision string, now time.Time, err error) *sdk.Decision {
 func (r *Revision) Evaluate(ctx context.Context, in *Input, limits Limits) (*sdk.Decision, error) {
 	limits = limits.orDefaults()
 	timeout := limits.Timeout
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	// No metrics are kept of an evaluation (OPA's defaults time each
-	// phase), and the revision's read transaction is reused.
-	rs, err := r.query.Eval(ctx, regoInput(in), rego.EvalMetrics(metrics.NoOp()), rego.EvalTransaction(r.txn))
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("evaluating the workflow: %w", err)
+	}
+	// The watchdog cancels the evaluation at its deadline or when ctx
+	// ends; no metrics are kept of it (OPA's defaults time each phase),
+	// and the revision's read transaction is reused.
+	w, done := r.watchdog.watch(ctx, timeout)
+	rs, err := r.query.Eval(ctx, regoInput(in), rego.EvalExternalCancel(w.cancel), rego.EvalMetrics(metrics.NoOp()), rego.EvalTransaction(r.txn))
+	expired := done()
 	if err != nil {
-		if ctx.Err() != nil {
+		switch {
+		case expired:
 			return nil, fmt.Errorf("evaluation exceeded its %s deadline: %w", timeout, err)
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("evaluating the workflow: %w", ctx.Err())
 		}
 		return nil, fmt.Errorf("evaluating the workflow: %w", err)
 	}

@@ -53,6 +53,8 @@ type Revision struct {
 	// data never changes, and opening one per evaluation costs locks and
 	// allocations.
 	txn storage.Transaction
+	// watchdog enforces the evaluations' deadlines.
+	watchdog *watchdog
 }
 
 // output is one (package, rule) pair the prepared query binds to a variable.
@@ -96,7 +98,7 @@ func LoadRevision(ctx context.Context, dir string) (*Revision, error) {
 	if err != nil {
 		return nil, err
 	}
-	rev := &Revision{ID: contentHash(files), Files: files}
+	rev := &Revision{ID: contentHash(files), Files: files, watchdog: &watchdog{}}
 
 	serving := make(map[string]*ast.Module)
 	all := make(map[string]*ast.Module)
