@@ -18,9 +18,7 @@ import (
 	"github.com/ordergate/ordergate/host/app"
 	"github.com/ordergate/ordergate/host/bolt"
 	"github.com/ordergate/ordergate/host/importer"
-	"github.com/ordergate/ordergate/host/internal/pgtest"
 	"github.com/ordergate/ordergate/host/policy"
-	"github.com/ordergate/ordergate/host/postgres"
 )
 
 // postQuantities posts one order of V789 per quantity, each from a
@@ -424,16 +422,7 @@ func TestCanaryReloads(t *testing.T) {
 // add to the same rule hit counts, and a backtest on one of them replays
 // the orders both imported.
 func TestRuleHitsAndBacktestOnPostgres(t *testing.T) {
-	dsn := pgtest.Start(t).NewDatabase(t)
-	var hosts []*testHost
-	for range 2 {
-		db, err := postgres.Open(context.Background(), dsn, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		hosts = append(hosts, newTestHostOn(t, db, nil, shippedPolicies, time.Second))
-	}
+	hosts := newHostsOnPostgres(t, 2)
 	key := hosts[0].resellerKey("acme")
 	a := hosts[0].postQuantities(key, 5, 6)
 	b := hosts[1].postQuantities(key, 7, 8, 9)

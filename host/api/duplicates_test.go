@@ -83,9 +83,17 @@ func TestDuplicateHoldNamesTheMostRecent(t *testing.T) {
 // orders of each pair posted to two hosts sharing one PostgreSQL store:
 // one stays open, the other is held as its duplicate.
 func TestLookAlikesOnTwoHosts(t *testing.T) {
+	hosts := newHostsOnPostgres(t, 2)
+	hosts[0].createChannel("acme", "b2b")
+	postLookAlikePairs(t, hosts, hosts[0].admin)
+}
+
+// newHostsOnPostgres starts n hosts sharing one new PostgreSQL database.
+func newHostsOnPostgres(t *testing.T, n int) []*testHost {
+	t.Helper()
 	dsn := pgtest.Start(t).NewDatabase(t)
 	var hosts []*testHost
-	for range 2 {
+	for range n {
 		db, err := postgres.Open(context.Background(), dsn, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -93,6 +101,5 @@ func TestLookAlikesOnTwoHosts(t *testing.T) {
 		t.Cleanup(func() { db.Close() })
 		hosts = append(hosts, newTestHostOn(t, db, nil, shippedPolicies, time.Second))
 	}
-	hosts[0].createChannel("acme", "b2b")
-	postLookAlikePairs(t, hosts, hosts[0].admin)
+	return hosts
 }
