@@ -55,6 +55,21 @@ func newTestHostWith(t testing.TB, policies string, evalTimeout time.Duration) *
 // when the store has none.
 func newTestHostOn(t testing.TB, store host.Store, backup func(io.Writer) (int64, error), policies string, evalTimeout time.Duration) *testHost {
 	t.Helper()
+	h, stop := startApp(t, store, backup, policies, evalTimeout)
+	t.Cleanup(stop)
+	_, admin, err := h.app.Keys.Create(host.WithActor(context.Background(), host.System), host.RoleAdmin, "", "test admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.admin = admin
+	return h
+}
+
+// startApp builds a host on the store with the composition root, as
+// serve builds one, runs it and serves its API on loopback; stop stops
+// it and waits for it (the store stays open).
+func startApp(t testing.TB, store host.Store, backup func(io.Writer) (int64, error), policies string, evalTimeout time.Duration) (h *testHost, stop func()) {
+	t.Helper()
 	a, err := app.New(context.Background(), app.Config{
 		Store: store, Backup: backup, Policies: policies, EvalTimeout: evalTimeout, Plugins: t.TempDir(), Version: "test",
 		API:      api.Config{BodyLimit: 64 << 10, BatchBodyLimit: 4 << 20},
@@ -63,16 +78,21 @@ func newTestHostOn(t testing.TB, store host.Store, backup func(io.Writer) (int64
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, stop := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); a.Run(ctx) }()
 	ts := httptest.NewServer(a.Handler())
-	t.Cleanup(func() { stop(); <-done; a.Close(); ts.Close() })
-	_, admin, err := a.Keys.Create(host.WithActor(context.Background(), host.System), host.RoleAdmin, "", "test admin")
-	if err != nil {
-		t.Fatal(err)
+	stopped := false
+	stop = func() {
+		if !stopped {
+			stopped = true
+			cancel()
+			<-done
+			a.Close()
+			ts.Close()
+		}
 	}
-	return &testHost{t: t, url: ts.URL, store: store, engine: a.Engine, app: a, admin: admin}
+	return &testHost{t: t, url: ts.URL, store: store, engine: a.Engine, app: a}, stop
 }
 
 // copyPolicies copies the shipped policies into a temp dir a test may edit.

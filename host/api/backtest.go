@@ -48,9 +48,6 @@ type RevisionList struct {
 	Revisions []policy.RevisionRecord `json:"revisions"`
 }
 
-// maxBacktestTop bounds the changed orders a result lists.
-const maxBacktestTop = 1000
-
 func (s *Server) startBacktest(c *gin.Context) {
 	ctx := c.Request.Context()
 	body, err := readBody(c, s.cfg.BatchBodyLimit)
@@ -106,37 +103,10 @@ func (s *Server) factsNow(ctx context.Context, r *host.Record) (*host.OrderConte
 
 // backtestOptions checks a request's filters; every bad one is named.
 func (s *Server) backtestOptions(ctx context.Context, req *BacktestRequest) (backtest.Options, error) {
-	opt := backtest.Options{ChannelID: req.ChannelID, Status: req.Status, Top: req.Limit, Decide: s.cfg.Engine.Replay}
-	var bad []sdk.FieldError
-	if req.Since != "" {
-		d, err := host.ParseDays(req.Since)
-		if err != nil || d <= 0 {
-			bad = append(bad, sdk.FieldError{Field: "since", Detail: "must be a positive duration such as \"720h\" or \"30d\""})
-		}
-		opt.Since = d
-	}
-	if req.Status != "" && !sdk.Status(req.Status).Valid() {
-		bad = append(bad, sdk.FieldError{Field: "status", Detail: "must be open, on_hold or canceled"})
-	}
-	if req.ChannelID != "" {
-		if _, err := s.cfg.Store.Channel(ctx, req.ChannelID); err != nil {
-			bad = append(bad, sdk.FieldError{Field: "channel_id", Detail: "is not a channel of this host"})
-		}
-	}
-	if req.Limit < 0 || req.Limit > maxBacktestTop {
-		bad = append(bad, sdk.FieldError{Field: "limit", Detail: "must be between 1 and 1000"})
-	}
-	switch req.Baseline {
-	case "", backtest.FactsAtDecision:
-	case backtest.FactsNow:
-		opt.FactsNow = true
-	default:
-		bad = append(bad, sdk.FieldError{Field: "baseline", Detail: "must be facts_at_decision or facts_now"})
-	}
-	if len(bad) > 0 {
-		return opt, host.InvalidFields("the backtest request is not valid", bad)
-	}
-	return opt, nil
+	f := backtest.Filters{Since: req.Since, ChannelID: req.ChannelID, Status: req.Status, Limit: req.Limit, Baseline: req.Baseline}
+	opt, err := f.Options(ctx, s.cfg.Store)
+	opt.Decide = s.cfg.Engine.Replay
+	return opt, err
 }
 
 func (s *Server) getBacktest(c *gin.Context) {

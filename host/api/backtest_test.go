@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,10 +13,7 @@ import (
 	"time"
 
 	"github.com/ordergate/ordergate/host"
-	"github.com/ordergate/ordergate/host/api"
-	"github.com/ordergate/ordergate/host/app"
 	"github.com/ordergate/ordergate/host/bolt"
-	"github.com/ordergate/ordergate/host/importer"
 	"github.com/ordergate/ordergate/host/policy"
 )
 
@@ -263,19 +259,10 @@ func startHostAt(t *testing.T, dir, policies string, admin string) *restartableH
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.New(context.Background(), app.Config{
-		Store: db, Policies: policies, EvalTimeout: time.Second, Plugins: t.TempDir(), Version: "test",
-		API: api.Config{BodyLimit: 64 << 10, BatchBodyLimit: 4 << 20}, Importer: importer.Config{Tick: 50 * time.Millisecond},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); a.Run(ctx) }()
-	ts := httptest.NewServer(a.Handler())
-	if admin == "" {
-		if _, admin, err = a.Keys.Create(host.WithActor(context.Background(), host.System), host.RoleAdmin, "", "test admin"); err != nil {
+	h, stopApp := startApp(t, db, nil, policies, time.Second)
+	h.db = db
+	if h.admin = admin; admin == "" {
+		if _, h.admin, err = h.app.Keys.Create(host.WithActor(context.Background(), host.System), host.RoleAdmin, "", "test admin"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -283,15 +270,12 @@ func startHostAt(t *testing.T, dir, policies string, admin string) *restartableH
 	stop := func() {
 		if !stopped {
 			stopped = true
-			ts.Close()
-			cancel()
-			<-done
-			a.Close()
+			stopApp()
 			db.Close()
 		}
 	}
 	t.Cleanup(stop)
-	return &restartableHost{testHost: &testHost{t: t, url: ts.URL, db: db, store: db, engine: a.Engine, app: a, admin: admin}, stop: stop}
+	return &restartableHost{testHost: h, stop: stop}
 }
 
 // ruleRow finds a rule in GET /api/v1/workflow/rules.

@@ -17,7 +17,6 @@ import (
 	"github.com/ordergate/ordergate/host/orders"
 	"github.com/ordergate/ordergate/host/policy"
 	"github.com/ordergate/ordergate/host/rulestats"
-	"github.com/ordergate/ordergate/sdk"
 )
 
 func policyBacktest(ctx context.Context, env Env, args []string) error {
@@ -42,13 +41,8 @@ func policyBacktest(ctx context.Context, env Env, args []string) error {
 	if err := fs.parseWithEnv(args, 0); err != nil {
 		return err
 	}
-	switch {
-	case *format != "table" && *format != "json":
+	if *format != "table" && *format != "json" {
 		return fmt.Errorf("--format must be table or json, not %q", *format)
-	case *status != "" && !sdk.Status(*status).Valid():
-		return fmt.Errorf("--status must be open, on_hold or canceled, not %q", *status)
-	case *limit < 1 || *limit > 1000:
-		return fmt.Errorf("--limit must be between 1 and 1000, not %d", *limit)
 	}
 	req := api.BacktestRequest{Since: *since, ChannelID: *channel, Status: *status, Limit: *limit}
 	if *factsNow {
@@ -130,18 +124,14 @@ func localBacktest(ctx context.Context, env Env, dir, data, store string, req ap
 		return nil, err
 	}
 	defer db.close()
-	if req.ChannelID != "" {
-		if _, err := db.Store.Channel(ctx, req.ChannelID); err != nil {
-			return nil, fmt.Errorf("--channel %s: %w", req.ChannelID, err)
-		}
+	// The filters are checked as the API checks them.
+	f := backtest.Filters{Since: req.Since, ChannelID: req.ChannelID, Status: req.Status, Limit: req.Limit, Baseline: req.Baseline}
+	opt, err := f.Options(ctx, db.Store)
+	if err != nil {
+		return nil, err
 	}
 	bar := newProgress(env)
-	opt := backtest.Options{ChannelID: req.ChannelID, Status: req.Status, Top: req.Limit, FactsNow: req.Baseline == backtest.FactsNow, Progress: bar.show}
-	if req.Since != "" {
-		if opt.Since, err = host.ParseDays(req.Since); err != nil || opt.Since <= 0 {
-			return nil, fmt.Errorf("--since must be a positive duration such as 720h or 30d, not %q", req.Since)
-		}
-	}
+	opt.Progress = bar.show
 	svc := orders.NewService(db.Store, nil, nil)
 	// The command line reads a stopped host's store as the host itself.
 	facts := func(ctx context.Context, r *host.Record) (*host.OrderContext, error) {
