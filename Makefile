@@ -122,12 +122,15 @@ test-crash: build
 	ORDERGATE_CRASH_KILLS=$(CRASH_KILLS) $(GO) test -count=1 -v -run 'TestCrashDuringIntake|TestHostKilledMidImport' ./host/cmd/ordergate
 
 # The benchmark suite: every benchmark 6 times (medians, side by side with
-# their baselines), then the two end-to-end ones once at the issue's sizes
-# (100,000 orders through a connector; a database of 1,000,000 orders),
-# then one table of it all. Takes about 13 minutes on 2 cores (the
-# million-order benchmark backtests every order: about 3.5 of them).
-BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
-BENCH_E2E         := BenchmarkConnectorImport|BenchmarkScale|BenchmarkCopy
+# their baselines), then the end-to-end ones once at the issue's sizes
+# (100,000 orders through a connector; a database of 1,000,000 orders;
+# 64 clients posting for SUSTAINED_DURATION under each of four loads),
+# then one table of it all. Takes about 53 minutes on 2 cores: 13 for
+# the first three (the million-order benchmark backtests every order:
+# about 3.5 of them), 40 for the sustained loads.
+BENCHSTAT_VERSION  := v0.0.0-20260908200009-22c9c6c9d4da
+BENCH_E2E          := BenchmarkConnectorImport|BenchmarkScale|BenchmarkCopy|BenchmarkSustained
+SUSTAINED_DURATION ?= 10m
 
 # BenchmarkDecisionSidecar (host/policy) runs the stock opa binary as the
 # OPA server baseline of BenchmarkDecision; ORDERGATE_BENCH_OPA names it.
@@ -137,6 +140,7 @@ bench: $(BIN)/opa-$(OPA_VERSION)
 	$(GO) test -run '^$$' -bench ConnectorImport -benchtime 100000x ./host/cmd/ordergate | tee -a $(BENCH_OUT)
 	$(GO) test -run '^$$' -bench Scale -benchtime 1000000x -timeout 60m ./host/cmd/ordergate | tee -a $(BENCH_OUT)
 	$(GO) test -run '^$$' -bench Copy -benchtime 100000x -timeout 60m ./host/storecopy | tee -a $(BENCH_OUT)
+	$(GO) test -run '^$$' -bench Sustained -benchtime 1x -timeout 90m ./host/api -args -sustained-duration=$(SUSTAINED_DURATION) | tee -a $(BENCH_OUT)
 	$(GO) run golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION) $(BENCH_OUT) | tee $(basename $(BENCH_OUT))-table.txt
 	@echo "wrote $(BENCH_OUT) and its table; compare two runs with: go run golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION) OLD NEW"
 

@@ -118,8 +118,28 @@ type LookAlikeCheck struct {
 	// Horizon is Facts.DuplicateHorizon of the decision.
 	Horizon string
 	// Seen are look-alikes the decision counted that the store did not
-	// have then (earlier orders of the same call).
+	// have then: earlier orders of the same call, or of calls this host
+	// was storing meanwhile. The store refuses the order
+	// (ErrLookAlikeRaced) unless each of them is stored before it.
 	Seen []string
+	// Queued, when set, is called once the store has fixed the order's
+	// place among the writes of look-alikes: an order with the same
+	// fingerprint given to the store after Queued was called is checked
+	// after this one is stored or refused. The store does not call it
+	// when it fails before, and may call it again when it tries the
+	// write again.
+	Queued func()
+}
+
+// LookAlikesQueued calls the Queued function of each order's look-alike
+// check, as a store does once the orders' place among its writes is
+// fixed.
+func LookAlikesQueued(orders []NewOrder) {
+	for _, no := range orders {
+		if no.LookAlikes != nil && no.LookAlikes.Queued != nil {
+			no.LookAlikes.Queued()
+		}
+	}
 }
 
 // ErrLookAlikeRaced is the result of a new order whose look-alike was

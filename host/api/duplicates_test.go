@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -57,6 +59,80 @@ func postLookAlikePairs(t *testing.T, hosts []*testHost, admin string) {
 		}
 		hosts[0].wantHold(held, "duplicate_order", open["id"].(string))
 	}
+}
+
+// TestManyLookAlikesPostedAtOnce: a burst of look-alikes (one address,
+// three baskets, ten orders each, all posted at the same moment) is
+// stored without a refusal, and each order counts exactly the look-alikes
+// imported before it: the first of each basket stays open, the i-th is
+// held as a duplicate of the i before it.
+func TestManyLookAlikesPostedAtOnce(t *testing.T) {
+	t.Run("bolt", func(t *testing.T) {
+		h := newTestHost(t, shippedPolicies)
+		h.createChannel("acme", "b2b")
+		postLookAlikeBurst(t, h)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		h := newHostsOnPostgres(t, 1)[0]
+		h.createChannel("acme", "b2b")
+		postLookAlikeBurst(t, h)
+	})
+}
+
+func postLookAlikeBurst(t *testing.T, h *testHost) {
+	const baskets, each = 3, 10
+	addr := map[string]any{"address1": "1 Burst Blvd", "city": "Reno", "country": "US"}
+	got := make([]map[string]any, baskets*each)
+	var start, done sync.WaitGroup
+	start.Add(1)
+	for i := range got {
+		o := small(t, map[string]any{"channel_id": "acme", "external_id": fmt.Sprintf("burst-%d", i), "number": fmt.Sprintf("B%02d", i), "shipping_address": addr,
+			"line_items": []any{map[string]any{"sku": "V789", "title": "Valve V789", "quantity": 1 + i%baskets, "unit_price": "19.99"}}})
+		done.Go(func() {
+			start.Wait()
+			got[i] = h.expect(h.do("POST", "/api/v1/orders", h.admin, o), http.StatusCreated).json(t)
+		})
+	}
+	start.Done()
+	done.Wait()
+	for b := range baskets {
+		var basket []map[string]any
+		for i, o := range got {
+			if i%baskets == b && o != nil {
+				basket = append(basket, o)
+			}
+		}
+		slices.SortFunc(basket, func(x, y map[string]any) int { return strings.Compare(x["id"].(string), y["id"].(string)) })
+		for i, o := range basket {
+			if i == 0 {
+				if o["status"] != "open" {
+					t.Errorf("basket %d: the first look-alike %s is %v with holds %v, want open", b, o["number"], o["status"], holdsOf(t, o))
+				}
+				continue
+			}
+			if n := lookAlikesNamed(t, holdsOf(t, o)["duplicate_order"]); n != i {
+				t.Errorf("basket %d: look-alike %d (%s) counts %d look-alikes (hold %q), want %d", b, i, o["number"], n, holdsOf(t, o)["duplicate_order"], i)
+			}
+		}
+	}
+}
+
+// lookAlikesNamed counts the look-alikes a duplicate_order hold message
+// tells of: those it names and those it says are more.
+func lookAlikesNamed(t *testing.T, msg string) int {
+	t.Helper()
+	if msg == "" {
+		return 0
+	}
+	n := strings.Count(msg, " from acme")
+	if m := regexp.MustCompile(`and (\d+) more`).FindStringSubmatch(msg); m != nil {
+		extra, err := strconv.Atoi(m[1])
+		if err != nil {
+			t.Fatalf("hold message %q: %v", msg, err)
+		}
+		n += extra
+	}
+	return n
 }
 
 // TestDuplicateHoldNamesTheMostRecent: with more look-alikes than the

@@ -291,6 +291,12 @@ func (d *DB) Close() error {
 // write alone, and the other writes of its group commit. Any other error
 // rolls the group back, and each of its writes is tried again alone.
 func (d *DB) update(ctx context.Context, fn func(*bolt.Tx) error) error {
+	return d.updateQueued(ctx, fn, nil)
+}
+
+// updateQueued is update that calls queued, when set, once the write has
+// its place in the queue: writes queued after it run after it.
+func (d *DB) updateQueued(ctx context.Context, fn func(*bolt.Tx) error, queued func()) error {
 	w := &write{fn: fn, errc: make(chan error, 1)}
 	d.sendMu.RLock()
 	if d.closing {
@@ -304,6 +310,9 @@ func (d *DB) update(ctx context.Context, fn func(*bolt.Tx) error) error {
 		return ctx.Err()
 	}
 	d.sendMu.RUnlock()
+	if queued != nil {
+		queued()
+	}
 	// Once queued, the write is committed or failed; wait for the outcome
 	// even if ctx ends, so the caller never reports a write it cannot vouch for.
 	return <-w.errc

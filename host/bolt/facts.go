@@ -123,11 +123,18 @@ func duplicates(tx *bolt.Tx, q host.FactsQuery, f *host.Facts, window time.Durat
 // lookAlikeRaced reports whether a look-alike of the new order was
 // committed after the order's facts were read: an entry of its
 // fingerprint newer than the horizon its facts saw, placed within the
-// window, that the decision did not count. Its id may be above or below
+// window, that the decision did not count; or one the decision counted
+// (check.Seen) that is not stored. Its id may be above or below
 // the order's: either way one of the two must be decided again, and the
 // order being committed is the one that can be. Only look-alikes
 // committed meanwhile are read.
 func lookAlikeRaced(tx *bolt.Tx, check *host.LookAlikeCheck) bool {
+	orders := tx.Bucket(bucketOrders)
+	for _, id := range check.Seen {
+		if orders.Get([]byte(id)) == nil {
+			return true // counted as a look-alike, but it was not stored
+		}
+	}
 	prefix := indexPrefix(idxLookAlike, check.Fingerprint)
 	c := tx.Bucket(bucketIndex).Cursor()
 	k, v := lastBefore(c, append(slices.Clone(prefix), 0xff))

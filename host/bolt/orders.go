@@ -511,7 +511,7 @@ func (d *DB) createOrders(ctx context.Context, orders []host.NewOrder, page *hos
 		}
 		encoded[i] = e
 	}
-	err := d.update(ctx, func(tx *bolt.Tx) error {
+	err := d.updateQueued(ctx, func(tx *bolt.Tx) error {
 		for i, no := range orders {
 			res, err := createOrder(tx, no, encoded[i])
 			if err != nil {
@@ -529,7 +529,7 @@ func (d *DB) createOrders(ctx context.Context, orders []host.NewOrder, page *hos
 			}
 		}
 		return putPageRun(tx, page.Run(results))
-	})
+	}, func() { host.LookAlikesQueued(orders) })
 	if err != nil {
 		return nil, fmt.Errorf("storing orders: %w", err)
 	}

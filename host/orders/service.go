@@ -45,6 +45,8 @@ type Service struct {
 	// recorded, when set, is told of orders whose new decision was just
 	// committed (the rule statistics).
 	recorded func(records ...*host.Record)
+	// flights line up the look-alikes being imported (see inflight.go).
+	flights *flights
 }
 
 // NewService returns a Service storing into store and deciding with workflow.
@@ -52,7 +54,7 @@ func NewService(store Store, workflow Workflow, log hclog.Logger) *Service {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	return &Service{store: store, workflow: workflow, log: log.Named("orders"), now: func() time.Time { return time.Now().UTC() }}
+	return &Service{store: store, workflow: workflow, log: log.Named("orders"), now: func() time.Time { return time.Now().UTC() }, flights: newFlights()}
 }
 
 // SetClock sets the clock the service's times come from (UTC time.Now by
@@ -187,19 +189,30 @@ func (s *Service) importOrders(ctx context.Context, ch *host.Channel, incoming [
 	if len(pending) == 0 && page == nil {
 		return results, nil
 	}
-	// A new order whose look-alike another call committed while it was
-	// decided is refused by the store (host.ErrLookAlikeRaced) and decided
-	// again, now seeing the look-alike. A page's cursor and run commit with
-	// the attempt in which no order raced.
+	// New orders wait for the look-alikes of other calls ahead of them
+	// (inflight.go). One whose look-alike another host committed while it
+	// was decided is refused by the store (host.ErrLookAlikeRaced) and
+	// decided again, now seeing the look-alike. A page's cursor and run
+	// commit with the attempt in which no order raced.
+	s.flights.join(pending)
+	defer func() { s.flights.leave(pending) }()
 	for attempt := 1; ; attempt++ {
 		if len(pending) > 0 {
 			if err := s.decideAll(ctx, ch, pending); err != nil {
 				return nil, err
 			}
+			if err := waitQueued(ctx, pending); err != nil {
+				return nil, fmt.Errorf("waiting for look-alikes imported meanwhile: %w", err)
+			}
 		}
 		batch := make([]host.NewOrder, len(pending))
 		for j, p := range pending {
 			in := incoming[index[j]]
+			if p.check != nil {
+				p.check.Queued = p.flight.markQueued
+			} else {
+				p.flight.markQueued() // the store checks no look-alikes for it
+			}
 			batch[j] = host.NewOrder{Record: p.record, IdempotencyKey: in.IdempotencyKey, RequestHash: in.RequestHash, LookAlikes: p.check}
 		}
 		// merge puts the store's results in the places of the orders it stored.
@@ -241,7 +254,9 @@ func (s *Service) importOrders(ctx context.Context, ch *host.Channel, incoming [
 			return nil, host.Errorf(host.EUNAVAILABLE, "look-alikes of %d orders kept being stored while they were decided (%d times); try again", len(raced), attempt)
 		}
 		s.log.Debug("deciding orders again: a look-alike was stored meanwhile", "orders", len(raced), "channel", ch.ID)
+		s.flights.leave(pending)
 		pending, index = raced, racedIndex
+		s.flights.join(pending)
 	}
 	var decided []*host.Record
 	for _, res := range results {
@@ -273,11 +288,13 @@ func (s *Service) resent(ctx context.Context, ch *host.Channel, r *host.Record, 
 }
 
 // prepared is an order of an import call that is not stored yet, with its
-// duplicate fingerprint and, once decided, the look-alike check its
-// commit makes.
+// duplicate fingerprint, its place in the line of its look-alikes (nil
+// for a dry run) and, once decided, the look-alike check its commit
+// makes.
 type prepared struct {
 	record      *host.Record
 	fingerprint string
+	flight      *flight
 	check       *host.LookAlikeCheck
 }
 
@@ -302,8 +319,14 @@ func (s *Service) decideAll(ctx context.Context, ch *host.Channel, pending []*pr
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+			if err := waitDecided(ctx, p); err != nil {
+				return fmt.Errorf("waiting for look-alikes imported meanwhile: %w", err)
+			}
 			if err := s.decide(ctx, ch, p, groups[g][:k]); err != nil {
 				return err
+			}
+			if p.flight != nil {
+				p.flight.markDecided(true)
 			}
 		}
 		return nil
@@ -349,7 +372,11 @@ func (s *Service) newRecord(ch *host.Channel, o *sdk.Order) (*host.Record, error
 // are duplicates as much as stored ones.
 func (s *Service) decide(ctx context.Context, ch *host.Channel, p *prepared, earlier []*prepared) error {
 	r := p.record
-	d, facts, check, err := s.evaluate(ctx, ch, r, p.fingerprint, earlier, *r.ImportedAt)
+	var ahead []*prepared
+	if p.flight != nil {
+		ahead = p.flight.ahead
+	}
+	d, facts, check, err := s.evaluate(ctx, ch, r, p.fingerprint, ahead, earlier, *r.ImportedAt)
 	if err != nil {
 		return err
 	}
@@ -381,7 +408,7 @@ func (s *Service) EvaluateStored(ctx context.Context, id string) (*sdk.Decision,
 	if err != nil {
 		return nil, fmt.Errorf("the channel of order %s: %w", id, err)
 	}
-	d, _, _, err := s.evaluate(ctx, ch, r, host.Fingerprint(r.Input()), nil, s.now())
+	d, _, _, err := s.evaluate(ctx, ch, r, host.Fingerprint(r.Input()), nil, nil, s.now())
 	return d, err
 }
 
@@ -426,8 +453,10 @@ func (s *Service) FactsNow(ctx context.Context, r *host.Record) (*host.OrderCont
 
 // evaluate computes the facts of record r (input.context) and evaluates
 // the workflow on it. fingerprint is r's duplicate fingerprint. Only
-// orders imported before r count as its duplicates.
-func (s *Service) evaluate(ctx context.Context, ch *host.Channel, r *host.Record, fingerprint string, earlier []*prepared, now time.Time) (*sdk.Decision, *host.OrderContext, *host.LookAlikeCheck, error) {
+// orders imported before r count as its duplicates: those stored, those
+// of other calls ahead of it in line and decided (ahead), and the earlier
+// ones of its own call (earlier).
+func (s *Service) evaluate(ctx context.Context, ch *host.Channel, r *host.Record, fingerprint string, ahead, earlier []*prepared, now time.Time) (*sdk.Decision, *host.OrderContext, *host.LookAlikeCheck, error) {
 	o := r.Input()
 	q := factsQuery(ch.ID, r, fingerprint)
 	facts, err := s.store.Facts(ctx, q)
@@ -437,7 +466,15 @@ func (s *Service) evaluate(ctx context.Context, ch *host.Channel, r *host.Record
 	var check *host.LookAlikeCheck
 	if dp := facts.Settings.DuplicateProtection; dp.Enabled && fingerprint != "" {
 		check = &host.LookAlikeCheck{Fingerprint: fingerprint, PlacedAt: o.PlacedAt, Window: dp.WindowDuration(), Horizon: facts.DuplicateHorizon}
-		for _, p := range earlier {
+		var unstored []*prepared
+		for _, p := range ahead {
+			// One the facts' horizon covers was stored when they were read
+			// (or another host stored a later look-alike): it is counted.
+			if p.flight.ok && p.record.ID > facts.DuplicateHorizon {
+				unstored = append(unstored, p)
+			}
+		}
+		for _, p := range append(unstored, earlier...) {
 			e := p.record
 			if e.Status != sdk.StatusCanceled && p.fingerprint == q.Fingerprint && within(e.PlacedAt, o.PlacedAt, dp.WindowDuration()) {
 				facts.AddLookAlikes(host.DuplicateCandidate{
@@ -530,7 +567,7 @@ func (s *Service) reevaluateNoted(ctx context.Context, id, actor, note string) (
 			return nil, fmt.Errorf("the channel of order %s: %w", id, err)
 		}
 		seen := r.UpdatedAt
-		d, facts, _, err := s.evaluate(ctx, ch, r, host.Fingerprint(r.Input()), nil, s.now())
+		d, facts, _, err := s.evaluate(ctx, ch, r, host.Fingerprint(r.Input()), nil, nil, s.now())
 		if err != nil {
 			return nil, err
 		}
@@ -586,7 +623,7 @@ func (s *Service) LiftDueHolds(ctx context.Context, id string) (*host.Record, bo
 			return nil, false, fmt.Errorf("the channel of order %s: %w", id, err)
 		}
 		seen := r.UpdatedAt
-		d, facts, _, err := s.evaluate(ctx, ch, r, host.Fingerprint(r.Input()), nil, now)
+		d, facts, _, err := s.evaluate(ctx, ch, r, host.Fingerprint(r.Input()), nil, nil, now)
 		if err != nil {
 			return nil, false, err
 		}
@@ -674,7 +711,7 @@ func (s *Service) ChannelUpdate(ctx context.Context, ch *host.Channel, id string
 		if o.CanceledAt == nil && !r.CanceledByHand() {
 			probe := *r
 			probe.ChannelUpdate(o, actor, changed, now)
-			if d, facts, _, err = s.evaluate(ctx, ch, &probe, host.Fingerprint(probe.Input()), nil, now); err != nil {
+			if d, facts, _, err = s.evaluate(ctx, ch, &probe, host.Fingerprint(probe.Input()), nil, nil, now); err != nil {
 				return nil, err
 			}
 		}

@@ -25,6 +25,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/util"
 
+	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/host/policy"
 	"github.com/ordergate/ordergate/sdk"
 )
@@ -232,6 +233,22 @@ func BenchmarkDecision(b *testing.B) {
 			}
 		}
 	})
+	// The tutorial order as the tenth look-alike of a burst (one
+	// address, one basket): it is held as a duplicate as well, naming the
+	// look-alikes the facts list. What a duplicate hold adds to a decision.
+	lookAlike := *in
+	lookAlike.Context = lookAlikeContext(10, 40)
+	if d := e.Evaluate(ctx, &lookAlike); !slices.ContainsFunc(d.Holds, func(h sdk.Hold) bool { return h.Reason == sdk.HoldDuplicateOrder }) {
+		b.Fatalf("look-alike decision = %+v, want a duplicate_order hold", d)
+	}
+	b.Run("look-alike", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if d := e.Evaluate(ctx, &lookAlike); d.Error != "" || len(d.Holds) < 2 {
+				b.Fatalf("look-alike decision = %+v", d)
+			}
+		}
+	})
 	// The floor: the same packages and output rules with bodies that
 	// cost nothing, so each run shows how far the shipped policies are
 	// from what OPA can do at all for this shape.
@@ -287,6 +304,19 @@ func BenchmarkDecision(b *testing.B) {
 			}
 		})
 	})
+}
+
+// lookAlikeContext is input.context for an order with count look-alikes,
+// listed of which the facts name.
+func lookAlikeContext(listed, count int) *host.OrderContext {
+	c := &host.OrderContext{Duplicates: host.DuplicatesContext{Enabled: true, Window: "24h", Count: count}}
+	for i := range listed {
+		c.Duplicates.Orders = append(c.Duplicates.Orders, host.DuplicateCandidate{
+			ID: fmt.Sprintf("01JD%022d", i), ChannelID: "shopify", ExternalID: fmt.Sprintf("ext-%d", i), Number: fmt.Sprintf("#%d", 1100+i),
+			PlacedAt: fixedNow.Add(-time.Duration(listed-i) * time.Minute), Status: sdk.StatusOnHold,
+		})
+	}
+	return c
 }
 
 // floorPolicies writes a policy directory with every (package, output)

@@ -246,6 +246,9 @@ func (d *DB) createOrders(ctx context.Context, orders []host.NewOrder, page *hos
 		if err := send(b); err != nil {
 			return nil, fmt.Errorf("reading stored orders: %w", err)
 		}
+		// The look-alikes' locks are held: one queued now waits for this
+		// transaction.
+		host.LookAlikesQueued(orders)
 		if page != nil && page.Lease != nil && !leaseHeld {
 			return nil, host.ErrLeaseLost
 		}
@@ -333,8 +336,14 @@ type lookAlike struct {
 // raced reports whether a look-alike of the new order was committed after
 // the order's facts were read (see host.LookAlikeCheck): one newer than
 // the horizon its facts saw, placed within the window, that the decision
-// did not count.
+// did not count; or one the decision counted (c.Seen) that is not stored.
+// others are the look-alikes stored above the horizon.
 func raced(c *host.LookAlikeCheck, others []lookAlike) bool {
+	for _, id := range c.Seen {
+		if !slices.ContainsFunc(others, func(o lookAlike) bool { return o.id == id }) {
+			return true // counted as a look-alike, but it was not stored
+		}
+	}
 	lo, hi := c.PlacedAt.Add(-c.Window), c.PlacedAt.Add(c.Window)
 	for _, o := range others {
 		if slices.Contains(c.Seen, o.id) {
