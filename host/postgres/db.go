@@ -79,6 +79,14 @@ func Open(ctx context.Context, dsn string, log hclog.Logger) (*DB, error) {
 	}
 	cfg.ConnConfig.ConnectTimeout = 3 * time.Second
 	cfg.MaxConnIdleTime = time.Minute
+	// A host stopped inside a transaction (a paused VM, SIGSTOP) would
+	// hold its locks, such as a channel lease's FOR SHARE and the
+	// look-alikes' advisory locks, for as long as it stays stopped, and
+	// no other host could take the lease over. The server ends such a
+	// transaction; the host's write then fails and commits nothing.
+	if _, set := cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"]; !set {
+		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.Itoa(int(idleInTransactionTimeout / time.Millisecond))
+	}
 	if cfg.MaxConns < 16 {
 		cfg.MaxConns = 16
 	}
@@ -282,6 +290,10 @@ func notFound(err error, format string, args ...any) error {
 const (
 	factsTimeout = 3 * time.Second
 	writeTimeout = 6 * time.Second
+	// idleInTransactionTimeout ends a transaction whose host has sent
+	// nothing for this long (the intake's are idle for microseconds
+	// between their round trips).
+	idleInTransactionTimeout = 5 * time.Second
 )
 
 // DB is the whole store contract.
