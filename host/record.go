@@ -96,6 +96,24 @@ func (r *Record) View() *sdk.Order {
 	return &o
 }
 
+// Basic is the order as a list shows it (the API's view=basic, the hold
+// queue): r.View() with only its identity, channel, customer name and
+// email, currency and totals, status, holds, cancellation, tags and
+// times. No address, line, alert, workflow run or timeline; of the
+// record's own fields none. Basic of a basic record is the same record,
+// so a store can keep it and hand it back.
+func (r *Record) Basic() *Record {
+	v := r.View()
+	return &Record{Order: sdk.Order{
+		ID: v.ID, ChannelID: v.ChannelID, ExternalID: v.ExternalID, Number: v.Number,
+		PlacedAt: v.PlacedAt, Currency: v.Currency,
+		Customer: sdk.Customer{Name: v.Customer.Name, Email: v.Customer.Email},
+		Totals:   v.Totals, Tags: v.Tags, CanceledAt: v.CanceledAt, CancelReason: v.CancelReason,
+		Status: v.Status, Holds: slices.Clone(v.Holds), Cancellation: v.Cancellation,
+		ImportedAt: v.ImportedAt, UpdatedAt: v.UpdatedAt,
+	}}
+}
+
 // ApplyDecision applies a decision's tags, field edits and notes to the
 // channel fields of o. Tags are the union of the order's own and every
 // rule's (never "last rule wins"); field edits come before notes, which are

@@ -41,6 +41,11 @@ type OrderFilter struct {
 	Sort  string
 	After string
 	Limit int
+	// Basic asks for each order's basic view (Record.Basic): a store may
+	// then return only those fields, and read no more than it needs to
+	// for them. A store that returns whole records is correct too; the
+	// caller applies Basic.
+	Basic bool
 }
 
 // Sort orders of OrderFilter.Sort: ascending (oldest first) or, with a

@@ -235,6 +235,7 @@ func (s *Server) listOrders(c *gin.Context) {
 	q := queryOf(c)
 	f := orderFilter(q)
 	f.After, f.Limit, f.Sort = q.str("cursor"), q.int("limit"), q.str("sort")
+	f.Basic = q.str("view") == viewBasic
 	if key.Role == host.RoleReseller {
 		if f.ChannelID != "" && f.ChannelID != key.ChannelID {
 			s.abort(c, host.Errorf(host.EFORBIDDEN, "a reseller key reads only its own channel's orders"))
@@ -249,10 +250,24 @@ func (s *Server) listOrders(c *gin.Context) {
 	}
 	list := OrderList{Orders: make([]*sdk.Order, len(records)), NextCursor: next}
 	for i, r := range records {
-		list.Orders[i] = r.View()
+		if f.Basic {
+			list.Orders[i] = &r.Basic().Order
+		} else {
+			list.Orders[i] = r.View()
+		}
 	}
 	respond(c, http.StatusOK, list)
 }
+
+// The views of a list of orders (the view parameter).
+const (
+	viewFull  = "full"
+	viewBasic = "basic"
+)
+
+// viewParam chooses how much of each order a list returns.
+var viewParam = enumParam("view", "full: each order whole, with its timeline. basic: each order as a list shows it (id, channel_id, external_id, number, placed_at, currency, customer name and email, totals, tags, status, holds, cancellation, imported_at, updated_at; no addresses, line_items, alerts, workflow or events), read from the index without the stored order: the hold queue's view, lighter on the host's memory.",
+	viewFull, viewBasic).withDefault(viewFull)
 
 // orderQuery declares the order filter's query parameters.
 func orderQuery() []param {

@@ -58,7 +58,7 @@ func (s *Server) routes() []route {
 		{method: "POST", path: "/api/v1/orders:batch", summary: "Import up to 1,000 orders with one result per order.",
 			role: host.RoleReseller, request: BatchRequest{}, responses: one(BatchResponse{}), handler: s.postBatch},
 		{method: "GET", path: "/api/v1/orders", summary: "List orders, newest first, with filters and cursor pagination.", role: host.RoleReseller,
-			query:     append(orderQuery(), sortParam, orderCursorParam, limitParam(50, 500)),
+			query:     append(orderQuery(), sortParam, viewParam, orderCursorParam, limitParam(50, 500)),
 			responses: one(OrderList{}), problems: []int{403}, handler: s.listOrders},
 		{method: "POST", path: "/api/v1/orders:reevaluate", summary: "Re-evaluate every order the filter selects (status defaults to on_hold), e.g. after fixing a hold's cause.",
 			role: host.RoleOperator, query: reevaluateQuery(), responses: one(orders.Summary{}), handler: s.reevaluateMatching},

@@ -151,10 +151,13 @@ func setUp(tx *bolt.Tx) error {
 // 5 reads every order once. 6 indexed orders by customer email and name
 // (the customer fact and filters); going to 6 reads every order once. 7
 // indexed orders by placed_at and by when they went on hold (the sorted
-// queue); going to 7 reads every order once. Buckets that need nothing
+// queue); going to 7 reads every order once. 8 keeps each order's basic
+// view as the value of its status entry, so a list of basic orders (the
+// hold queue, view=basic) reads no record; going to 8 reads every order
+// once. Buckets that need nothing
 // written into them when added (users and sessions, rule hits) are
 // created by Open on any file and take no new version.
-const schemaVersion = 7
+const schemaVersion = 8
 
 var keySchema = []byte("schema_version")
 
@@ -186,9 +189,9 @@ func migrate(tx *bolt.Tx) error {
 			return fmt.Errorf("indexing look-alikes for schema 4: %w", err)
 		}
 	}
-	if version >= 2 && version < 7 {
+	if version >= 2 && version < 8 {
 		if err := migrateIndexes(tx, version); err != nil {
-			return fmt.Errorf("indexing orders for schema 7: %w", err)
+			return fmt.Errorf("indexing orders for schema 8: %w", err)
 		}
 	}
 	if version < 4 {
@@ -203,31 +206,38 @@ func migrate(tx *bolt.Tx) error {
 }
 
 // migrateIndexes adds the index entries a file of schema version lacks:
-// by last change (5), by customer (6), by placed and held time (7).
+// by last change (5), by customer (6), by placed and held time (7), and
+// the basic view in the status entry (8).
 func migrateIndexes(tx *bolt.Tx, version int) error {
 	idx := tx.Bucket(bucketIndex)
+	idx.FillPercent = indexFillPercent
 	return tx.Bucket(bucketOrders).ForEach(func(k, _ []byte) error {
 		r, err := getRecord(tx, string(k))
 		if err != nil {
 			return err
 		}
-		var keys [][]byte
+		var entries []indexEntry
 		if u := lastChanged(r); u != nil && version < 5 {
-			keys = append(keys, indexKey(idxUpdated, string(timeKey(*u)), r.ID))
+			entries = append(entries, indexEntry{key: indexKey(idxUpdated, string(timeKey(*u)), r.ID)})
 		}
 		if version < 6 {
 			if e := host.NormalizeEmail(r.Customer.Email); e != "" {
-				keys = append(keys, indexKey(idxEmail, e, r.ID))
+				entries = append(entries, indexEntry{key: indexKey(idxEmail, e, r.ID)})
 			}
 			if n := host.NormalizeName(r.Customer.Name); n != "" {
-				keys = append(keys, indexKey(idxName, n, r.ID))
+				entries = append(entries, indexEntry{key: indexKey(idxName, n, r.ID)})
 			}
 		}
-		for _, e := range sortEntries(r) {
-			keys = append(keys, e.key)
+		if version < 7 {
+			entries = append(entries, sortEntries(r)...)
 		}
-		for _, key := range keys {
-			if err := idx.Put(key, nil); err != nil {
+		basic, err := marshalRecord(r.Basic())
+		if err != nil {
+			return err
+		}
+		entries = append(entries, indexEntry{key: indexKey(idxStatus, string(r.Status), r.ID), value: basic})
+		for _, e := range entries {
+			if err := idx.Put(e.key, e.value); err != nil {
 				return err
 			}
 		}

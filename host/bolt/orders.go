@@ -72,10 +72,19 @@ type indexEntry struct {
 }
 
 // indexKeys lists the index entries of a record: what the list filters
-// and the duplicate search need.
-func indexKeys(r *host.Record) []indexEntry {
+// and the duplicate search need. The status entry's value is the
+// record's basic view (basicValue), so a list of basic orders reads no
+// record; it is left out when only the keys are needed.
+func indexKeys(r *host.Record, values bool) ([]indexEntry, error) {
+	var basic []byte
+	if values {
+		var err error
+		if basic, err = marshalRecord(r.Basic()); err != nil {
+			return nil, fmt.Errorf("encoding the basic view of order %s: %w", r.ID, err)
+		}
+	}
 	entries := []indexEntry{
-		{key: indexKey(idxStatus, string(r.Status), r.ID)},
+		{key: indexKey(idxStatus, string(r.Status), r.ID), value: basic},
 		{key: indexKey(idxChannel, r.ChannelID, r.ID)},
 		{key: indexKey(idxExternal, r.ExternalID, r.ID)},
 		{key: indexKey(idxNumber, r.Number, r.ID)},
@@ -111,7 +120,7 @@ func indexKeys(r *host.Record) []indexEntry {
 	if u := lastChanged(r); u != nil {
 		entries = append(entries, indexEntry{key: indexKey(idxUpdated, string(timeKey(*u)), r.ID)})
 	}
-	return append(entries, sortEntries(r)...)
+	return append(entries, sortEntries(r)...), nil
 }
 
 // sortEntries are r's entries of the sort indexes.
@@ -212,12 +221,20 @@ func (d *DB) listByTime(f host.OrderFilter, kind byte, from, to []byte, lower, u
 
 // addMatching reads order id and appends it to out when it matches f.
 // It reports full when out had f.Limit orders already and id matched too:
-// another page follows, and the walk stops.
+// another page follows, and the walk stops. For a list of basic orders
+// it reads the basic view kept in the order's status entry, not the
+// record.
 func addMatching(tx *bolt.Tx, id string, f *host.OrderFilter, out *[]*host.Record) (full bool, err error) {
-	if !inIndexes(tx, id, f) {
+	basic, ok := inIndexes(tx, id, f)
+	if !ok {
 		return false, nil
 	}
-	r, err := getRecord(tx, id)
+	var r *host.Record
+	if basic != nil {
+		r, err = unmarshalRecord(id, basic)
+	} else {
+		r, err = getRecord(tx, id)
+	}
 	if err != nil || !matches(r, f) {
 		return false, err
 	}
@@ -228,30 +245,60 @@ func addMatching(tx *bolt.Tx, id string, f *host.OrderFilter, out *[]*host.Recor
 	return false, nil
 }
 
+// statuses are the values of the status index.
+var statuses = [...]sdk.Status{sdk.StatusOnHold, sdk.StatusOpen, sdk.StatusCanceled}
+
 // inIndexes reports whether order id is in the index entry of each of
 // f's indexed equality filters: a seek in the index per filter, which
 // rejects an order without reading and decoding its record. A walk in
 // one index (a sort, a time range) with a filter few orders match, such
 // as the hold queue by a rare reason, costs seeks rather than records.
-func inIndexes(tx *bolt.Tx, id string, f *host.OrderFilter) bool {
+// When f asks for basic orders it also returns the order's basic view,
+// the value of its status entry (nil for an entry written without one).
+func inIndexes(tx *bolt.Tx, id string, f *host.OrderFilter) (basic []byte, ok bool) {
 	var c *bolt.Cursor
 	var buf [128]byte
-	for _, kv := range [...]struct {
-		kind  byte
-		value string
-	}{{idxStatus, f.Status}, {idxHold, f.HoldReason}, {idxTag, f.Tag}, {idxChannel, f.ChannelID}} {
-		if kv.value == "" {
-			continue
-		}
+	seek := func(kind byte, value string) ([]byte, bool) {
 		if c == nil {
 			c = tx.Bucket(bucketIndex).Cursor()
 		}
-		key := append(append(append(append(buf[:0], kv.kind, 0), kv.value...), 0), id...)
-		if k, _ := c.Seek(key); !bytes.Equal(k, key) {
-			return false
+		key := append(append(append(append(buf[:0], kind, 0), value...), 0), id...)
+		k, v := c.Seek(key)
+		return v, bytes.Equal(k, key)
+	}
+	for _, kv := range [...]struct {
+		kind  byte
+		value string
+	}{{idxHold, f.HoldReason}, {idxTag, f.Tag}, {idxChannel, f.ChannelID}, {idxSKU, f.SKU}} {
+		if kv.value != "" {
+			if _, ok := seek(kv.kind, kv.value); !ok {
+				return nil, false
+			}
 		}
 	}
-	return true
+	if f.Status != "" {
+		v, ok := seek(idxStatus, f.Status)
+		if !ok || !f.Basic {
+			return nil, ok
+		}
+		return valueOrNil(v), true
+	}
+	if f.Basic {
+		for _, st := range statuses {
+			if v, ok := seek(idxStatus, string(st)); ok {
+				return valueOrNil(v), true
+			}
+		}
+	}
+	return nil, true
+}
+
+// valueOrNil is nil for an empty value: an entry without a basic view.
+func valueOrNil(v []byte) []byte {
+	if len(v) == 0 {
+		return nil
+	}
+	return v
 }
 
 // optTimeKey is the time key of t, nil for the zero time (no bound).
@@ -405,7 +452,11 @@ func encodeRecord(r, old *host.Record) (encodedRecord, error) {
 	if err != nil {
 		return encodedRecord{}, err
 	}
-	return encodedRecord{id: r.ID, data: data, keys: indexKeys(r), alerts: host.Deliveries(r, time.Now().UTC()), events: events}, nil
+	keys, err := indexKeys(r, true)
+	if err != nil {
+		return encodedRecord{}, err
+	}
+	return encodedRecord{id: r.ID, data: data, keys: keys, alerts: host.Deliveries(r, time.Now().UTC()), events: events}, nil
 }
 
 func putRecord(tx *bolt.Tx, r *host.Record, old *host.Record) error {
@@ -440,7 +491,11 @@ func putEncoded(tx *bolt.Tx, enc encodedRecord, old *host.Record) error {
 // putIndexes writes the index entries of r and removes those of old that r
 // no longer has.
 func putIndexes(tx *bolt.Tx, r *host.Record, old *host.Record) error {
-	return putIndexKeys(tx, r.ID, indexKeys(r), old)
+	entries, err := indexKeys(r, true)
+	if err != nil {
+		return err
+	}
+	return putIndexKeys(tx, r.ID, entries, old)
 }
 
 func putIndexKeys(tx *bolt.Tx, id string, entries []indexEntry, old *host.Record) error {
@@ -450,7 +505,7 @@ func putIndexKeys(tx *bolt.Tx, id string, entries []indexEntry, old *host.Record
 	idx.FillPercent = indexFillPercent
 	var oldEntries []indexEntry
 	if old != nil {
-		oldEntries = indexKeys(old)
+		oldEntries, _ = indexKeys(old, false) // keys only: cannot fail
 	}
 	has := func(list []indexEntry, k []byte) bool {
 		return slices.ContainsFunc(list, func(x indexEntry) bool { return bytes.Equal(x.key, k) })
@@ -718,6 +773,8 @@ func timeBound(t time.Time) string {
 	return u.String()
 }
 
+// matches checks f's filters on r, a record or a basic one; the SKU
+// filter, which a basic record cannot answer, is inIndexes's.
 func matches(r *host.Record, f *host.OrderFilter) bool {
 	if f.Status != "" && string(r.Status) != f.Status {
 		return false
@@ -732,9 +789,6 @@ func matches(r *host.Record, f *host.OrderFilter) bool {
 		return false
 	}
 	if f.HoldReason != "" && !slices.ContainsFunc(r.Holds, func(h sdk.Hold) bool { return h.Reason == f.HoldReason }) {
-		return false
-	}
-	if f.SKU != "" && !slices.ContainsFunc(r.LineItems, func(li sdk.LineItem) bool { return li.SKU == f.SKU }) {
 		return false
 	}
 	if f.Tag != "" && !slices.Contains(r.View().Tags, f.Tag) {

@@ -167,7 +167,9 @@ func (c *Console) queuePage(w http.ResponseWriter, r *http.Request, s *session) 
 		c.renderError(w, r, s, http.StatusUnprocessableEntity, "The queue's filter is not valid.", bad...)
 		return
 	}
-	of.After, of.Limit = r.URL.Query().Get("cursor"), QueuePageSize
+	// The queue shows the basic view, which a store can read without the
+	// orders' records.
+	of.After, of.Limit, of.Basic = r.URL.Query().Get("cursor"), QueuePageSize, true
 	held, reasons, err := c.heldCounts(ctx)
 	if err != nil {
 		c.fail(w, r, s, err)
@@ -185,7 +187,7 @@ func (c *Console) queuePage(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	v := queueView{Filter: f, Held: held, Reasons: reasons, Channels: chans, Ages: ages, NextCursor: next, First: of.After == ""}
 	for _, rec := range list {
-		v.Orders = append(v.Orders, queueRow{Record: &host.Record{Order: *rec.View()}, HeldAt: rec.HeldAt()})
+		v.Orders = append(v.Orders, queueRow{Record: rec.Basic(), HeldAt: rec.HeldAt()})
 	}
 	if of.Sort == "" { // a search's page, oldest hold first
 		slices.SortStableFunc(v.Orders, func(a, b queueRow) int {

@@ -160,7 +160,7 @@ func (s *Service) selectBulk(ctx context.Context, b Bulk) ([]*host.Record, error
 		return out, nil
 	}
 	f := *b.Filter
-	f.After, f.Limit = "", 200
+	f.After, f.Limit, f.Basic = "", 200, true // skip reads the status and cancellation only
 	var out []*host.Record
 	for {
 		page, next, err := s.store.ListOrders(ctx, f)

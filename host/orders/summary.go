@@ -65,7 +65,7 @@ func (s *Service) Summarize(ctx context.Context, f host.OrderFilter) (QueueSumma
 	now := s.now()
 	sum := QueueSummary{ByReason: map[string]int{}, ByChannel: map[string]int{}, Oldest: map[string]OldestHeld{}, At: now,
 		ByAge: map[string]int{AgeUnderHour: 0, AgeUnderDay: 0, AgeUnderWeek: 0, AgeOverWeek: 0}}
-	f.After, f.Limit = "", 500
+	f.After, f.Limit, f.Basic = "", 500, true // counted from the basic view
 	for {
 		page, next, err := s.store.ListOrders(ctx, f)
 		if err != nil {

@@ -137,7 +137,7 @@ func (w *Watcher) Check(ctx context.Context) (Result, error) {
 // now - max can have one.
 func (w *Watcher) breaches(ctx context.Context, reason string, max time.Duration, now time.Time) ([]host.HoldSLAExceeded, error) {
 	var out []host.HoldSLAExceeded
-	f := host.OrderFilter{Status: string(sdk.StatusOnHold), HoldReason: reason, ImportedBefore: now.Add(-max), Limit: 500}
+	f := host.OrderFilter{Status: string(sdk.StatusOnHold), HoldReason: reason, ImportedBefore: now.Add(-max), Limit: 500, Basic: true}
 	for {
 		page, next, err := w.cfg.Store.ListOrders(ctx, f)
 		if err != nil {

@@ -18,7 +18,9 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -170,7 +172,12 @@ func listOrders(t *testing.T, s host.Store) {
 		if i%4 == 0 {
 			tags = append(tags, "VIP")
 		}
-		all = append(all, record(channel, fmt.Sprint(i), i, status, tags...))
+		r := record(channel, fmt.Sprint(i), i, status, tags...)
+		if i%5 == 0 { // a customer, and a tag the workflow added: the basic view shows both
+			r.Customer = sdk.Customer{Name: "Ada Lovelace", Email: "ada@example.com", Phone: "+1 555 0100"}
+			r.Events = []sdk.Event{{At: r.PlacedAt, Type: "decision", Actor: "workflow", Decision: &sdk.Decision{Tags: []sdk.TagDecision{{Tag: "Review Needed", Package: "workflow.tags"}}}}}
+		}
+		all = append(all, r)
 	}
 	create(t, s, all...)
 	ids := func(f host.OrderFilter) []string {
@@ -185,6 +192,9 @@ func listOrders(t *testing.T, s host.Store) {
 			}
 			for _, r := range page {
 				out = append(out, r.ExternalID)
+				if f.Basic {
+					wantBasic(t, s, r)
+				}
 			}
 			if next == "" {
 				return out
@@ -217,10 +227,33 @@ func listOrders(t *testing.T, s host.Store) {
 		{"number", host.OrderFilter{Number: "#8"}, func(i int) bool { return i == 8 }},
 		{"imported after", host.OrderFilter{ImportedAfter: t0.Add(9 * time.Minute)}, func(i int) bool { return i >= 9 }},
 		{"imported before", host.OrderFilter{ImportedBefore: t0.Add(3 * time.Minute)}, func(i int) bool { return i < 3 }},
+		{"tag the workflow added", host.OrderFilter{Tag: "Review Needed"}, func(i int) bool { return i%5 == 0 }},
+		{"customer email", host.OrderFilter{CustomerEmail: "ADA@example.com"}, func(i int) bool { return i%5 == 0 }},
+		{"status and sku", host.OrderFilter{Status: "on_hold", SKU: "V789"}, func(i int) bool { return i%3 == 1 }},
+		{"status and an sku of no order", host.OrderFilter{Status: "open", SKU: "NO-SUCH-SKU"}, func(int) bool { return false }},
 	} {
-		if got, w := ids(tc.f), want(tc.pred); !slices.Equal(got, w) {
-			t.Errorf("%s: listed %v, want %v (newest first, every page)", tc.name, got, w)
+		for _, basic := range []bool{false, true} {
+			f := tc.f
+			f.Basic = basic
+			if got, w := ids(f), want(tc.pred); !slices.Equal(got, w) {
+				t.Errorf("%s (basic %v): listed %v, want %v (newest first, every page)", tc.name, basic, got, w)
+			}
 		}
+	}
+}
+
+// wantBasic checks an order of a list of basic orders: its basic view
+// is that of the stored order.
+func wantBasic(t *testing.T, s host.Store, listed *host.Record) {
+	t.Helper()
+	stored, err := s.Order(ctx, listed.ID)
+	must(t, err)
+	got, err := json.Marshal(listed.Basic())
+	must(t, err)
+	want, err := json.Marshal(stored.Basic())
+	must(t, err)
+	if !bytes.Equal(got, want) {
+		t.Errorf("order %s listed as basic:\n%s\nwant the stored order's basic view:\n%s", listed.ID, got, want)
 	}
 }
 
@@ -236,6 +269,11 @@ func updateOrder(t *testing.T, s host.Store) {
 	}
 	if page, _, _ := s.ListOrders(ctx, host.OrderFilter{Status: "open"}); len(page) != 1 {
 		t.Errorf("the status index does not list the open order")
+	}
+	if page, _, _ := s.ListOrders(ctx, host.OrderFilter{Basic: true}); len(page) != 1 || page[0].Basic().Status != sdk.StatusOpen || len(page[0].Basic().Holds) != 0 {
+		t.Errorf("the basic list after the release = %+v, want the order open without holds", page)
+	} else {
+		wantBasic(t, s, page[0])
 	}
 	_, err = s.UpdateOrder(ctx, r.ID, func(cur *host.Record) error { return host.Errorf(host.ECONFLICT, "no") })
 	wantCode(t, "an update whose function fails", err, host.ECONFLICT)

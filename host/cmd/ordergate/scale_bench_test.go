@@ -34,19 +34,25 @@ const scaleTemplates = 1000
 //
 //   - B/order: the bbolt file's size over the number of orders;
 //   - startup-ms: from starting the real binary on that file to serving;
-//   - list-p50-ms, list-p99-ms: GET /api/v1/orders?status=on_hold&limit=100
-//     over loopback, 200 times, the same query paging on from a cursor;
+//   - list-p50-ms, list-p99-ms: GET
+//     /api/v1/orders?status=on_hold&limit=100&view=basic over loopback,
+//     200 times, the same query paging on from a cursor: the hold queue's
+//     pages, read from the status index's values;
+//   - list-full-p50-ms, list-full-p99-ms: the same 200 pages of whole
+//     orders (view=full), read from the records, after those;
 //   - rss-start-MB: the host's resident set once it serves, before the
 //     queries;
+//   - rss-MB, anon-MB, file-MB: the host's resident set after the basic
+//     pages (VmRSS from /proc), and its parts: the process's own memory
+//     (RssAnon: heap, stacks) and pages of the memory-mapped database file
+//     the queries touched (RssFile), which the kernel shares with its page
+//     cache and reclaims under memory pressure;
+//   - rss-full-MB, file-full-MB: the same after the pages of whole orders
+//     too;
 //   - backtest-orders/s, backtest-anon-MB: a backtest of the shipped
 //     policies on every stored order through the API of the serving host,
 //     and the host's RssAnon at its highest while it ran (sampled each
-//     poll): streamed, it stays bounded whatever the number of orders;
-//   - rss-MB: the host's resident set after serving those queries (VmRSS
-//     from /proc), and of it anon-MB: the process's own memory (RssAnon:
-//     heap, stacks). The rest is pages of the memory-mapped database file
-//     the queries touched (RssFile), which the kernel shares with its page
-//     cache and reclaims under memory pressure.
+//     poll): streamed, it stays bounded whatever the number of orders.
 //
 // The file is filled in the benchmark process: scaleTemplates realistic
 // 3-line orders (a quarter over the review limit, so held) are imported
@@ -70,37 +76,15 @@ func BenchmarkScale(b *testing.B) {
 	start := time.Now()
 	h := e2e.Start(b, bin, nil, "--data", dir, "--policies", policies)
 	startup := time.Since(start)
-	rssStart, _ := procMemory(b, h.PID())
+	memStart := procMemory(b, h.PID())
 
-	// One cursor walk over the held orders, 100 at a time. Each request is
-	// timed until its whole body is read; reading the page's cursor out
-	// of it is not timed.
-	after := ""
-	res := workers.Result{Latencies: make([]time.Duration, 200)}
-	for i := range res.Latencies {
-		path := "/api/v1/orders?status=on_hold&limit=100"
-		if after != "" {
-			path += "&cursor=" + after
-		}
-		t := time.Now()
-		code, body, err := h.Do(ctx, "GET", path, h.AdminKey, nil)
-		res.Latencies[i] = time.Since(t)
-		if err != nil || code != 200 {
-			b.Fatalf("GET %s: %d %s %v", path, code, body, err)
-		}
-		var page struct {
-			Orders []json.RawMessage `json:"orders"`
-			Next   string            `json:"next_cursor"`
-		}
-		if err := json.Unmarshal(body, &page); err != nil {
-			b.Fatal(err)
-		}
-		if len(page.Orders) == 0 {
-			b.Fatalf("GET %s: no orders", path)
-		}
-		after = page.Next
-	}
-	rss, anon := procMemory(b, h.PID())
+	// One cursor walk over the held orders in the basic view, as the hold
+	// queue shows them, then the host's memory; then the same walk of
+	// whole orders, and the memory again.
+	basic := listHeld(ctx, b, h, "&view=basic")
+	memBasic := procMemory(b, h.PID())
+	full := listHeld(ctx, b, h, "")
+	memFull := procMemory(b, h.PID())
 
 	// A backtest of the shipped policies on every stored order, on the
 	// serving host: its speed, and the host's own memory (RssAnon)
@@ -121,7 +105,7 @@ func BenchmarkScale(b *testing.B) {
 		if err != nil || code != 200 {
 			b.Fatalf("GET %s: %d %s %v", job, code, body, err)
 		}
-		if _, a := procMemory(b, h.PID()); a > btAnon {
+		if a := procMemory(b, h.PID()).anon; a > btAnon {
 			btAnon = a
 		}
 		state := decodeB(b, body)
@@ -141,11 +125,17 @@ func BenchmarkScale(b *testing.B) {
 	b.ReportMetric(0, "ns/op") // nothing here is per iteration
 	b.ReportMetric(float64(info.Size())/float64(n), "B/order")
 	b.ReportMetric(float64(startup.Microseconds())/1000, "startup-ms")
-	b.ReportMetric(float64(res.Percentile(50).Microseconds())/1000, "list-p50-ms")
-	b.ReportMetric(float64(res.Percentile(99).Microseconds())/1000, "list-p99-ms")
-	b.ReportMetric(float64(rssStart)/(1<<20), "rss-start-MB")
-	b.ReportMetric(float64(rss)/(1<<20), "rss-MB")
-	b.ReportMetric(float64(anon)/(1<<20), "anon-MB")
+	mb := func(v int64) float64 { return float64(v) / (1 << 20) }
+	b.ReportMetric(float64(basic.Percentile(50).Microseconds())/1000, "list-p50-ms")
+	b.ReportMetric(float64(basic.Percentile(99).Microseconds())/1000, "list-p99-ms")
+	b.ReportMetric(float64(full.Percentile(50).Microseconds())/1000, "list-full-p50-ms")
+	b.ReportMetric(float64(full.Percentile(99).Microseconds())/1000, "list-full-p99-ms")
+	b.ReportMetric(mb(memStart.rss), "rss-start-MB")
+	b.ReportMetric(mb(memBasic.rss), "rss-MB")
+	b.ReportMetric(mb(memBasic.anon), "anon-MB")
+	b.ReportMetric(mb(memBasic.file), "file-MB")
+	b.ReportMetric(mb(memFull.rss), "rss-full-MB")
+	b.ReportMetric(mb(memFull.file), "file-full-MB")
 	b.ReportMetric(float64(n)/btTook.Seconds(), "backtest-orders/s")
 	b.ReportMetric(float64(btAnon)/(1<<20), "backtest-anon-MB")
 }
@@ -255,13 +245,51 @@ func varyScaleRecord(r *host.Record, i int) {
 	r.Totals.Total = sdk.Money(fmt.Sprintf("%d.%02d", 10+i%900, i%100))
 }
 
-// procMemory returns a process's resident set and the anonymous part of
-// it, in bytes.
-func procMemory(b *testing.B, pid int) (rss, anon int64) {
+// listHeld walks 200 pages of 100 held orders with the query's extra
+// parameters (view), newest first, and returns each request's latency,
+// timed until its whole body is read; reading the page's cursor out of
+// it is not timed.
+func listHeld(ctx context.Context, b *testing.B, h *e2e.Host, extra string) workers.Result {
+	after := ""
+	res := workers.Result{Latencies: make([]time.Duration, 200)}
+	for i := range res.Latencies {
+		path := "/api/v1/orders?status=on_hold&limit=100" + extra
+		if after != "" {
+			path += "&cursor=" + after
+		}
+		t := time.Now()
+		code, body, err := h.Do(ctx, "GET", path, h.AdminKey, nil)
+		res.Latencies[i] = time.Since(t)
+		if err != nil || code != 200 {
+			b.Fatalf("GET %s: %d %s %v", path, code, body, err)
+		}
+		var page struct {
+			Orders []json.RawMessage `json:"orders"`
+			Next   string            `json:"next_cursor"`
+		}
+		if err := json.Unmarshal(body, &page); err != nil {
+			b.Fatal(err)
+		}
+		if len(page.Orders) == 0 {
+			b.Fatalf("GET %s: no orders", path)
+		}
+		after = page.Next
+	}
+	return res
+}
+
+// memory is a process's resident set (VmRSS) and its parts: anonymous
+// memory (RssAnon: heap, stacks) and pages of mapped files (RssFile:
+// here the database file).
+type memory struct{ rss, anon, file int64 }
+
+// procMemory reads a process's memory from /proc, in bytes.
+func procMemory(b *testing.B, pid int) memory {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		b.Fatal(err)
 	}
+	var m memory
 	for line := range strings.SplitSeq(string(data), "\n") {
 		name, value, ok := strings.Cut(line, ":")
 		if !ok {
@@ -271,10 +299,12 @@ func procMemory(b *testing.B, pid int) (rss, anon int64) {
 		switch {
 		case err != nil:
 		case name == "VmRSS":
-			rss = kb << 10
+			m.rss = kb << 10
 		case name == "RssAnon":
-			anon = kb << 10
+			m.anon = kb << 10
+		case name == "RssFile":
+			m.file = kb << 10
 		}
 	}
-	return rss, anon
+	return m
 }
