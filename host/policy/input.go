@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"encoding/json"
+	"math"
 	"sort"
 	"strconv"
 	"time"
@@ -35,14 +37,18 @@ type ChannelInput struct {
 // JSON round trip. Every channel field of the order is present (empty
 // strings, arrays and objects when the channel sent none) so that rules can
 // rely on the shape; billing_address is absent when the order has none.
+//
+// The keys, booleans, small integers and empty strings are terms shared
+// by every input (OPA changes no term of an input), so building one
+// allocates little more than the order's own values.
 func (in *Input) Value() ast.Value {
 	return ast.NewObject(
 		item("order", orderValue(in.Order)),
-		item("channel", ast.NewObject(
-			item("id", ast.String(in.Channel.ID)),
-			item("kind", ast.String(in.Channel.Kind)),
+		item("channel", object(
+			item("id", str(in.Channel.ID)),
+			item("kind", str(in.Channel.Kind)),
 		)),
-		item("now", ast.String(in.Now.UTC().Format(time.RFC3339Nano))),
+		item("now", str(in.Now.UTC().Format(time.RFC3339Nano))),
 		item("context", contextValue(in.context())),
 	)
 }
@@ -54,99 +60,143 @@ func (in *Input) context() *host.OrderContext {
 	return host.BuildContext(in.Order, &host.Facts{Settings: host.DefaultSettings()})
 }
 
-func contextValue(c *host.OrderContext) ast.Value {
+func contextValue(c *host.OrderContext) *ast.Term {
 	lines := make([]*ast.Term, len(c.LineItems))
 	for i := range c.LineItems {
-		lines[i] = ast.NewTerm(lineContextValue(&c.LineItems[i]))
+		lines[i] = lineContextValue(&c.LineItems[i])
 	}
-	group := ast.Value(ast.Null{})
+	group := nullTerm
 	if g := c.RoutingGroup; g != nil {
-		group = ast.NewObject(item("id", str(g.ID)), item("name", str(g.Name)), item("default", ast.Boolean(g.Default)))
+		group = object(item("id", str(g.ID)), item("name", str(g.Name)), item("default", boolean(g.Default)))
 	}
 	dups := make([]*ast.Term, len(c.Duplicates.Orders))
 	for i, d := range c.Duplicates.Orders {
-		dups[i] = ast.NewTerm(ast.NewObject(
+		dups[i] = object(
 			item("id", str(d.ID)),
 			item("channel_id", str(d.ChannelID)),
 			item("external_id", str(d.ExternalID)),
 			item("number", str(d.Number)),
 			item("placed_at", str(d.PlacedAt.UTC().Format(time.RFC3339Nano))),
 			item("status", str(string(d.Status))),
-		))
+		)
 	}
-	return ast.NewObject(
-		item("catalog", ast.NewObject(item("in_use", ast.Boolean(c.Catalog.InUse)))),
-		item("line_items", ast.NewArray(lines...)),
+	return object(
+		item("catalog", object(item("in_use", boolean(c.Catalog.InUse)))),
+		item("line_items", ast.ArrayTerm(lines...)),
 		item("routing_group", group),
-		item("shipping", ast.NewObject(
+		item("shipping", object(
 			item("method", str(c.Shipping.Method)),
-			item("channel_has_mappings", ast.Boolean(c.Shipping.ChannelHasMappings)),
-			item("mapped", ast.Boolean(c.Shipping.Mapped)),
+			item("channel_has_mappings", boolean(c.Shipping.ChannelHasMappings)),
+			item("mapped", boolean(c.Shipping.Mapped)),
 			item("policy", str(c.Shipping.Policy)),
 		)),
-		item("duplicates", ast.NewObject(
-			item("enabled", ast.Boolean(c.Duplicates.Enabled)),
+		item("duplicates", object(
+			item("enabled", boolean(c.Duplicates.Enabled)),
 			item("window", str(c.Duplicates.Window)),
-			item("orders", ast.NewArray(dups...)),
+			item("orders", ast.ArrayTerm(dups...)),
 			item("count", integer(int64(c.Duplicates.Count))),
-			item("count_capped", ast.Boolean(c.Duplicates.CountCapped)),
+			item("count_capped", boolean(c.Duplicates.CountCapped)),
 		)),
-		item("customer", ast.NewObject(
+		item("customer", object(
 			item("email", str(c.Customer.Email)),
 			item("orders", integer(int64(c.Customer.Orders))),
-			item("orders_capped", ast.Boolean(c.Customer.OrdersCapped)),
+			item("orders_capped", boolean(c.Customer.OrdersCapped)),
 		)),
 	)
 }
 
-func lineContextValue(l *host.LineContext) ast.Value {
-	catalog := ast.Value(ast.Null{})
+func lineContextValue(l *host.LineContext) *ast.Term {
+	catalog := nullTerm
 	if e := l.Catalog; e != nil {
-		catalog = ast.NewObject(item("sku", str(e.SKU)), item("title", str(e.Title)), item("managed", ast.Boolean(e.Managed)))
+		catalog = object(item("sku", str(e.SKU)), item("title", str(e.Title)), item("managed", boolean(e.Managed)))
 	}
 	sources := make([]*ast.Term, len(l.Sources))
 	for i, s := range l.Sources {
-		sources[i] = ast.NewTerm(ast.NewObject(
+		sources[i] = object(
 			item("id", str(s.ID)),
 			item("name", str(s.Name)),
-			item("enabled", ast.Boolean(s.Enabled)),
+			item("enabled", boolean(s.Enabled)),
 			item("disabled_by", str(s.DisabledBy)),
 			item("available", integer(s.Available)),
-		))
+		)
 	}
-	return ast.NewObject(
+	return object(
 		item("index", integer(int64(l.Index))),
 		item("sku", str(l.SKU)),
 		item("quantity", integer(l.Quantity)),
 		item("catalog", catalog),
-		item("managed", ast.Boolean(l.Managed)),
+		item("managed", boolean(l.Managed)),
 		item("available", integer(l.Available)),
 		item("available_disabled", integer(l.AvailableDisabled)),
-		item("sources", ast.NewArray(sources...)),
+		item("sources", ast.ArrayTerm(sources...)),
 	)
 }
 
-func integer(n int64) ast.Value { return ast.Number(strconv.FormatInt(n, 10)) }
+// inputKeys are the terms of the input document's keys, shared by every
+// input built; a key not listed (none of Value's) gets a term of its own.
+var inputKeys = func() map[string]*ast.Term {
+	m := map[string]*ast.Term{}
+	for _, k := range []string{
+		"order", "channel", "now", "context", "id", "kind", "catalog", "in_use", "line_items", "routing_group",
+		"name", "default", "shipping", "method", "channel_has_mappings", "mapped", "policy", "duplicates",
+		"enabled", "window", "orders", "count", "count_capped", "customer", "email", "orders_capped",
+		"channel_id", "external_id", "number", "placed_at", "status", "index", "sku", "title", "quantity",
+		"managed", "available", "available_disabled", "sources", "disabled_by", "unit_price", "currency",
+		"phone", "shipping_address", "shipping_method", "totals", "subtotal", "tax", "total", "note", "tags",
+		"custom_fields", "billing_address", "company", "address1", "address2", "city", "region",
+		"postal_code", "country",
+	} {
+		m[k] = ast.StringTerm(k)
+	}
+	return m
+}()
 
-func item(key string, v ast.Value) [2]*ast.Term {
-	return [2]*ast.Term{ast.StringTerm(key), ast.NewTerm(v)}
+var (
+	nullTerm        = ast.NullTerm()
+	emptyStringTerm = ast.StringTerm("")
+)
+
+func item(key string, v *ast.Term) [2]*ast.Term {
+	k, ok := inputKeys[key]
+	if !ok {
+		k = ast.StringTerm(key)
+	}
+	return [2]*ast.Term{k, v}
 }
 
-func str(s string) ast.Value { return ast.String(s) }
+func object(items ...[2]*ast.Term) *ast.Term { return ast.NewTerm(ast.NewObject(items...)) }
 
-func orderValue(o *sdk.Order) ast.Value {
+// str is a string term; the empty string's is shared.
+func str(s string) *ast.Term {
+	if s == "" {
+		return emptyStringTerm
+	}
+	return ast.StringTerm(s)
+}
+
+// boolean and integer are OPA's interned terms where it has them.
+func boolean(b bool) *ast.Term { return ast.InternedTerm(b) }
+
+func integer(n int64) *ast.Term {
+	if n >= math.MinInt && n <= math.MaxInt {
+		return ast.InternedTerm(int(n))
+	}
+	return ast.NumberTerm(json.Number(strconv.FormatInt(n, 10)))
+}
+
+func orderValue(o *sdk.Order) *ast.Term {
 	lines := make([]*ast.Term, len(o.LineItems))
 	for i, li := range o.LineItems {
-		lines[i] = ast.NewTerm(ast.NewObject(
+		lines[i] = object(
 			item("sku", str(li.SKU)),
 			item("title", str(li.Title)),
 			item("quantity", integer(li.Quantity)),
 			item("unit_price", str(string(li.UnitPrice))),
-		))
+		)
 	}
 	tags := make([]*ast.Term, len(o.Tags))
 	for i, t := range o.Tags {
-		tags[i] = ast.StringTerm(t)
+		tags[i] = str(t)
 	}
 	keys := make([]string, 0, len(o.CustomFields))
 	for k := range o.CustomFields {
@@ -155,7 +205,7 @@ func orderValue(o *sdk.Order) ast.Value {
 	sort.Strings(keys)
 	custom := ast.NewObjectWithCapacity(len(keys))
 	for _, k := range keys {
-		custom.Insert(ast.StringTerm(k), ast.StringTerm(o.CustomFields[k]))
+		custom.Insert(ast.StringTerm(k), str(o.CustomFields[k]))
 	}
 	order := ast.NewObject(
 		item("id", str(o.ID)),
@@ -164,32 +214,32 @@ func orderValue(o *sdk.Order) ast.Value {
 		item("number", str(o.Number)),
 		item("placed_at", str(o.PlacedAt.UTC().Format(time.RFC3339Nano))),
 		item("currency", str(o.Currency)),
-		item("customer", ast.NewObject(
+		item("customer", object(
 			item("name", str(o.Customer.Name)),
 			item("email", str(o.Customer.Email)),
 			item("phone", str(o.Customer.Phone)),
 		)),
 		item("shipping_address", addressValue(&o.ShippingAddress)),
 		item("shipping_method", str(o.ShippingMethod)),
-		item("line_items", ast.NewArray(lines...)),
-		item("totals", ast.NewObject(
+		item("line_items", ast.ArrayTerm(lines...)),
+		item("totals", object(
 			item("subtotal", str(string(o.Totals.Subtotal))),
 			item("shipping", str(string(o.Totals.Shipping))),
 			item("tax", str(string(o.Totals.Tax))),
 			item("total", str(string(o.Totals.Total))),
 		)),
 		item("note", str(o.Note)),
-		item("tags", ast.NewArray(tags...)),
-		item("custom_fields", custom),
+		item("tags", ast.ArrayTerm(tags...)),
+		item("custom_fields", ast.NewTerm(custom)),
 	)
 	if o.BillingAddress != nil {
-		order.Insert(ast.StringTerm("billing_address"), ast.NewTerm(addressValue(o.BillingAddress)))
+		order.Insert(inputKeys["billing_address"], addressValue(o.BillingAddress))
 	}
-	return order
+	return ast.NewTerm(order)
 }
 
-func addressValue(a *sdk.Address) ast.Value {
-	return ast.NewObject(
+func addressValue(a *sdk.Address) *ast.Term {
+	return object(
 		item("name", str(a.Name)),
 		item("company", str(a.Company)),
 		item("address1", str(a.Address1)),
