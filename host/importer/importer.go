@@ -3,14 +3,16 @@
 // streams goes through the same workflow and store path as B2B intake
 // (orders.Service.Import); a page's cursor is saved only after its orders
 // are stored, so a crash or a failing connector re-imports (recognised by
-// channel + external id) and never loses an order. Each import is recorded
-// as a Run on the channel.
+// channel + external id) and never loses an order. A page's orders are
+// decided while the page before it commits; pages commit in their order.
+// Each import is recorded as a Run on the channel.
 package importer
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -558,11 +560,15 @@ func (im *Importer) runImport(ctx context.Context, ch *host.Channel, run *host.R
 	})
 	defer idle.Stop()
 
+	pages := &pipeline{im: im, ch: ch, run: run, lease: lease}
 	err = client.GetOrders(streamCtx, cfg, run.CursorBefore, func(page sdk.Page) error {
 		idle.Stop()
 		defer idle.Reset(im.cfg.IdleTimeout)
-		return im.storePage(ctx, ch, run, page, lease)
+		return pages.add(ctx, page)
 	})
+	if last := pages.wait(); err == nil {
+		err = last
+	}
 	if cause := context.Cause(streamCtx); cause != nil && errors.Is(cause, errIdle) {
 		im.connectors.Restart(ch.Connector)
 		return fmt.Errorf("connector %s stopped answering and was restarted: %w", ch.Connector, cause)
@@ -576,22 +582,122 @@ func (im *Importer) runImport(ctx context.Context, ch *host.Channel, run *host.R
 	return nil
 }
 
-// storePage imports one page: its new orders, its cursor and the run
-// with the page counted are committed in one transaction, so the cursor
-// never moves past an order that is not stored, and the run's counters
-// are what was committed.
-func (im *Importer) storePage(ctx context.Context, ch *host.Channel, run *host.Run, page sdk.Page, lease *host.Lease) error {
-	im.mu.Lock()
-	base := *run
-	im.mu.Unlock()
-	_, committed, err := im.orders.ImportPage(ctx, ch, &base, page, lease)
+// pipeline imports the pages of one run: a page's orders are decided
+// while the page before it commits. Each page's new orders, its cursor
+// and the run with the page counted are committed in one transaction, and
+// pages commit in their order, so the cursor never moves past an order
+// that is not stored, and the run's counters are what was committed. At
+// most two pages are in flight; once one fails, no later page commits.
+type pipeline struct {
+	im    *Importer
+	ch    *host.Channel
+	run   *host.Run
+	lease *host.Lease
+	// last is the page added last and beforeLast the one before it (nil
+	// before the first and second pages).
+	last, beforeLast *pageJob
+}
+
+// pageJob is one page in flight. err is set before done is closed, and
+// done is closed only once the page before it is done too. prev is the
+// job's own (its goroutine's); known is the pipeline's.
+type pageJob struct {
+	done  chan struct{}
+	err   error
+	prev  *pageJob
+	known map[string]bool // the page's external ids
+}
+
+// errEarlierPage stops a page whose predecessor failed; the run fails
+// with the predecessor's error.
+var errEarlierPage = errors.New("an earlier page of the import was not stored")
+
+// add prepares a page and starts its decisions and commit. It waits for
+// the page before the last to be stored first, and for the last when the
+// page has an order of it (sent again, perhaps changed: it must see the
+// stored order).
+func (p *pipeline) add(ctx context.Context, page sdk.Page) error {
+	if b := p.beforeLast; b != nil {
+		if err := b.wait(ctx); err != nil {
+			return err
+		}
+	}
+	if last := p.last; last != nil {
+		if slices.ContainsFunc(page.Orders, func(o sdk.Order) bool { return last.known[o.ExternalID] }) {
+			if err := last.wait(ctx); err != nil {
+				return err
+			}
+		}
+		select {
+		case <-last.done:
+			if last.err != nil {
+				return last.err
+			}
+		default:
+		}
+	}
+	pending, err := p.im.orders.PreparePage(ctx, p.ch, page, p.lease)
 	if err != nil {
 		return fmt.Errorf("storing orders: %w", err)
 	}
-	im.mu.Lock()
-	*run = *committed
-	im.mu.Unlock()
+	job := &pageJob{done: make(chan struct{}), prev: p.last, known: make(map[string]bool, len(page.Orders))}
+	for _, o := range page.Orders {
+		job.known[o.ExternalID] = true
+	}
+	p.last, p.beforeLast = job, p.last
+	before := func(ctx context.Context) error {
+		if prev := job.prev; prev != nil && prev.wait(ctx) != nil {
+			return errEarlierPage
+		}
+		return nil
+	}
+	go func() {
+		defer close(job.done)
+		_, committed, err := pending.Commit(ctx, p.committed, before)
+		if job.prev != nil {
+			<-job.prev.done // also when this page failed before its commit
+		}
+		switch {
+		case errors.Is(err, errEarlierPage):
+			job.err = job.prev.err
+		case err != nil:
+			job.err = fmt.Errorf("storing orders: %w", err)
+		default:
+			p.im.mu.Lock()
+			*p.run = *committed
+			p.im.mu.Unlock()
+		}
+		job.prev = nil // the chain holds no more than the pages in flight
+	}()
 	return nil
+}
+
+// committed is the run as the pages committed so far left it.
+func (p *pipeline) committed() *host.Run {
+	p.im.mu.Lock()
+	defer p.im.mu.Unlock()
+	r := *p.run
+	return &r
+}
+
+// wait waits for every page in flight and returns the first error of a
+// page.
+func (p *pipeline) wait() error {
+	if p.last == nil {
+		return nil
+	}
+	<-p.last.done // a page is done only once the page before it is
+	return p.last.err
+}
+
+// wait waits for the page to be stored and returns its error.
+func (j *pageJob) wait(ctx context.Context) error {
+	select {
+	case <-j.done:
+		return j.err
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
 }
 
 // TestConnection runs the connector's connection test with the channel's

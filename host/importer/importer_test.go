@@ -112,6 +112,13 @@ func setup(t *testing.T, c sdk.Connector, cfg importer.Config) *fixture {
 
 func setupWith(t *testing.T, db *bolt.DB, c sdk.Connector, cfg importer.Config) *fixture {
 	t.Helper()
+	return setupOn(t, db, db, c, cfg)
+}
+
+// setupOn is setupWith with the orders service on store (db, or a
+// wrapper of it).
+func setupOn(t *testing.T, db *bolt.DB, store host.Store, c sdk.Connector, cfg importer.Config) *fixture {
+	t.Helper()
 	engine := policy.NewEngine("../../policies", nil, time.Second)
 	if _, err := engine.Reload(context.Background()); err != nil {
 		t.Fatal(err)
@@ -121,7 +128,7 @@ func setupWith(t *testing.T, db *bolt.DB, c sdk.Connector, cfg importer.Config) 
 		t.Fatal(err)
 	}
 	conns := &fakeConnectors{client: sdktest.Serve(t, c), desc: c.Describe()}
-	svc := orders.NewService(db, engine, nil)
+	svc := orders.NewService(store, engine, nil)
 	imp := importer.New(db, conns, svc, nil, cfg)
 	return &fixture{db: db, imp: imp, service: svc, engine: engine, conns: conns, ch: ch}
 }

@@ -110,16 +110,58 @@ func (s *Service) Import(ctx context.Context, ch *host.Channel, incoming []Incom
 // are committed in one transaction; ImportPage returns that run. lease,
 // when hosts share the store, fences the commit (host.ErrLeaseLost).
 func (s *Service) ImportPage(ctx context.Context, ch *host.Channel, run *host.Run, page sdk.Page, lease *host.Lease) ([]Result, *host.Run, error) {
+	p, err := s.PreparePage(ctx, ch, page, lease)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p.Commit(ctx, func() *host.Run { return run }, nil)
+}
+
+// PendingPage is a connector's page prepared for import (PreparePage):
+// its orders imported before are answered, and its new orders are lined
+// up among the look-alikes in flight, not decided or stored yet. Pages
+// prepared one after another are lined up in that order, so an importer
+// can decide a page while the one before it commits.
+type PendingPage struct {
+	s     *Service
+	call  *importCall
+	page  sdk.Page
+	lease *host.Lease
+}
+
+// PreparePage prepares one page of a connector's import run. Commit must
+// follow, also when the import stops, to take the page's orders out of
+// the line.
+func (s *Service) PreparePage(ctx context.Context, ch *host.Channel, page sdk.Page, lease *host.Lease) (*PendingPage, error) {
 	incoming := make([]Incoming, len(page.Orders))
 	for i := range page.Orders {
 		o := page.Orders[i]
 		o.ChannelID = ""
 		incoming[i] = Incoming{Order: &o}
 	}
-	count := func(results []Result) *host.Run {
-		return run.WithPage(pageOrders(incoming, results), page.Problems, page.Cursor)
+	p := &PendingPage{s: s, page: page, lease: lease}
+	call, err := s.prepareImport(ctx, ch, incoming, true)
+	if err != nil {
+		return nil, err
 	}
-	results, err := s.importOrders(ctx, ch, incoming, &pageCommit{cursor: page.Cursor, count: count, lease: lease})
+	p.call = call
+	return p, nil
+}
+
+// Commit decides the page's new orders and commits them, the page's
+// cursor and the run with the page counted in one transaction, and
+// returns that run. base is the run as committed before this page, read
+// when the page commits. before, when not nil, is waited for just before
+// the first commit (the previous page's commit, so that pages commit in
+// their order); when it fails, nothing is committed and Commit returns
+// its error.
+func (p *PendingPage) Commit(ctx context.Context, base func() *host.Run, before func(context.Context) error) ([]Result, *host.Run, error) {
+	incoming := p.call.incoming
+	count := func(results []Result) *host.Run {
+		return base().WithPage(pageOrders(incoming, results), p.page.Problems, p.page.Cursor)
+	}
+	p.call.page = &pageCommit{cursor: p.page.Cursor, count: count, lease: p.lease, before: before}
+	results, err := p.s.finishImport(ctx, p.call)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -131,6 +173,8 @@ type pageCommit struct {
 	cursor string
 	count  func([]Result) *host.Run
 	lease  *host.Lease
+	// before, when not nil, is waited for before the first commit.
+	before func(context.Context) error
 }
 
 // pageOrders says what became of each order of a page.
@@ -154,6 +198,33 @@ func pageOrders(incoming []Incoming, results []Result) []host.PageOrder {
 }
 
 func (s *Service) importOrders(ctx context.Context, ch *host.Channel, incoming []Incoming, page *pageCommit) ([]Result, error) {
+	call, err := s.prepareImport(ctx, ch, incoming, page != nil)
+	if err != nil {
+		return nil, err
+	}
+	call.page = page
+	return s.finishImport(ctx, call)
+}
+
+// importCall is one import call between its preparation and its commit.
+type importCall struct {
+	ch       *host.Channel
+	incoming []Incoming
+	// results holds the answers known before deciding (orders stored
+	// before, orders rejected); pending are the new orders, each at
+	// index[j] of incoming.
+	results []Result
+	pending []*prepared
+	index   []int
+	// lined is whether pending joined the line of look-alikes in flight.
+	lined bool
+	page  *pageCommit // nil for an API import
+}
+
+// prepareImport answers the orders of a call stored before (for a page,
+// updating those the channel changed), makes records of the new ones and
+// lines them up among the look-alikes in flight.
+func (s *Service) prepareImport(ctx context.Context, ch *host.Channel, incoming []Incoming, isPage bool) (*importCall, error) {
 	results := make([]Result, len(incoming))
 	// Orders imported before are answered without evaluating them again
 	// (connectors re-read overlapping windows). With an Idempotency-Key
@@ -173,7 +244,7 @@ func (s *Service) importOrders(ctx context.Context, ch *host.Channel, incoming [
 	for i, in := range incoming {
 		if r := stored[in.Order.ExternalID]; r != nil && in.IdempotencyKey == "" {
 			results[i] = Result{Record: r}
-			if page != nil {
+			if isPage {
 				results[i] = s.resent(ctx, ch, r, in.Order)
 			}
 			continue
@@ -186,16 +257,29 @@ func (s *Service) importOrders(ctx context.Context, ch *host.Channel, incoming [
 		pending = append(pending, &prepared{record: r, fingerprint: host.Fingerprint(r.Input())})
 		index = append(index, i)
 	}
+	call := &importCall{ch: ch, incoming: incoming, results: results, pending: pending, index: index}
+	if len(pending) > 0 {
+		// New orders wait for the look-alikes of other calls ahead of
+		// them (inflight.go).
+		s.flights.join(pending)
+		call.lined = true
+	}
+	return call, nil
+}
+
+// finishImport decides a prepared call's new orders and stores them. One
+// whose look-alike another host committed while it was decided is refused
+// by the store (host.ErrLookAlikeRaced) and decided again, now seeing the
+// look-alike. A page's cursor and run commit with the attempt in which no
+// order raced.
+func (s *Service) finishImport(ctx context.Context, call *importCall) ([]Result, error) {
+	ch, incoming, results, pending, index, page := call.ch, call.incoming, call.results, call.pending, call.index, call.page
+	if call.lined {
+		defer func() { s.flights.leave(pending) }()
+	}
 	if len(pending) == 0 && page == nil {
 		return results, nil
 	}
-	// New orders wait for the look-alikes of other calls ahead of them
-	// (inflight.go). One whose look-alike another host committed while it
-	// was decided is refused by the store (host.ErrLookAlikeRaced) and
-	// decided again, now seeing the look-alike. A page's cursor and run
-	// commit with the attempt in which no order raced.
-	s.flights.join(pending)
-	defer func() { s.flights.leave(pending) }()
 	for attempt := 1; ; attempt++ {
 		if len(pending) > 0 {
 			if err := s.decideAll(ctx, ch, pending); err != nil {
@@ -228,6 +312,11 @@ func (s *Service) importOrders(ctx context.Context, ch *host.Channel, incoming [
 		if page == nil {
 			created, err = s.store.CreateOrders(ctx, batch)
 		} else {
+			if page.before != nil && attempt == 1 {
+				if err := page.before(ctx); err != nil {
+					return nil, err
+				}
+			}
 			created, err = s.store.CommitPage(ctx, batch, host.PageCommit{ChannelID: ch.ID, Cursor: page.cursor, Lease: page.lease,
 				Run: func(stored []host.CreateResult) *host.Run { return page.count(merge(stored)) }})
 		}
