@@ -7,18 +7,21 @@ import (
 	"fmt"
 	"slices"
 
+	gojson "github.com/goccy/go-json"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/ordergate/ordergate/host"
 )
 
+// getJSON decodes the value of key, with go-json as records are: the
+// facts of every order decode the routing group and each of its sources.
 func getJSON[T any](b *bolt.Bucket, key string, notFound string) (*T, error) {
 	data := b.Get([]byte(key))
 	if data == nil {
 		return nil, host.Errorf(host.ENOTFOUND, "%s", notFound)
 	}
 	v := new(T)
-	if err := json.Unmarshal(data, v); err != nil {
+	if err := gojson.Unmarshal(data, v); err != nil {
 		return nil, fmt.Errorf("decoding %s: %w", key, err)
 	}
 	return v, nil
@@ -29,7 +32,7 @@ func listJSON[T any](b *bolt.Bucket) ([]*T, error) {
 	var out []*T
 	err := b.ForEach(func(_, v []byte) error {
 		x := new(T)
-		if err := json.Unmarshal(v, x); err != nil {
+		if err := gojson.Unmarshal(v, x); err != nil {
 			return err
 		}
 		out = append(out, x)
