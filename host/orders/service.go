@@ -9,14 +9,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/oklog/ulid/v2"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/ordergate/ordergate/host"
 	"github.com/ordergate/ordergate/host/policy"
@@ -47,6 +45,8 @@ type Service struct {
 	recorded func(records ...*host.Record)
 	// flights line up the look-alikes being imported (see inflight.go).
 	flights *flights
+	// deciders decide the groups of a call in parallel (deciders.go).
+	deciders *deciders
 }
 
 // NewService returns a Service storing into store and deciding with workflow.
@@ -54,7 +54,7 @@ func NewService(store Store, workflow Workflow, log hclog.Logger) *Service {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	return &Service{store: store, workflow: workflow, log: log.Named("orders"), now: func() time.Time { return time.Now().UTC() }, flights: newFlights()}
+	return &Service{store: store, workflow: workflow, log: log.Named("orders"), now: func() time.Time { return time.Now().UTC() }, flights: newFlights(), deciders: newDeciders()}
 }
 
 // SetClock sets the clock the service's times come from (UTC time.Now by
@@ -390,7 +390,7 @@ type prepared struct {
 // decideAll decides the records of one import call. Records with the same
 // fingerprint form a group decided in order, each seeing the group's
 // earlier records as look-alikes not stored yet; groups are independent
-// and run on up to GOMAXPROCS goroutines.
+// and run in parallel on the service's deciders and the caller's goroutine.
 func (s *Service) decideAll(ctx context.Context, ch *host.Channel, pending []*prepared) error {
 	var groups [][]*prepared
 	byFingerprint := make(map[string]int, len(pending))
@@ -424,12 +424,7 @@ func (s *Service) decideAll(ctx context.Context, ch *host.Channel, pending []*pr
 		return decideGroup(ctx, 0)
 	}
 	// The first failure cancels the groups not decided yet.
-	eg, ctx := errgroup.WithContext(ctx)
-	eg.SetLimit(runtime.GOMAXPROCS(0))
-	for g := range groups {
-		eg.Go(func() error { return decideGroup(ctx, g) })
-	}
-	return eg.Wait()
+	return s.deciders.run(ctx, len(groups), decideGroup)
 }
 
 // newRecord validates one order and turns it into a record, not decided
