@@ -72,9 +72,10 @@ type indexEntry struct {
 }
 
 // indexKeys lists the index entries of a record: what the list filters
-// and the duplicate search need. The status entry's value is the
-// record's basic view (basicValue), so a list of basic orders reads no
-// record; it is left out when only the keys are needed.
+// and the duplicate search need. With values, the status entry's value
+// is the record's basic view (Record.Basic, encoded as records are), so
+// a list of basic orders reads no record; without, only the keys are
+// made (what an update removes).
 func indexKeys(r *host.Record, values bool) ([]indexEntry, error) {
 	var basic []byte
 	if values {

@@ -139,13 +139,11 @@ func (s *Service) PreparePage(ctx context.Context, ch *host.Channel, page sdk.Pa
 		o.ChannelID = ""
 		incoming[i] = Incoming{Order: &o}
 	}
-	p := &PendingPage{s: s, page: page, lease: lease}
 	call, err := s.prepareImport(ctx, ch, incoming, true)
 	if err != nil {
 		return nil, err
 	}
-	p.call = call
-	return p, nil
+	return &PendingPage{s: s, call: call, page: page, lease: lease}, nil
 }
 
 // Commit decides the page's new orders and commits them, the page's
@@ -216,9 +214,7 @@ type importCall struct {
 	results []Result
 	pending []*prepared
 	index   []int
-	// lined is whether pending joined the line of look-alikes in flight.
-	lined bool
-	page  *pageCommit // nil for an API import
+	page    *pageCommit // nil for an API import
 }
 
 // prepareImport answers the orders of a call stored before (for a page,
@@ -257,14 +253,10 @@ func (s *Service) prepareImport(ctx context.Context, ch *host.Channel, incoming 
 		pending = append(pending, &prepared{record: r, fingerprint: host.Fingerprint(r.Input())})
 		index = append(index, i)
 	}
-	call := &importCall{ch: ch, incoming: incoming, results: results, pending: pending, index: index}
-	if len(pending) > 0 {
-		// New orders wait for the look-alikes of other calls ahead of
-		// them (inflight.go).
-		s.flights.join(pending)
-		call.lined = true
-	}
-	return call, nil
+	// New orders wait for the look-alikes of other calls ahead of them
+	// (inflight.go).
+	s.flights.join(pending)
+	return &importCall{ch: ch, incoming: incoming, results: results, pending: pending, index: index}, nil
 }
 
 // finishImport decides a prepared call's new orders and stores them. One
@@ -274,9 +266,7 @@ func (s *Service) prepareImport(ctx context.Context, ch *host.Channel, incoming 
 // order raced.
 func (s *Service) finishImport(ctx context.Context, call *importCall) ([]Result, error) {
 	ch, incoming, results, pending, index, page := call.ch, call.incoming, call.results, call.pending, call.index, call.page
-	if call.lined {
-		defer func() { s.flights.leave(pending) }()
-	}
+	defer func() { s.flights.leave(pending) }()
 	if len(pending) == 0 && page == nil {
 		return results, nil
 	}
