@@ -191,7 +191,10 @@ func summarizeNaive(rs rego.ResultSet, outs []benchOutput) (decisionSummary, err
 //     per order, reading, parsing and compiling the policies every time;
 //   - naive-modules: the same with the Rego sources already in memory
 //     (rego.Module + rego.Store), so parse and compile but no file I/O;
-//   - prepared-parallel: Engine.Evaluate from GOMAXPROCS goroutines.
+//   - prepared-parallel: Engine.Evaluate from GOMAXPROCS goroutines;
+//   - floor: the same packages and outputs with bodies that cost nothing;
+//   - combined, combined-floor: the shipped rules rewritten as one package
+//     (a contract change, not shipped), and the floor of that shape.
 func BenchmarkDecision(b *testing.B) {
 	// What serve runs with (--gc-percent's default).
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
@@ -260,6 +263,29 @@ func BenchmarkDecision(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if d := floor.Evaluate(ctx, in); d.Error != "" {
+				b.Fatal(d.Error)
+			}
+		}
+	})
+	// A contract change, measured and not shipped (combined_test.go): the
+	// same rules in one package, beside the floor of that one package.
+	combined := mustEngine(b, combinedPolicies(b, shippedPolicies))
+	if err := checkTutorialDecision(combined.Evaluate(ctx, in)); err != nil {
+		b.Fatalf("combined: %v", err)
+	}
+	b.Run("combined", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := checkTutorialDecision(combined.Evaluate(ctx, in)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	combinedFloor := mustEngine(b, floorPolicies(b, combined.Revision()))
+	b.Run("combined-floor", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if d := combinedFloor.Evaluate(ctx, in); d.Error != "" {
 				b.Fatal(d.Error)
 			}
 		}
