@@ -29,7 +29,9 @@ type FactsQuery struct {
 }
 
 // Facts is what the store knows about an order's SKUs, channel and look-
-// alikes, read from one snapshot.
+// alikes, read from one snapshot. A store may share the values its
+// pointers and maps lead to (the group, sources, catalog items, shipping
+// mappings and settings) with other calls: read them, never modify them.
 type Facts struct {
 	// CatalogInUse is true when the catalog has any item.
 	CatalogInUse bool

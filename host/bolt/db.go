@@ -67,6 +67,8 @@ type DB struct {
 	claims   map[string]time.Time
 	// dueClaims are the orders ClaimDueOrders handed out, until when.
 	dueClaims map[string]time.Time
+	// facts keeps the configuration values Facts decoded.
+	facts factsCache
 }
 
 // ObserveCommits implements host.CommitsObserved.

@@ -12,12 +12,17 @@ import (
 	"github.com/ordergate/ordergate/host"
 )
 
-// Facts implements host.CatalogStore.
+// Facts implements host.CatalogStore. The group, sources and shipping
+// mappings of the facts are shared with other calls (see decodedCache).
 func (d *DB) Facts(_ context.Context, q host.FactsQuery) (*host.Facts, error) {
 	f := &host.Facts{Catalog: map[string]*host.CatalogItem{}, Stock: map[string]map[string]int64{}, Sources: map[string]*host.Source{}}
 	err := d.view(func(tx *bolt.Tx) error {
-		var err error
-		if f.Settings, err = settings(tx); err != nil {
+		switch s, err := d.facts.settings.get(tx.Bucket(bucketSettings), string(keySettings), ""); {
+		case err == nil:
+			f.Settings = *s
+		case host.ErrorCode(err) == host.ENOTFOUND:
+			f.Settings = host.DefaultSettings()
+		default:
 			return err
 		}
 		catalog := tx.Bucket(bucketCatalog)
@@ -35,12 +40,13 @@ func (d *DB) Facts(_ context.Context, q host.FactsQuery) (*host.Facts, error) {
 			groupID = tx.Bucket(bucketSettings).Get(keyDefaultGroup)
 		}
 		if groupID != nil {
-			if f.Group, err = getJSON[host.RoutingGroup](tx.Bucket(bucketRoutingGroups), string(groupID), ""); err != nil {
+			var err error
+			if f.Group, err = d.facts.groups.get(tx.Bucket(bucketRoutingGroups), string(groupID), ""); err != nil {
 				return fmt.Errorf("routing group %s: %w", groupID, err)
 			}
 			stock := tx.Bucket(bucketStock)
 			for _, gs := range f.Group.Sources {
-				if s, err := getJSON[host.Source](tx.Bucket(bucketSources), gs.SourceID, ""); err == nil {
+				if s, err := d.facts.sources.get(tx.Bucket(bucketSources), gs.SourceID, ""); err == nil {
 					f.Sources[s.ID] = s
 				}
 				for _, sku := range q.SKUs {
@@ -54,7 +60,7 @@ func (d *DB) Facts(_ context.Context, q host.FactsQuery) (*host.Facts, error) {
 			}
 		}
 
-		if m, err := getJSON[host.ShippingMappings](tx.Bucket(bucketShipping), q.ChannelID, ""); err == nil {
+		if m, err := d.facts.shipping.get(tx.Bucket(bucketShipping), q.ChannelID, ""); err == nil {
 			f.Shipping = m
 		}
 
@@ -62,9 +68,9 @@ func (d *DB) Facts(_ context.Context, q host.FactsQuery) (*host.Facts, error) {
 			customerOrders(tx, q, f)
 		}
 		if dp := f.Settings.DuplicateProtection; q.Fingerprint != "" && dp.Enabled {
-			err = duplicates(tx, q, f, dp.WindowDuration())
+			return duplicates(tx, q, f, dp.WindowDuration())
 		}
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reading the facts of an order: %w", err)
