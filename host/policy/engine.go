@@ -231,7 +231,7 @@ func (r *Revision) Evaluate(ctx context.Context, in *Input, limits Limits) (*sdk
 	// ends; no metrics are kept of it (OPA's defaults time each phase),
 	// and the revision's read transaction is reused.
 	w, done := r.watchdog.watch(ctx, timeout)
-	rs, err := r.query.Eval(ctx, regoInput(in), rego.EvalExternalCancel(w.cancel), rego.EvalMetrics(metrics.NoOp()), rego.EvalTransaction(r.txn))
+	rs, err := r.query.Eval(ctx, regoInput(in, &r.sources), rego.EvalExternalCancel(w.cancel), rego.EvalMetrics(metrics.NoOp()), rego.EvalTransaction(r.txn))
 	expired := done()
 	if err != nil {
 		switch {

@@ -41,7 +41,11 @@ type ChannelInput struct {
 // The keys, booleans, small integers and empty strings are terms shared
 // by every input (OPA changes no term of an input), so building one
 // allocates little more than the order's own values.
-func (in *Input) Value() ast.Value {
+func (in *Input) Value() ast.Value { return in.value(nil) }
+
+// value is Value with the source terms taken from st (built afresh when
+// st is nil).
+func (in *Input) value(st *sourceTerms) ast.Value {
 	return ast.NewObject(
 		item("order", orderValue(in.Order)),
 		item("channel", object(
@@ -49,7 +53,7 @@ func (in *Input) Value() ast.Value {
 			item("kind", str(in.Channel.Kind)),
 		)),
 		item("now", str(in.Now.UTC().Format(time.RFC3339Nano))),
-		item("context", contextValue(in.context())),
+		item("context", contextValue(in.context(), st)),
 	)
 }
 
@@ -60,10 +64,10 @@ func (in *Input) context() *host.OrderContext {
 	return host.BuildContext(in.Order, &host.Facts{Settings: host.DefaultSettings()})
 }
 
-func contextValue(c *host.OrderContext) *ast.Term {
+func contextValue(c *host.OrderContext, st *sourceTerms) *ast.Term {
 	lines := make([]*ast.Term, len(c.LineItems))
 	for i := range c.LineItems {
-		lines[i] = lineContextValue(&c.LineItems[i])
+		lines[i] = lineContextValue(&c.LineItems[i], st)
 	}
 	group := nullTerm
 	if g := c.RoutingGroup; g != nil {
@@ -105,20 +109,18 @@ func contextValue(c *host.OrderContext) *ast.Term {
 	)
 }
 
-func lineContextValue(l *host.LineContext) *ast.Term {
+func lineContextValue(l *host.LineContext, st *sourceTerms) *ast.Term {
 	catalog := nullTerm
 	if e := l.Catalog; e != nil {
 		catalog = object(item("sku", str(e.SKU)), item("title", str(e.Title)), item("managed", boolean(e.Managed)))
 	}
 	sources := make([]*ast.Term, len(l.Sources))
-	for i, s := range l.Sources {
-		sources[i] = object(
-			item("id", str(s.ID)),
-			item("name", str(s.Name)),
-			item("enabled", boolean(s.Enabled)),
-			item("disabled_by", str(s.DisabledBy)),
-			item("available", integer(s.Available)),
-		)
+	for i := range l.Sources {
+		if st != nil {
+			sources[i] = st.term(&l.Sources[i])
+		} else {
+			sources[i] = sourceValue(&l.Sources[i])
+		}
 	}
 	return object(
 		item("index", integer(int64(l.Index))),

@@ -13,7 +13,9 @@ import (
 	"github.com/ordergate/ordergate/sdk"
 )
 
-func regoInput(in *Input) rego.EvalOption { return rego.EvalParsedInput(in.Value()) }
+func regoInput(in *Input, st *sourceTerms) rego.EvalOption {
+	return rego.EvalParsedInput(in.value(st))
+}
 
 // holdReasons are the reasons a policy may give; policy_error is the host's.
 var holdReasons = []string{

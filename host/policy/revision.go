@@ -55,6 +55,8 @@ type Revision struct {
 	txn storage.Transaction
 	// watchdog enforces the evaluations' deadlines.
 	watchdog *watchdog
+	// sources are the input terms of the line sources evaluated.
+	sources sourceTerms
 }
 
 // output is one (package, rule) pair the prepared query binds to a variable.
