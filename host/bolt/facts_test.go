@@ -55,7 +55,10 @@ func TestFactsFollowConfigurationChanges(t *testing.T) {
 	if err := db.PutShippingMappings(ctx, &host.ShippingMappings{ChannelID: "shopify", Methods: map[string]string{"Standard": "ground"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.UpdateSettings(ctx, func(s *host.Settings) error { s.DuplicateProtection.Enabled = !s.DuplicateProtection.Enabled; return nil }); err != nil {
+	if _, err := db.UpdateSettings(ctx, func(s *host.Settings) error {
+		s.DuplicateProtection.Enabled = !s.DuplicateProtection.Enabled
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	changed := facts()
