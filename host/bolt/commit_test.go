@@ -152,3 +152,112 @@ func TestCloseWhileWriting(t *testing.T) {
 		return nil
 	})
 }
+
+// TestCommitDelay: after a commit of commitSiblings writes or more, the
+// committer waits (the commit delay) for more writes before the next
+// commit, and they share it; after a smaller commit, or with no delay
+// set, a write commits without waiting. The delay's timer is the test's.
+func TestCommitDelay(t *testing.T) {
+	// A wait the test does not expect shows on lingering (it never
+	// blocks the committer), and fails the test where it waits.
+	lingering := make(chan time.Duration, 1)
+	fire := make(chan time.Time)
+	d, err := open(t.TempDir(), nil, func(delay time.Duration) (<-chan time.Time, func() bool) {
+		lingering <- delay
+		return fire, func() bool { return true }
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	d.SetCommitDelay(time.Hour)
+	counter := &commitCounter{}
+	d.ObserveCommits(counter)
+	ctx := context.Background()
+
+	// write queues a write and returns once it is queued, with its outcome
+	// to come.
+	n := 0
+	write := func() <-chan error {
+		n++
+		queued, done := make(chan struct{}), make(chan error, 1)
+		key := fmt.Sprint("k", n)
+		go func() { done <- d.updateQueued(ctx, putKey(key), func() { close(queued) }) }()
+		<-queued
+		return done
+	}
+	// alone commits one write and fails if the committer waits for more.
+	alone := func(what string) {
+		t.Helper()
+		done := write()
+		select {
+		case delay := <-lingering:
+			t.Fatalf("%s: the committer waited %s for more writes", what, delay)
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// several commits four writes together, queued behind a first one
+	// that holds the committer.
+	several := func() {
+		t.Helper()
+		started, release := make(chan struct{}), make(chan struct{})
+		first := make(chan error, 1)
+		go func() {
+			first <- d.update(ctx, func(*bolt.Tx) error { close(started); <-release; return nil })
+		}()
+		select {
+		case <-started:
+		case delay := <-lingering:
+			t.Fatalf("the committer waited %s for more writes after a lone one", delay)
+		}
+		var outcomes []<-chan error
+		for range commitSiblings {
+			outcomes = append(outcomes, write())
+		}
+		close(release)
+		for _, done := range append(outcomes, first) {
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	alone("after no commit")
+	several() // commits of 1, then 4
+	// The commit after four waits, and the writes that come meanwhile
+	// share it.
+	waiting := write()
+	select {
+	case delay := <-lingering:
+		if delay != time.Hour {
+			t.Fatalf("waited %s, want the commit delay", delay)
+		}
+	case err := <-waiting:
+		t.Fatalf("after a commit of four, a write committed without waiting (%v)", err)
+	}
+	more := []<-chan error{waiting, write(), write()}
+	// Queued is not yet taken: the committer must have them before the
+	// delay ends, or it may see both at once and choose either.
+	for len(d.writes) != 0 {
+		time.Sleep(time.Millisecond) // the committer's receive: waited for, not a guess at time
+	}
+	fire <- time.Now()
+	for _, done := range more {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	alone("after a commit of three")
+	several()
+	d.SetCommitDelay(0)
+	alone("with no commit delay")
+
+	counter.mu.Lock()
+	defer counter.mu.Unlock()
+	if got, want := fmt.Sprint(counter.groups), fmt.Sprint([]int{1, 1, 4, 3, 1, 1, 4, 1}); got != want {
+		t.Errorf("commits of %s writes, want %s", got, want)
+	}
+}

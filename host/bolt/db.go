@@ -48,6 +48,15 @@ var (
 // maxGroup bounds how many queued writes share one transaction.
 const maxGroup = 1024
 
+// DefaultCommitDelay is how long the committer waits for more writes
+// before a commit when the commit before had commitSiblings writes or
+// more (see SetCommitDelay).
+const DefaultCommitDelay = 2 * time.Millisecond
+
+// commitSiblings is how many writes the previous commit must have had for
+// the next to wait for more: one writer, or a few, never waits.
+const commitSiblings = 4
+
 // DB is the bbolt-backed store. It implements host.OrderStore,
 // host.ChannelStore and host.KeyStore.
 type DB struct {
@@ -69,6 +78,10 @@ type DB struct {
 	dueClaims map[string]time.Time
 	// facts keeps the configuration values Facts decoded.
 	facts factsCache
+	// commitDelay is the commit delay in nanoseconds (SetCommitDelay);
+	// linger starts one wait of it.
+	commitDelay atomic.Int64
+	linger      func(time.Duration) (fired <-chan time.Time, stop func() bool)
 }
 
 // ObserveCommits implements host.CommitsObserved.
@@ -82,8 +95,17 @@ type write struct {
 	errc chan error
 }
 
-// Open opens (or creates) the database in dir and starts the committer.
+// Open opens (or creates) the database in dir and starts the committer,
+// with DefaultCommitDelay.
 func Open(dir string, log hclog.Logger) (*DB, error) {
+	return open(dir, log, func(d time.Duration) (<-chan time.Time, func() bool) {
+		t := time.NewTimer(d)
+		return t.C, t.Stop
+	})
+}
+
+// open is Open with the timer of the commit delay given.
+func open(dir string, log hclog.Logger, linger func(time.Duration) (<-chan time.Time, func() bool)) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
@@ -112,7 +134,9 @@ func Open(dir string, log hclog.Logger) (*DB, error) {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	d := &DB{db: bdb, log: log.Named("store"), writes: make(chan *write, maxGroup), done: make(chan struct{}), claims: map[string]time.Time{}, dueClaims: map[string]time.Time{}}
+	d := &DB{db: bdb, log: log.Named("store"), writes: make(chan *write, maxGroup), done: make(chan struct{}), claims: map[string]time.Time{}, dueClaims: map[string]time.Time{},
+		linger: linger}
+	d.commitDelay.Store(int64(DefaultCommitDelay))
 	go d.commitLoop()
 	return d, nil
 }
@@ -330,25 +354,58 @@ func (d *DB) updateQueued(ctx context.Context, fn func(*bolt.Tx) error, queued f
 	return <-w.errc
 }
 
+// SetCommitDelay sets how long the committer waits for more writes before
+// a commit, when the commit before had commitSiblings writes or more: a
+// group commit (as PostgreSQL's commit_delay). Each commit writes its
+// pages and waits for fdatasync; under many concurrent writers a commit
+// of five writes costs about what one of fifteen does, so waiting a
+// little for more takes more orders per second at a lower tail latency.
+// A lone writer, or a few, never waits. 0 never waits.
+func (d *DB) SetCommitDelay(delay time.Duration) { d.commitDelay.Store(int64(max(delay, 0))) }
+
 func (d *DB) commitLoop() {
 	defer close(d.done)
 	group := make([]*write, 0, maxGroup)
+	last := 0
 	for w := range d.writes {
-		group = append(group[:0], w)
-	drain:
-		for len(group) < maxGroup {
+		group = d.gather(append(group[:0], w), nil)
+		if delay := time.Duration(d.commitDelay.Load()); delay > 0 && last >= commitSiblings && len(group) < maxGroup {
+			fired, stop := d.linger(delay)
+			group = d.gather(group, fired)
+			stop()
+		}
+		last = len(group)
+		d.commit(group)
+	}
+}
+
+// gather adds queued writes to group, up to maxGroup: those queued now
+// when until is nil, else those that come before until fires.
+func (d *DB) gather(group []*write, until <-chan time.Time) []*write {
+	for len(group) < maxGroup {
+		if until == nil {
 			select {
 			case w, ok := <-d.writes:
 				if !ok {
-					break drain
+					return group
 				}
 				group = append(group, w)
 			default:
-				break drain
+				return group
 			}
+			continue
 		}
-		d.commit(group)
+		select {
+		case w, ok := <-d.writes:
+			if !ok {
+				return group
+			}
+			group = append(group, w)
+		case <-until:
+			return group
+		}
 	}
+	return group
 }
 
 // isDomainError reports whether a write failed for a reason of the domain

@@ -25,6 +25,7 @@ import (
 	"github.com/ordergate/ordergate/host/api"
 	"github.com/ordergate/ordergate/host/app"
 	"github.com/ordergate/ordergate/host/backtest"
+	"github.com/ordergate/ordergate/host/bolt"
 	"github.com/ordergate/ordergate/host/cluster"
 	"github.com/ordergate/ordergate/host/connectors"
 	"github.com/ordergate/ordergate/host/keys"
@@ -58,6 +59,7 @@ type serveConfig struct {
 	gcPercent                            int
 	metricsAddr, pprofAddr               string
 	leaseTTL                             time.Duration
+	commitDelay                          time.Duration
 }
 
 // DefaultGCPercent is the host's garbage collector target (as GOGC): the
@@ -107,6 +109,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	fs.DurationVar(&cfg.timeouts.Write, "write-timeout", api.DefaultTimeouts.Write, "how long writing a response may take (backups are exempt)")
 	fs.DurationVar(&cfg.timeouts.Idle, "idle-timeout", api.DefaultTimeouts.Idle, "how long an idle keep-alive connection stays open")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")
+	fs.DurationVar(&cfg.commitDelay, "commit-delay", bolt.DefaultCommitDelay, "with the bbolt store: how long a commit waits for more writes when the one before had several (a group commit under concurrent writers; 0: never wait)")
 	fs.IntVar(&cfg.gcPercent, "gc-percent", DefaultGCPercent, "garbage collector target, as GOGC: how far the heap may grow past live data before a collection (when not given, GOGC wins if set)")
 	fs.BoolVar(&cfg.watch, "watch", true, "reload the policies when their files change")
 	fs.IntVar(&cfg.canaryOrders, "canary-orders", backtest.DefaultCanaryOrders, "how many recently decided orders a reloaded revision is replayed on before it serves (0: no canary)")
@@ -119,6 +122,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 	}
 	gcGiven := false // on the command line or in ORDERGATE_GC_PERCENT
 	fs.Visit(func(f *flag.Flag) { gcGiven = gcGiven || f.Name == "gc-percent" })
+	if cfg.commitDelay < 0 || cfg.commitDelay > time.Second {
+		return fmt.Errorf("--commit-delay must be from 0 to 1s, not %s", cfg.commitDelay)
+	}
 	if cfg.gcPercent == 0 || cfg.gcPercent < -1 {
 		return fmt.Errorf("--gc-percent must be positive, or -1 to turn collection off, not %d", cfg.gcPercent)
 	}
@@ -201,6 +207,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 	defer db.close()
 	if err := db.useSecrets(ctx, box); err != nil {
 		return err
+	}
+	if db.setCommitDelay != nil {
+		db.setCommitDelay(cfg.commitDelay)
 	}
 
 	checksums := cfg.pluginChecksums

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -28,6 +29,8 @@ type openedStore struct {
 	name       string
 	useSecrets func(ctx context.Context, box *secrets.Box) error
 	close      func() error
+	// setCommitDelay, when set, sets the store's group-commit delay.
+	setCommitDelay func(time.Duration)
 }
 
 // openStore opens the store --store names: a PostgreSQL DSN, bolt:DIR, or
@@ -48,7 +51,7 @@ func openStore(ctx context.Context, store, data string, log hclog.Logger) (*open
 		if err != nil {
 			return nil, err
 		}
-		return &openedStore{Store: db, backup: db.Backup, name: "bolt " + db.Path(), useSecrets: db.UseSecrets, close: db.Close}, nil
+		return &openedStore{Store: db, backup: db.Backup, name: "bolt " + db.Path(), useSecrets: db.UseSecrets, close: db.Close, setCommitDelay: db.SetCommitDelay}, nil
 	}
 	return nil, fmt.Errorf("--store must be a postgres:// DSN or bolt:DIR, not %q", postgres.Redact(store))
 }
