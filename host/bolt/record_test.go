@@ -124,3 +124,35 @@ func TestRecordCodec(t *testing.T) {
 		}
 	}
 }
+
+// TestEncodeEvents: the events of a change, which share their order, and
+// an event without an order each decode from the feed's encoding to the
+// event as it was given.
+func TestEncodeEvents(t *testing.T) {
+	r := codecRecords()[0] // imported, edited and canceled
+	events := host.OrderEvents(nil, r)
+	ops := &host.Event{ID: "ops-1", Type: host.EventOpsPrefix + host.OpsChannelFailing, At: time.Unix(0, 0).UTC(),
+		ChannelID: "shopify", Alert: &sdk.Alert{To: "ops", Message: "failing"}}
+	events = append(events, ops)
+	if len(events) < 3 || events[0].Order == nil || events[0].Order != events[1].Order {
+		t.Fatalf("events %+v; want at least two sharing the order and one without", events)
+	}
+	encoded, err := encodeEvents(events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range encoded {
+		_, _, data, ok := decodeEventValue(v)
+		if !ok {
+			t.Fatalf("event %d: not a stored event", i)
+		}
+		got, err := decodeEvent(uint64(i), data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(events[i])
+		if gotJS, _ := json.Marshal(got); !bytes.Equal(gotJS, want) {
+			t.Errorf("event %d decodes to\n%s\nwant\n%s", i, gotJS, want)
+		}
+	}
+}
