@@ -17,12 +17,8 @@ import (
 func (d *DB) Facts(_ context.Context, q host.FactsQuery) (*host.Facts, error) {
 	f := &host.Facts{Catalog: map[string]*host.CatalogItem{}, Stock: map[string]map[string]int64{}, Sources: map[string]*host.Source{}}
 	err := d.view(func(tx *bolt.Tx) error {
-		switch s, err := d.facts.settings.get(tx.Bucket(bucketSettings), string(keySettings), ""); {
-		case err == nil:
-			f.Settings = *s
-		case host.ErrorCode(err) == host.ENOTFOUND:
-			f.Settings = host.DefaultSettings()
-		default:
+		var err error
+		if f.Settings, err = settingsWith(tx, d.facts.settings.get); err != nil {
 			return err
 		}
 		catalog := tx.Bucket(bucketCatalog)
@@ -40,7 +36,6 @@ func (d *DB) Facts(_ context.Context, q host.FactsQuery) (*host.Facts, error) {
 			groupID = tx.Bucket(bucketSettings).Get(keyDefaultGroup)
 		}
 		if groupID != nil {
-			var err error
 			if f.Group, err = d.facts.groups.get(tx.Bucket(bucketRoutingGroups), string(groupID), ""); err != nil {
 				return fmt.Errorf("routing group %s: %w", groupID, err)
 			}

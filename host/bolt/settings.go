@@ -8,8 +8,12 @@ import (
 	"github.com/ordergate/ordergate/host"
 )
 
-func settings(tx *bolt.Tx) (host.Settings, error) {
-	s, err := getJSON[host.Settings](tx.Bucket(bucketSettings), string(keySettings), "")
+func settings(tx *bolt.Tx) (host.Settings, error) { return settingsWith(tx, getJSON[host.Settings]) }
+
+// settingsWith reads the settings with get (getJSON, or a decodedCache's
+// get): the defaults when none are stored.
+func settingsWith(tx *bolt.Tx, get func(b *bolt.Bucket, key, notFound string) (*host.Settings, error)) (host.Settings, error) {
+	s, err := get(tx.Bucket(bucketSettings), string(keySettings), "")
 	if host.ErrorCode(err) == host.ENOTFOUND {
 		return host.DefaultSettings(), nil
 	}
